@@ -1,0 +1,68 @@
+"""Command line of Behavior Sync (no Airflow needed).
+
+    python -m behavior_sync validate [FILES...]      check behavior files; exit 1 if any is invalid
+    python -m behavior_sync demo-warehouse [...]     (re)generate the demo DuckDB warehouse
+"""
+
+from __future__ import annotations
+
+import argparse
+import datetime as dt
+import sys
+from collections.abc import Sequence
+from pathlib import Path
+
+from behavior_sync.config import BehaviorFileError, behavior_files, display_path, load_behavior
+from behavior_sync.paths import behaviors_dir, default_data_dir
+
+
+def main(argv: Sequence[str] | None = None) -> int:
+    """Run the CLI; returns the process exit code."""
+    parser = _parser()
+    args = parser.parse_args(argv)
+    return int(args.handler(args))
+
+
+def _parser() -> argparse.ArgumentParser:
+    parser = argparse.ArgumentParser(prog="python -m behavior_sync", description=__doc__.split("\n\n")[0])
+    sub = parser.add_subparsers(required=True, metavar="COMMAND")
+    validate = sub.add_parser("validate", help="check behavior files against the schema and cross-field rules")
+    validate.add_argument("files", nargs="*", type=Path, help="files to check (default: every file in include/behaviors)")
+    validate.set_defaults(handler=_validate)
+    demo = sub.add_parser("demo-warehouse", help="generate the demo DuckDB warehouse (deterministic per seed and date)")
+    demo.add_argument("--path", type=Path, default=default_data_dir() / "warehouse.duckdb")
+    demo.add_argument("--seed", type=int, default=42)
+    demo.add_argument("--as-of", type=dt.date.fromisoformat, default=dt.datetime.now(dt.UTC).date(),
+                      help="last day of data, YYYY-MM-DD (default: today, UTC); a later date simulates churn")
+    demo.add_argument("--customers", type=int, default=100_000)
+    demo.set_defaults(handler=_demo_warehouse)
+    return parser
+
+
+def _validate(args: argparse.Namespace) -> int:
+    files = args.files or behavior_files(behaviors_dir())
+    if not files:
+        print("no behavior files found", file=sys.stderr)
+        return 1
+    invalid = 0
+    for path in files:
+        try:
+            behavior = load_behavior(path)
+        except BehaviorFileError as exc:
+            invalid += 1
+            print(exc, file=sys.stderr)
+            continue
+        print(f"{display_path(path)}: ok ({behavior.dag_id}, {len(behavior.destinations)} destination(s))")
+    print(f"{len(files) - invalid} valid, {invalid} invalid", file=sys.stderr if invalid else sys.stdout)
+    return 1 if invalid else 0
+
+
+def _demo_warehouse(args: argparse.Namespace) -> int:
+    from behavior_sync.demo_warehouse import generate_demo_warehouse  # heavy: only for this command
+
+    summary = generate_demo_warehouse(args.path, seed=args.seed, as_of=args.as_of, customers=args.customers)
+    print(
+        f"demo warehouse {summary.path}: {summary.customer_rows:,} customer rows, {summary.order_rows:,} orders, "
+        f"{summary.browse_rows:,} browse events (seed {summary.seed}, as of {summary.as_of}) in {summary.seconds:.1f} s"
+    )
+    return 0

@@ -1,0 +1,269 @@
+"""Behavior files: load, validate (JSON Schema + cross-field rules) and model them.
+
+A behavior file is ``include/behaviors/<slug>.yaml`` validated against
+``include/schemas/behavior.schema.json``. Loading never raises for a bad file:
+``load_behaviors`` returns the good behaviors and, separately, one
+``BehaviorFileError`` per bad file naming the file, the field and the problem, so
+one broken file never hides the others.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+import re
+from collections.abc import Iterable, Mapping, Sequence
+from dataclasses import dataclass, field
+from pathlib import Path
+from types import MappingProxyType
+from typing import Any
+
+from croniter import croniter
+
+from behavior_sync.paths import PROJECT_DIR, behaviors_dir
+from behavior_sync.schema_validation import Problem, load_schema, parse_yaml, read_text, schema_problems, with_defaults
+
+SCHEMA_FILE = "behavior.schema.json"
+SLUG_PATTERN = re.compile(r"[a-z][a-z0-9_]{1,62}")
+SCHEDULE_PRESETS: Mapping[str, str | None] = MappingProxyType({"daily": "@daily", "weekly": "@weekly", "manual": None})
+DEFAULT_CONNECTIONS: Mapping[str, str] = MappingProxyType(
+    {"meta": "meta_default", "google_ads": "google_ads_default", "hubspot": "hubspot_default", "clevertap": "clevertap_default"}
+)
+
+
+class BehaviorFileError(Exception):
+    """A behavior file that cannot be used; ``str()`` gives one line per problem, each naming the file."""
+
+    def __init__(self, file: Path, problems: Sequence[Problem]) -> None:
+        self.file = file
+        self.problems = tuple(problems)
+        super().__init__("\n".join(f"{display_path(file)}: {p}" for p in self.problems))
+
+
+@dataclass(frozen=True)
+class Destination:
+    """One destination of a behavior; ``settings`` holds the type-specific fields with defaults applied."""
+
+    id: str
+    type: str
+    connection: str
+    frequency: str
+    settings: Mapping[str, Any]
+
+
+@dataclass(frozen=True)
+class Behavior:
+    """A validated behavior file (immutable)."""
+
+    slug: str
+    name: str
+    description: str
+    owner: str
+    tags: tuple[str, ...]
+    schedule: str | None
+    start_date: dt.date
+    catchup: bool
+    retries: int
+    query_path: Path
+    warehouse_connection: str
+    member_key: str
+    identifiers: Mapping[str, str]
+    prehashed: tuple[str, ...]
+    default_region: str
+    consent: Mapping[str, str]
+    guardrails: Mapping[str, Any]
+    quality: Mapping[str, Any]
+    destinations: tuple[Destination, ...]
+    source_file: Path = field(compare=False)
+
+    @property
+    def dag_id(self) -> str:
+        """Airflow DAG id of this behavior."""
+        return dag_id_for(self.slug)
+
+    def required_columns(self) -> tuple[str, ...]:
+        """Columns the query must return: member key, identifier and consent columns (sorted, unique)."""
+        return tuple(sorted({self.member_key, *self.identifiers.values(), *self.consent.values()}))
+
+    def read_query(self) -> str:
+        """The behavior's SQL text (read at run time, not at DAG parse time)."""
+        return self.query_path.read_text(encoding="utf-8")
+
+
+@dataclass(frozen=True)
+class LoadedBehaviors:
+    """Result of loading a folder: valid behaviors and per-file errors, both sorted by file name."""
+
+    behaviors: tuple[Behavior, ...]
+    errors: tuple[BehaviorFileError, ...]
+
+
+def dag_id_for(slug: str) -> str:
+    """``behavior__<slug>``: the DAG id of a behavior (also used for a broken file's placeholder DAG)."""
+    return f"behavior__{slug}"
+
+
+def display_path(path: Path) -> str:
+    """Path relative to the project root when inside it (what people see in messages)."""
+    try:
+        return str(path.resolve().relative_to(PROJECT_DIR))
+    except ValueError:
+        return str(path)
+
+
+def load_behaviors(folder: Path | None = None, only: Iterable[str] | None = None) -> LoadedBehaviors:
+    """Load every ``*.yaml``/``*.yml`` in ``folder`` (default ``include/behaviors``), never raising for bad files.
+
+    ``only``: restrict to these slugs (file stems), e.g. when a worker parses the file for one DAG.
+    """
+    wanted = set(only) if only is not None else None
+    behaviors: list[Behavior] = []
+    errors: list[BehaviorFileError] = []
+    for path in behavior_files(folder or behaviors_dir()):
+        if wanted is not None and path.stem not in wanted:
+            continue
+        try:
+            behaviors.append(load_behavior(path))
+        except BehaviorFileError as exc:
+            errors.append(exc)
+    return LoadedBehaviors(tuple(behaviors), tuple(errors))
+
+
+def behavior_files(folder: Path) -> list[Path]:
+    """Behavior files of a folder in sorted order (hidden files ignored)."""
+    if not folder.is_dir():
+        return []
+    return sorted(p for p in folder.iterdir() if p.suffix in {".yaml", ".yml"} and not p.name.startswith("."))
+
+
+def load_behavior(path: Path) -> Behavior:
+    """Load and validate one behavior file. Raises ``BehaviorFileError`` naming the file and fields."""
+    text, problems = read_text(path)
+    document, yaml_problems = parse_yaml(text) if text is not None else (None, [])
+    problems += yaml_problems
+    if not problems and not isinstance(document, dict):
+        problems.append(Problem("", "the file must contain a mapping of fields (got an empty or non-mapping document)"))
+    if not problems:
+        problems = schema_problems(document, load_schema(SCHEMA_FILE))
+    if not problems:
+        document = with_defaults(document, load_schema(SCHEMA_FILE))
+        problems = _cross_field_problems(path, document)
+    if problems:
+        raise BehaviorFileError(path, problems)
+    return _build(path, document)
+
+
+def _cross_field_problems(path: Path, doc: Mapping[str, Any]) -> list[Problem]:
+    problems = _slug_problems(path, doc) + _schedule_problems(doc) + _query_problems(doc)
+    problems += _identifier_problems(doc) + _destination_problems(doc)
+    return sorted(problems)
+
+
+def _slug_problems(path: Path, doc: Mapping[str, Any]) -> list[Problem]:
+    if not SLUG_PATTERN.fullmatch(path.stem):
+        return [Problem("slug", f"the file name {path.stem!r} is not a valid slug (lowercase letters, digits, _)")]
+    if "slug" in doc and doc["slug"] != path.stem:
+        return [Problem("slug", f"{doc['slug']!r} must equal the file name {path.stem!r} (or be left out)")]
+    return []
+
+
+def _schedule_problems(doc: Mapping[str, Any]) -> list[Problem]:
+    schedule = doc["schedule"]
+    if schedule in SCHEDULE_PRESETS or (len(schedule.split()) == 5 and croniter.is_valid(schedule)):
+        return []
+    return [Problem("schedule", f"{schedule!r} is not daily, weekly, manual or a valid 5-field cron expression")]
+
+
+def _query_problems(doc: Mapping[str, Any]) -> list[Problem]:
+    query = (PROJECT_DIR / doc["query"]).resolve()
+    if not query.is_relative_to(PROJECT_DIR):
+        return [Problem("query", f"{doc['query']!r} points outside the project folder")]
+    if not query.is_file():
+        return [Problem("query", f"SQL file {doc['query']!r} does not exist (paths are relative to the project root)")]
+    return []
+
+
+def _identifier_problems(doc: Mapping[str, Any]) -> list[Problem]:
+    mapped = doc["identifiers"]
+    return [
+        Problem(f"prehashed[{i}]", f"{kind!r} is not mapped in identifiers")
+        for i, kind in enumerate(doc.get("prehashed", []))
+        if kind not in mapped
+    ]
+
+
+def _destination_problems(doc: Mapping[str, Any]) -> list[Problem]:
+    problems: list[Problem] = []
+    seen: dict[str, int] = {}
+    for i, dest in enumerate(doc["destinations"]):
+        dest_id = destination_id(dest)
+        if dest_id in seen:
+            problems.append(
+                Problem(f"destinations[{i}].id", f"id {dest_id!r} is already used by destinations[{seen[dest_id]}]; give each an explicit `id`")
+            )
+        seen.setdefault(dest_id, i)
+        problems += [Problem(f"destinations[{i}].{f}", m) for f, m in _needs(dest, doc["identifiers"])]
+    return problems
+
+
+def _needs(dest: Mapping[str, Any], identifiers: Mapping[str, str]) -> list[tuple[str, str]]:
+    """Identifier requirements of one destination: (field, message) for each unmet one."""
+    kind = dest["type"]
+    unmet: list[tuple[str, str]] = []
+    if kind == "hubspot" and "email" not in identifiers:
+        unmet.append(("type", "HubSpot matches contacts by email: map identifiers.email"))
+    if kind == "clevertap" and dest["identity"] == "email" and "email" not in identifiers:
+        unmet.append(("identity", "identity 'email' needs identifiers.email"))
+    if kind == "google_ads" and "mobile_id" in dest["upload_keys"]:
+        if "app_id" not in dest:
+            unmet.append(("app_id", "upload_keys mobile_id needs app_id"))
+        if "mobile_id" not in identifiers:
+            unmet.append(("upload_keys", "upload_keys mobile_id needs identifiers.mobile_id"))
+    for j, key in enumerate(dest.get("match_keys", []) if kind == "meta" else []):
+        if key not in identifiers:
+            unmet.append((f"match_keys[{j}]", f"{key!r} is not mapped in identifiers"))
+    return unmet
+
+
+def destination_id(dest: Mapping[str, Any]) -> str:
+    """Explicit ``id``, else the type (``hubspot_<mode>`` for HubSpot)."""
+    if "id" in dest:
+        return str(dest["id"])
+    return f"hubspot_{dest['mode']}" if dest["type"] == "hubspot" else str(dest["type"])
+
+
+_COMMON_DESTINATION_FIELDS = frozenset({"type", "id", "connection", "frequency"})
+
+
+def _build_destination(dest: Mapping[str, Any]) -> Destination:
+    return Destination(
+        id=destination_id(dest),
+        type=dest["type"],
+        connection=dest.get("connection") or DEFAULT_CONNECTIONS[dest["type"]],
+        frequency=dest["frequency"],
+        settings=MappingProxyType({k: v for k, v in dest.items() if k not in _COMMON_DESTINATION_FIELDS}),
+    )
+
+
+def _build(path: Path, doc: Mapping[str, Any]) -> Behavior:
+    return Behavior(
+        slug=path.stem,
+        name=doc["name"],
+        description=doc.get("description", ""),
+        owner=doc["owner"],
+        tags=tuple(doc.get("tags", [])),
+        schedule=SCHEDULE_PRESETS.get(doc["schedule"], doc["schedule"]),
+        start_date=dt.date.fromisoformat(doc["start_date"]),
+        catchup=doc["catchup"],
+        retries=doc["retries"],
+        query_path=(PROJECT_DIR / doc["query"]).resolve(),
+        warehouse_connection=doc["warehouse"],
+        member_key=doc["member_key"],
+        identifiers=MappingProxyType(dict(doc["identifiers"])),
+        prehashed=tuple(doc.get("prehashed", [])),
+        default_region=doc["default_region"],
+        consent=MappingProxyType(dict(doc.get("consent", {}))),
+        guardrails=MappingProxyType(dict(doc.get("guardrails", {}))),
+        quality=MappingProxyType(dict(doc.get("quality", {}))),
+        destinations=tuple(_build_destination(d) for d in doc["destinations"]),
+        source_file=path,
+    )

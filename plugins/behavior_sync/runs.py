@@ -1,0 +1,77 @@
+"""Run-level facts that do not depend on Airflow: the data window and the run's options."""
+
+from __future__ import annotations
+
+import datetime as dt
+from collections.abc import Mapping, Sequence
+from dataclasses import dataclass
+from typing import Any
+
+from croniter import croniter
+
+_ONE_DAY = dt.timedelta(days=1)
+
+
+@dataclass(frozen=True)
+class RunWindow:
+    """The data interval a run covers, as timezone-aware UTC datetimes."""
+
+    start: dt.datetime
+    end: dt.datetime
+
+    def sql_params(self) -> dict[str, dt.datetime]:
+        """Bound parameters offered to behavior SQL (naive UTC, the lowest common denominator of drivers)."""
+        return {
+            "data_interval_start": self.start.astimezone(dt.UTC).replace(tzinfo=None),
+            "data_interval_end": self.end.astimezone(dt.UTC).replace(tzinfo=None),
+        }
+
+
+def resolve_window(
+    interval_start: dt.datetime | None, interval_end: dt.datetime | None, run_after: dt.datetime, schedule: str | None
+) -> RunWindow:
+    """The run's data window.
+
+    Scheduled and backfill runs carry Airflow's data interval and it is used as is. Manual runs in
+    Airflow 3 have no logical date and no interval: the window then ends at ``run_after`` and starts
+    one schedule period earlier (a day for daily and manual behaviors, a week for weekly ones).
+    """
+    if interval_start is not None and interval_end is not None:
+        return RunWindow(_utc(interval_start), _utc(interval_end))
+    end = _utc(run_after)
+    return RunWindow(_previous_fire(schedule, end), end)
+
+
+def _previous_fire(schedule: str | None, end: dt.datetime) -> dt.datetime:
+    """``end`` minus one schedule period (the gap between the two latest fire times; one day if manual)."""
+    if schedule is None:
+        return end - _ONE_DAY
+    fires = croniter(schedule, end)
+    last: dt.datetime = fires.get_prev(dt.datetime)
+    before: dt.datetime = fires.get_prev(dt.datetime)
+    return end - (last - before)
+
+
+def _utc(value: dt.datetime) -> dt.datetime:
+    return value.replace(tzinfo=dt.UTC) if value.tzinfo is None else value.astimezone(dt.UTC)
+
+
+@dataclass(frozen=True)
+class RunOptions:
+    """Options of one run, from the DAG's params (trigger form or ``--conf``)."""
+
+    dry_run: bool
+    full_resync: bool
+    destinations: tuple[str, ...]
+
+    @classmethod
+    def from_params(cls, params: Mapping[str, Any], all_destinations: Sequence[str]) -> RunOptions:
+        """Read ``dry_run``, ``full_resync`` and ``destinations`` (empty or missing: all of them).
+
+        Raises ValueError naming unknown destination ids.
+        """
+        chosen = tuple(params.get("destinations") or all_destinations)
+        unknown = sorted(set(chosen) - set(all_destinations))
+        if unknown:
+            raise ValueError(f"unknown destination id(s) {unknown}; this behavior has {sorted(all_destinations)}")
+        return cls(bool(params.get("dry_run", False)), bool(params.get("full_resync", False)), chosen)

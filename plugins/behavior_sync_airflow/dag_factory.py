@@ -1,0 +1,152 @@
+"""Builds one Airflow DAG per behavior file, and a visible placeholder DAG per broken file.
+
+Only local YAML is read at parse time (design invariant 1). Each file is built in
+isolation: in Airflow 3 an import error marks every DAG of the module stale, so a
+broken file must never raise out of here. It becomes a DAG with the same id
+(``behavior__<file stem>``), no schedule, the problems in its description and docs,
+and one task that fails with them if triggered.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+import logging
+from collections.abc import MutableMapping
+from typing import Any
+
+from airflow.sdk import DAG, BaseOperator, Param, TaskGroup, get_parsing_context
+from airflow.sdk.exceptions import AirflowFailException
+
+from behavior_sync.config import Behavior, BehaviorFileError, Destination, dag_id_for, display_path, load_behaviors
+from behavior_sync.schema_validation import Problem
+from behavior_sync_airflow.operators import ExtractSnapshotOperator, NotImplementedStepOperator, RecordSyncOperator
+
+log = logging.getLogger(__name__)
+
+INVALID_TAG = "invalid-behavior-file"
+_PLACEHOLDER_START = dt.datetime(2026, 1, 1, tzinfo=dt.UTC)
+# Steps not built yet, and where they are tracked (shown in task logs and history).
+PENDING_IDENTITY = "validation, normalization and hashing of identifiers (issue #3)"
+PENDING_DESTINATION = {
+    "plan": "add/remove planning against committed state (issue #4)",
+    "load": {
+        "meta": "loading into Meta Custom Audiences (issue #5)",
+        "hubspot": "loading into HubSpot (issue #6)",
+        "google_ads": "loading into Google Customer Match (issue #7)",
+        "clevertap": "loading into CleverTap (issue #8)",
+    },
+    "commit": "committing acknowledged rows to state (issue #4)",
+}
+
+
+def declare_behavior_dags(namespace: MutableMapping[str, Any]) -> list[str]:
+    """Put one DAG per behavior file into ``namespace`` (a DAG module's globals()); returns the DAG ids.
+
+    When a worker parses the file to run one task, only that behavior's file is read.
+    """
+    wanted = get_parsing_context().dag_id
+    only = [wanted.removeprefix("behavior__")] if wanted and wanted.startswith("behavior__") else None
+    loaded = load_behaviors(only=only)
+    dags = [_build_or_placeholder(b) for b in loaded.behaviors]
+    for error in loaded.errors:
+        log.error("invalid behavior file (its DAG is replaced by a placeholder):\n%s", error)
+        dags.append(build_invalid_file_dag(error))
+    for dag in dags:
+        namespace[dag.dag_id] = dag
+    return [d.dag_id for d in dags]
+
+
+def _build_or_placeholder(behavior: Behavior) -> DAG:
+    try:
+        return build_behavior_dag(behavior)
+    except Exception as exc:  # noqa: BLE001 - e.g. AirflowTimetableInvalid: isolate this file
+        return build_invalid_file_dag(BehaviorFileError(behavior.source_file, [Problem("", f"{type(exc).__name__}: {exc}")]))
+
+
+def build_behavior_dag(behavior: Behavior) -> DAG:
+    """The DAG of one valid behavior: extract -> validate -> prepare -> per destination plan -> load -> commit -> record."""
+    with DAG(
+        dag_id=behavior.dag_id, dag_display_name=f"{behavior.name} ({behavior.dag_id})",
+        description=behavior.description.strip().split("\n")[0][:200] or behavior.name,
+        doc_md=_doc_md(behavior), schedule=behavior.schedule,
+        start_date=dt.datetime.combine(behavior.start_date, dt.time(), tzinfo=dt.UTC),
+        catchup=behavior.catchup, max_active_runs=1, tags=sorted({"behavior-sync", *behavior.tags}),
+        default_args={"owner": behavior.owner, "retries": behavior.retries, "retry_delay": dt.timedelta(minutes=2),
+                      "retry_exponential_backoff": True},
+        params=_params(behavior), auto_register=False,
+    ) as dag:
+        extract = ExtractSnapshotOperator(task_id="extract", behavior=behavior, pool=behavior.warehouse_connection)
+        validate = NotImplementedStepOperator(task_id="validate", step="validate", tracked_in=PENDING_IDENTITY)
+        prepare = NotImplementedStepOperator(task_id="prepare", step="prepare", tracked_in=PENDING_IDENTITY)
+        extract >> validate >> prepare
+        for destination in behavior.destinations:
+            prepare >> _destination_group(behavior, destination, extract.task_id)
+    dag.validate()
+    return dag
+
+
+def _destination_group(behavior: Behavior, destination: Destination, extract_task_id: str) -> TaskGroup:
+    load_pending = PENDING_DESTINATION["load"][destination.type]
+    with TaskGroup(group_id=destination.id, tooltip=f"{destination.type} via connection {destination.connection}") as group:
+        plan = NotImplementedStepOperator(task_id="plan", step=f"{destination.id}: plan", tracked_in=PENDING_DESTINATION["plan"])
+        load = NotImplementedStepOperator(task_id="load", step=f"{destination.id}: load", tracked_in=load_pending)
+        commit = NotImplementedStepOperator(task_id="commit", step=f"{destination.id}: commit", tracked_in=PENDING_DESTINATION["commit"])
+        record = RecordSyncOperator(
+            task_id="record", behavior=behavior, destination=destination, extract_task_id=extract_task_id,
+            pending_steps=f"{PENDING_IDENTITY}; {PENDING_DESTINATION['plan']}; {load_pending}",
+        )
+        plan >> load >> commit >> record
+    return group
+
+
+def _params(behavior: Behavior) -> dict[str, Param]:
+    ids = [d.id for d in behavior.destinations]
+    return {
+        "dry_run": Param(False, type="boolean", title="Dry run",
+                         description="Extract, validate, prepare and plan only: nothing is sent and state does not move."),
+        "full_resync": Param(False, type="boolean", title="Full re-sync",
+                             description="Re-send every member instead of only the changes since the last sync."),
+        "destinations": Param(ids, type="array", items={"type": "string", "enum": ids}, examples=ids, uniqueItems=True,
+                              title="Destinations", description="Sync only these destinations (default: all of them)."),
+    }
+
+
+def _doc_md(behavior: Behavior) -> str:
+    rows = "\n".join(f"| `{d.id}` | {d.type} | `{d.connection}` | {d.frequency} |" for d in behavior.destinations)
+    return (
+        f"# {behavior.name}\n\n{behavior.description}\n\n"
+        f"* File: `{display_path(behavior.source_file)}`\n* Query: `{display_path(behavior.query_path)}` "
+        f"on connection `{behavior.warehouse_connection}`\n* Member key: `{behavior.member_key}`; identifiers: "
+        f"{', '.join(sorted(behavior.identifiers))}\n\n| destination | type | connection | frequency |\n|---|---|---|---|\n{rows}\n"
+    )
+
+
+def build_invalid_file_dag(error: BehaviorFileError) -> DAG:
+    """A never-scheduled DAG that shows a broken behavior file's problems in the UI; its task fails with them."""
+    file = display_path(error.file)
+    problems = [str(p) for p in error.problems]
+    with DAG(
+        dag_id=dag_id_for(_safe_stem(error.file.stem)), dag_display_name=f"INVALID behavior file: {file}",
+        description=f"INVALID {file}: {problems[0]}"[:500], schedule=None, start_date=_PLACEHOLDER_START,
+        catchup=False, tags=["behavior-sync", INVALID_TAG], auto_register=False,
+        doc_md=f"# Invalid behavior file `{file}`\n\nThis behavior is not scheduled until the file is fixed "
+               f"(`python -m behavior_sync validate {file}`).\n\n" + "\n".join(f"* `{p}`" for p in problems),
+    ) as dag:
+        _InvalidFileOperator(task_id="report_invalid_file", message=str(error))
+    return dag
+
+
+def _safe_stem(stem: str) -> str:
+    cleaned = "".join(c if c.isalnum() or c in "_-." else "_" for c in stem)
+    return cleaned or "unnamed"
+
+
+class _InvalidFileOperator(BaseOperator):
+    """Fails (no retries) with the file's problems."""
+
+    def __init__(self, *, message: str, **kwargs: Any) -> None:
+        super().__init__(retries=0, **kwargs)
+        self.message = message
+
+    def execute(self, context: Any) -> None:
+        raise AirflowFailException(self.message)

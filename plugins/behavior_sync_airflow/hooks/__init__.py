@@ -1,0 +1,1 @@
+"""Hooks: turn an Airflow connection into validated settings and clients."""
