@@ -1,0 +1,46 @@
+"""Sync history on SQLite: schema migration, idempotent records, queries, status check."""
+
+from __future__ import annotations
+
+import datetime as dt
+from pathlib import Path
+
+import pytest
+
+from behavior_sync.history import HistoryStore, SyncRecord
+
+T0 = dt.datetime(2026, 11, 23, 6, tzinfo=dt.UTC)
+
+
+def record(run_id: str, status: str = "not_implemented", destination_id: str = "meta", minutes: int = 0, **extra: object) -> SyncRecord:
+    return SyncRecord(
+        behavior="value_hunters", destination_id=destination_id, destination_type="meta", connection_id="meta_default",
+        run_id=run_id, status=status, finished_at=T0 + dt.timedelta(minutes=minutes), extracted_rows=10, **extra,  # type: ignore[arg-type]
+    )
+
+
+def exercise_store(url: str) -> None:
+    """Shared by the SQLite test here and the PostgreSQL integration test."""
+    store = HistoryStore(url)
+    try:
+        assert store.ensure_schema() == 1
+        assert store.ensure_schema() == 1  # idempotent
+        store.record(record("r1", message="first", details={"dry_run": False}))
+        store.record(record("r1", status="failed", message="retried"))  # same run: replaced
+        store.record(record("r2", minutes=5))
+        store.record(record("r2", destination_id="hubspot_list", minutes=6))
+        rows = store.recent(behavior="value_hunters", destination_id="meta")
+        assert [(r.run_id, r.status, r.message) for r in rows] == [("r2", "not_implemented", ""), ("r1", "failed", "retried")]
+        assert [r.destination_id for r in store.recent(limit=1)] == ["hubspot_list"]
+        assert rows[0].extracted_rows == 10 and rows[1].details == {}
+    finally:
+        store.close()
+
+
+def test_history_store_on_sqlite(tmp_path: Path) -> None:
+    exercise_store(f"sqlite:///{tmp_path}/state.db")
+
+
+def test_unknown_status_is_refused() -> None:
+    with pytest.raises(ValueError, match="unknown sync status 'done'"):
+        record("r1", status="done")
