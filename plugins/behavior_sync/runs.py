@@ -30,15 +30,16 @@ class RunWindow:
 def resolve_window(
     interval_start: dt.datetime | None, interval_end: dt.datetime | None, run_after: dt.datetime, schedule: str | None
 ) -> RunWindow:
-    """The run's data window.
+    """The run's data window: it ends at Airflow's data interval end (``run_after`` when there is none).
 
-    Scheduled and backfill runs carry Airflow's data interval and it is used as is. Manual runs in
-    Airflow 3 have no logical date and no interval: the window then ends at ``run_after`` and starts
-    one schedule period earlier (a day for daily and manual behaviors, a week for weekly ones).
+    Runs whose interval has a length (data-interval timetables, catchup, backfills) use it as is.
+    Airflow 3's default cron timetable gives zero-length intervals (start == end == the fire time) and
+    manual runs have no logical date at all: their window starts one schedule period before its end
+    (a day for daily and manual behaviors, a week for weekly ones).
     """
-    if interval_start is not None and interval_end is not None:
-        return RunWindow(_utc(interval_start), _utc(interval_end))
-    end = _utc(run_after)
+    end = _utc(interval_end or run_after)
+    if interval_start is not None and _utc(interval_start) < end:
+        return RunWindow(_utc(interval_start), end)
     return RunWindow(_previous_fire(schedule, end), end)
 
 

@@ -30,6 +30,12 @@ def test_manual_runs_without_logical_date_end_at_run_after_and_span_one_period(s
     assert window.end == RUN_AFTER and window.start == RUN_AFTER - period
 
 
+def test_zero_length_intervals_of_cron_trigger_timetables_span_one_period() -> None:
+    fire = dt.datetime(2026, 11, 23, 6, tzinfo=UTC)
+    window = resolve_window(fire, fire, RUN_AFTER, "0 6 * * *")
+    assert (window.start, window.end) == (fire - dt.timedelta(days=1), fire)
+
+
 def test_naive_datetimes_are_taken_as_utc_and_params_are_naive_utc() -> None:
     other_tz = dt.timezone(dt.timedelta(hours=-3))
     window = resolve_window(dt.datetime(2026, 11, 22), dt.datetime(2026, 11, 23, 9, tzinfo=other_tz), RUN_AFTER, None)
