@@ -9,7 +9,9 @@ tests stay fast.
 
 from __future__ import annotations
 
+import atexit
 import os
+import shutil
 import subprocess
 import sys
 import tempfile
@@ -21,6 +23,7 @@ import pytest
 
 ROOT = Path(__file__).resolve().parents[1]
 _HOME = Path(tempfile.mkdtemp(prefix="bsync_af_home_"))
+atexit.register(shutil.rmtree, _HOME, ignore_errors=True)
 
 os.environ.update(
     {
