@@ -2,12 +2,14 @@
 
     python -m behavior_sync validate [FILES...]      check behavior files; exit 1 if any is invalid
     python -m behavior_sync demo-warehouse [...]     (re)generate the demo DuckDB warehouse
+    python -m behavior_sync history [...]            print recent sync history
 """
 
 from __future__ import annotations
 
 import argparse
 import datetime as dt
+import os
 import sys
 from collections.abc import Sequence
 from pathlib import Path
@@ -36,6 +38,13 @@ def _parser() -> argparse.ArgumentParser:
                       help="last day of data, YYYY-MM-DD (default: today, UTC); a later date simulates churn")
     demo.add_argument("--customers", type=int, default=100_000)
     demo.set_defaults(handler=_demo_warehouse)
+    history = sub.add_parser("history", help="print recent sync history, newest first")
+    history.add_argument("--behavior", help="only this behavior (slug)")
+    history.add_argument("--destination", help="only this destination id")
+    history.add_argument("--last", type=int, default=20, help="number of rows (default 20)")
+    history.add_argument("--state-url", default=os.environ.get("BEHAVIOR_SYNC_STATE_URL") or f"sqlite:///{default_data_dir() / 'state.db'}",
+                         help="SQLAlchemy URL of the state database (default: $BEHAVIOR_SYNC_STATE_URL or data/state.db)")
+    history.set_defaults(handler=_history)
     return parser
 
 
@@ -66,3 +75,34 @@ def _demo_warehouse(args: argparse.Namespace) -> int:
         f"{summary.browse_rows:,} browse events (seed {summary.seed}, as of {summary.as_of}) in {summary.seconds:.1f} s"
     )
     return 0
+
+
+HISTORY_COLUMNS = ("finished_at", "behavior", "destination_id", "status", "extracted_rows", "run_id", "message")
+
+
+def _history(args: argparse.Namespace) -> int:
+    from behavior_sync.history import HistoryStore
+
+    store = HistoryStore(args.state_url)
+    try:
+        store.ensure_schema()
+        records = store.recent(behavior=args.behavior, destination_id=args.destination, limit=args.last)
+    finally:
+        store.close()
+    rows = [[_cell(getattr(r, c)) for c in HISTORY_COLUMNS] for r in records]
+    print(format_table(HISTORY_COLUMNS, rows) if rows else "no sync history yet")
+    return 0
+
+
+def _cell(value: object) -> str:
+    if isinstance(value, dt.datetime):
+        return value.strftime("%Y-%m-%d %H:%M:%S")
+    return "" if value is None else str(value)
+
+
+def format_table(header: Sequence[str], rows: Sequence[Sequence[str]], max_width: int = 60) -> str:
+    """Plain-text table with columns padded to their widest cell (cells cut at ``max_width``)."""
+    cut = [[c if len(c) <= max_width else c[: max_width - 1] + "…" for c in row] for row in [list(header), *rows]]
+    widths = [max(len(row[i]) for row in cut) for i in range(len(header))]
+    lines = ["  ".join(c.ljust(w) for c, w in zip(row, widths, strict=True)).rstrip() for row in cut]
+    return "\n".join([lines[0], "  ".join("-" * w for w in widths), *lines[1:]])

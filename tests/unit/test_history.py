@@ -44,3 +44,20 @@ def test_history_store_on_sqlite(tmp_path: Path) -> None:
 def test_unknown_status_is_refused() -> None:
     with pytest.raises(ValueError, match="unknown sync status 'done'"):
         record("r1", status="done")
+
+
+def test_history_cli_prints_a_table_newest_first(tmp_path: Path, capsys: pytest.CaptureFixture[str]) -> None:
+    from behavior_sync.cli import main
+
+    url = f"sqlite:///{tmp_path}/state.db"
+    assert main(["history", "--state-url", url]) == 0
+    assert "no sync history yet" in capsys.readouterr().out
+    store = HistoryStore(url)
+    store.ensure_schema()
+    store.record(record("run_old", message="older"))
+    store.record(record("run_new", minutes=1, message="newer"))
+    store.close()
+    assert main(["history", "--state-url", url, "--behavior", "value_hunters", "--last", "5"]) == 0
+    lines = capsys.readouterr().out.splitlines()
+    assert lines[0].split() == ["finished_at", "behavior", "destination_id", "status", "extracted_rows", "run_id", "message"]
+    assert "run_new" in lines[2] and "run_old" in lines[3] and "not_implemented" in lines[2]
