@@ -12,6 +12,7 @@ import datetime as dt
 import json
 from collections.abc import Callable, Mapping, Sequence
 from dataclasses import asdict, dataclass, field
+from functools import partial
 from typing import Any
 
 import sqlalchemy as sa
@@ -85,7 +86,7 @@ class HistoryStore:
     """Reads and writes sync history in the state database at ``url``."""
 
     def __init__(self, url: str) -> None:
-        self._engine = sa.create_engine(url, future=True)
+        self._engine = create_state_engine(url)
 
     def close(self) -> None:
         """Release the engine's connections."""
@@ -94,21 +95,28 @@ class HistoryStore:
     def ensure_schema(self) -> int:
         """Apply pending migrations in order, each in its own transaction; returns the schema version.
 
-        Idempotent; concurrent callers are safe because each version row is inserted once
-        (a racing duplicate insert fails its transaction, which is then re-checked).
+        Idempotent and safe when several tasks call it at once on a new database: a migration that
+        loses the race (duplicate table or version row) is accepted once the winner's version row is seen.
         """
-        schema_version.create(self._engine, checkfirst=True)
+        self._race_tolerant(partial(schema_version.create, checkfirst=True), self._has_version_table)
         for version, migrate in MIGRATIONS:
-            if version in self._applied_versions():
-                continue
-            try:
-                with self._engine.begin() as conn:
-                    migrate(conn)
-                    conn.execute(schema_version.insert().values(version=version, applied_at=_now()))
-            except sa.exc.IntegrityError:
-                if version not in self._applied_versions():
-                    raise
+            if not self._is_applied(version):
+                self._race_tolerant(partial(_apply, version=version, migrate=migrate), partial(self._is_applied, version))
         return max(self._applied_versions(), default=0)
+
+    def _race_tolerant(self, step: Callable[[sa.Connection], None], done: Callable[[], bool]) -> None:
+        try:
+            with self._engine.begin() as conn:
+                step(conn)
+        except sa.exc.DBAPIError:
+            if not done():
+                raise
+
+    def _is_applied(self, version: int) -> bool:
+        return version in self._applied_versions()
+
+    def _has_version_table(self) -> bool:
+        return sa.inspect(self._engine).has_table(schema_version.name)
 
     def _applied_versions(self) -> set[int]:
         with self._engine.connect() as conn:
@@ -135,6 +143,17 @@ class HistoryStore:
             query = query.where(sync_history.c.destination_id == destination_id)
         with self._engine.connect() as conn:
             return [_to_record(row._mapping) for row in conn.execute(query)]
+
+
+def create_state_engine(url: str) -> sa.Engine:
+    """Engine for the state database; SQLite waits up to 30 s for a lock instead of failing at once."""
+    connect_args = {"timeout": 30} if url.startswith("sqlite") else {}
+    return sa.create_engine(url, connect_args=connect_args)
+
+
+def _apply(conn: sa.Connection, version: int, migrate: Callable[[sa.Connection], None]) -> None:
+    migrate(conn)
+    conn.execute(schema_version.insert().values(version=version, applied_at=_now()))
 
 
 def _to_record(row: Mapping[str, Any]) -> SyncRecord:

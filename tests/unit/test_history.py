@@ -61,3 +61,19 @@ def test_history_cli_prints_a_table_newest_first(tmp_path: Path, capsys: pytest.
     lines = capsys.readouterr().out.splitlines()
     assert lines[0].split() == ["finished_at", "behavior", "destination_id", "status", "extracted_rows", "run_id", "message"]
     assert "run_new" in lines[2] and "run_old" in lines[3] and "not_implemented" in lines[2]
+
+
+def test_concurrent_first_time_schema_creation_is_safe(tmp_path: Path) -> None:
+    from concurrent.futures import ThreadPoolExecutor
+
+    url = f"sqlite:///{tmp_path}/state.db"
+
+    def create() -> int:
+        store = HistoryStore(url)
+        try:
+            return store.ensure_schema()
+        finally:
+            store.close()
+
+    with ThreadPoolExecutor(max_workers=6) as pool:
+        assert list(pool.map(lambda _: create(), range(6))) == [1] * 6
