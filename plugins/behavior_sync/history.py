@@ -146,9 +146,22 @@ class HistoryStore:
 
 
 def create_state_engine(url: str) -> sa.Engine:
-    """Engine for the state database; SQLite waits up to 30 s for a lock instead of failing at once."""
-    connect_args = {"timeout": 30} if url.startswith("sqlite") else {}
-    return sa.create_engine(url, connect_args=connect_args)
+    """Engine for the state database.
+
+    For SQLite, transactions are made real and serialized: pysqlite would otherwise autocommit DDL
+    outside the transaction, and writers would fail at once on a lock. Each transaction starts with
+    ``BEGIN IMMEDIATE`` and waits up to 30 s for the write lock.
+    """
+    if not url.startswith("sqlite"):
+        return sa.create_engine(url)
+    engine = sa.create_engine(url, connect_args={"timeout": 30})
+    sa.event.listen(engine, "connect", _sqlite_manual_transactions)
+    sa.event.listen(engine, "begin", lambda conn: conn.exec_driver_sql("BEGIN IMMEDIATE"))
+    return engine
+
+
+def _sqlite_manual_transactions(dbapi_connection: Any, _record: Any) -> None:
+    dbapi_connection.isolation_level = None  # let SQLAlchemy's "begin" event issue BEGIN
 
 
 def _apply(conn: sa.Connection, version: int, migrate: Callable[[sa.Connection], None]) -> None:
