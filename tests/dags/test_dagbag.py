@@ -41,7 +41,7 @@ def test_behavior_dag_shape(bag: Any, slug: str) -> None:
     assert spec["name"] in dag.doc_md and spec["description"].split("\n")[0] in dag.doc_md
     assert set(dag.params) == {"dry_run", "full_resync", "destinations"}
     expected_schedule = {"daily": "@daily", "weekly": "@weekly"}.get(spec["schedule"], spec["schedule"])
-    assert dag.timetable.summary == expected_schedule
+    assert dag.schedule == expected_schedule
     groups = [d.get("id") or (f"hubspot_{d['mode']}" if d["type"] == "hubspot" else d["type"]) for d in spec["destinations"]]
     expected_tasks = {"extract", "validate", "prepare"} | {f"{g}.{step}" for g in groups for step in ("plan", "load", "commit", "record")}
     assert set(dag.task_ids) == expected_tasks
