@@ -7,7 +7,7 @@ import time
 from typing import Any
 
 from airflow.sdk import BaseOperator
-from airflow.sdk.exceptions import AirflowSkipException
+from airflow.sdk.exceptions import AirflowFailException, AirflowSkipException
 from airflow.utils.trigger_rule import TriggerRule
 
 from behavior_sync.config import Behavior, Destination
@@ -78,6 +78,7 @@ class NotImplementedStepOperator(BaseOperator):
 class RecordSyncOperator(BaseOperator):
     """Writes this run's sync-history row for one destination; runs whatever happened upstream.
 
+    When the sync failed it fails too (after writing history), so the DAG run is marked failed.
     Idempotent: a retried record replaces the row of the same (behavior, destination, run).
     """
 
@@ -97,6 +98,8 @@ class RecordSyncOperator(BaseOperator):
         record = _history_record(self.behavior, self.destination, context["dag_run"].run_id, extract, self.pending_steps, options)
         _write_history(record)
         self.log.info("history: %s / %s run %s -> %s: %s", record.behavior, record.destination_id, record.run_id, record.status, record.message)
+        if record.status == "failed":  # a leaf task: without this the run would end green
+            raise AirflowFailException(f"{self.behavior.slug} / {self.destination.id}: {record.message}")
         return {"status": record.status}
 
 

@@ -122,6 +122,6 @@ def test_failed_extract_fails_the_run_and_history_says_failed(run_env: dict[str,
     monkeypatch.setenv("BEHAVIOR_SYNC_BEHAVIORS_DIR", str(behaviors))
     dag_run = load_dag("behavior__missing_table").test(logical_date=LOGICAL)
     assert str(dag_run.state) == "failed"
-    assert states(dag_run)["extract"] == "failed" and states(dag_run)["meta.record"] == "success"
+    assert states(dag_run)["extract"] == "failed" and states(dag_run)["meta.record"] == "failed"
     (record,) = [r for r in history(run_env, "missing_table") if r.run_id == dag_run.run_id]
     assert record.status == "failed" and "extract did not complete" in record.message
