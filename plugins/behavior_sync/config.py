@@ -20,7 +20,7 @@ from typing import Any
 from croniter import croniter
 
 from behavior_sync.paths import PROJECT_DIR, behaviors_dir
-from behavior_sync.schema_validation import Problem, load_schema, parse_yaml, read_text, schema_problems, with_defaults
+from behavior_sync.schema_validation import Problem, parse_yaml, read_text, validate_with_defaults
 
 SCHEMA_FILE = "behavior.schema.json"
 SLUG_PATTERN = re.compile(r"[a-z][a-z0-9_]{1,62}")
@@ -143,9 +143,8 @@ def load_behavior(path: Path) -> Behavior:
     if not problems and not isinstance(document, dict):
         problems.append(Problem("", "the file must contain a mapping of fields (got an empty or non-mapping document)"))
     if not problems:
-        problems = schema_problems(document, load_schema(SCHEMA_FILE))
+        document, problems = validate_with_defaults(document, SCHEMA_FILE)
     if not problems:
-        document = with_defaults(document, load_schema(SCHEMA_FILE))
         problems = _cross_field_problems(path, document)
     if problems:
         raise BehaviorFileError(path, problems)

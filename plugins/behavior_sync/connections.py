@@ -12,7 +12,7 @@ from typing import Any
 
 from sqlalchemy.engine import make_url
 
-from behavior_sync.schema_validation import load_schema, schema_problems, with_defaults
+from behavior_sync.schema_validation import load_schema, validate_with_defaults
 
 
 class ConnectionSettingsError(ValueError):
@@ -25,14 +25,14 @@ def validated_extras(conn_type: str, conn_id: str, extras: Mapping[str, Any]) ->
     Raises ConnectionSettingsError naming ``conn_id`` and every bad field; values are not echoed
     for fields whose schema marks them as passwords.
     """
-    schema = load_schema(f"connections/{conn_type}.json")
+    schema_name = f"connections/{conn_type}.json"
     present = {k: v for k, v in extras.items() if v not in (None, "")}
-    problems = schema_problems(present, schema)
+    filled, problems = validate_with_defaults(present, schema_name)
     if problems:
-        secret = {k for k, s in schema["properties"].items() if s.get("format") == "password"}
+        secret = {k for k, s in load_schema(schema_name)["properties"].items() if s.get("format") == "password"}
         lines = [f"{p.field}: invalid value" if p.field in secret else str(p) for p in problems]
         raise ConnectionSettingsError(f"connection {conn_id!r} ({conn_type}): " + "; ".join(lines))
-    return with_defaults(present, schema)
+    return dict(filled)
 
 
 def url_with_password(url: str, password: str | None) -> str:
