@@ -1,0 +1,74 @@
+# shellcheck shell=bash
+# The project's local Airflow environment. Source it from any directory:
+#
+#     source scripts/env.sh        # then `airflow dags list`, `airflow dags test ...`
+#
+# It activates .venv (made by scripts/bootstrap.sh) and points Airflow at the git-ignored
+# home .airflow/ in the project: SQLite metadata DB, LocalExecutor with 4 parallel tasks,
+# API server on 127.0.0.1 only, no example DAGs, DAGs unpaused at creation (the demo
+# behaviors run as soon as they are seen). scripts/run.sh, stop.sh and the Makefile use it.
+#
+# Knobs (set before sourcing): BEHAVIOR_SYNC_PORT (API port, default 8080).
+#
+# Airflow's log servers (the scheduler's on [logging] worker_log_server_port 8793 and the
+# triggerer's on trigger_log_server_port 8794) cannot be bound to 127.0.0.1: Airflow 3.3
+# hard-codes host "" (all interfaces) in airflow/utils/serve_logs/core.py and has no host
+# option. They only serve files to callers holding a JWT signed with [api] secret_key (kept
+# in .airflow/airflow.cfg, readable by the owner only). scripts/run.sh starts them unless
+# BEHAVIOR_SYNC_SERVE_LOGS=0 (then nothing listens on those ports; the UI still reads task
+# logs from the local files, but logs an error for each read of a running task's log).
+#
+# Prints nothing when all is well. Sourced into interactive shells too: no `set -e`, no exit.
+
+if [ -n "${BASH_SOURCE:-}" ]; then
+    _bsync_env_file="${BASH_SOURCE[0]}"
+elif [ -n "${ZSH_VERSION:-}" ]; then
+    eval '_bsync_env_file="${(%):-%x}"'
+else
+    _bsync_env_file="$0"
+fi
+PROJECT_DIR="$(cd "$(dirname "$_bsync_env_file")/.." && pwd -P)"
+unset _bsync_env_file
+export PROJECT_DIR
+export BEHAVIOR_SYNC_PROJECT_DIR="$PROJECT_DIR"
+
+if [ -f "$PROJECT_DIR/.venv/bin/activate" ]; then
+    if [ "${VIRTUAL_ENV:-}" != "$PROJECT_DIR/.venv" ]; then
+        # shellcheck disable=SC1091
+        . "$PROJECT_DIR/.venv/bin/activate"
+    fi
+else
+    echo "scripts/env.sh: $PROJECT_DIR/.venv is missing; run 'make run' or scripts/bootstrap.sh first" >&2
+fi
+
+export AIRFLOW_HOME="$PROJECT_DIR/.airflow"
+export AIRFLOW__CORE__DAGS_FOLDER="$PROJECT_DIR/dags"
+export AIRFLOW__CORE__PLUGINS_FOLDER="$PROJECT_DIR/plugins"
+export AIRFLOW__CORE__LOAD_EXAMPLES=False
+export AIRFLOW__CORE__EXECUTOR=LocalExecutor
+export AIRFLOW__CORE__PARALLELISM=4
+export AIRFLOW__CORE__DAGS_ARE_PAUSED_AT_CREATION=False
+export AIRFLOW__DATABASE__SQL_ALCHEMY_CONN="sqlite:///$AIRFLOW_HOME/airflow.db"
+export AIRFLOW__DAG_PROCESSOR__REFRESH_INTERVAL=30
+
+# API server: loopback only. base_url must follow the port, or every task fails to reach the
+# Execution API (workers default to http://localhost:8080/execution/).
+export AIRFLOW__API__HOST=127.0.0.1
+export AIRFLOW__API__PORT="${BEHAVIOR_SYNC_PORT:-8080}"
+export AIRFLOW__API__BASE_URL="http://127.0.0.1:$AIRFLOW__API__PORT"
+
+# Login: user admin (role admin); scripts/run.sh writes its random password to passwords.json.
+export AIRFLOW__CORE__SIMPLE_AUTH_MANAGER_USERS=admin:admin
+export AIRFLOW__CORE__SIMPLE_AUTH_MANAGER_PASSWORDS_FILE="$AIRFLOW_HOME/passwords.json"
+
+# One JWT secret shared by every component (Airflow's generated one is short and makes
+# PyJWT warn about an insecure key length): 32 random bytes, made once, owner-readable only.
+if [ ! -s "$AIRFLOW_HOME/jwt_secret" ]; then
+    mkdir -p "$AIRFLOW_HOME"
+    (umask 077 && head -c 32 /dev/urandom | od -An -tx1 | tr -d ' \n' >"$AIRFLOW_HOME/jwt_secret")
+fi
+AIRFLOW__API_AUTH__JWT_SECRET="$(cat "$AIRFLOW_HOME/jwt_secret")"
+export AIRFLOW__API_AUTH__JWT_SECRET
+
+# include/ and the project's modules importable by every component (triggerer included).
+export PYTHONPATH="$PROJECT_DIR"

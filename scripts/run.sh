@@ -1,0 +1,225 @@
+#!/usr/bin/env bash
+# `make run`: install, prepare and start the local Airflow, then stay in the foreground.
+#
+#   1. scripts/bootstrap.sh (.venv; fast when nothing changed), scripts/env.sh
+#   2. .airflow/ home: admin password (first run only), `airflow db migrate`,
+#      airflow_settings.yaml (connections, pools, variables) via the settings loader
+#   3. the demo warehouse data/warehouse.duckdb if it is missing
+#   4. `airflow dags reserialize` so the DAGs show at once
+#   5. scheduler, dag-processor, triggerer and api-server, each in its own process group
+#      (logs .airflow/logs/<component>.out, pids .airflow/run/<component>.pid)
+#   6. wait for /api/v2/monitor/health, print the URL and the login
+#
+# Ctrl-C (or SIGTERM, or closing the terminal) stops every process group it started, through
+# scripts/stop.sh. If a component dies, the others are stopped too. Re-running while Airflow
+# runs only prints the login; two runs started together do not start two copies.
+# Knobs: BEHAVIOR_SYNC_DETACH=1 (return after start-up; `make start`), BEHAVIOR_SYNC_PORT,
+# BEHAVIOR_SYNC_START_TIMEOUT (seconds, default 120), BEHAVIOR_SYNC_SERVE_LOGS=0 (no log servers).
+set -euo pipefail
+
+SCRIPTS="$(cd "$(dirname "${BASH_SOURCE[0]}")" && pwd -P)"
+"$SCRIPTS/bootstrap.sh"
+# shellcheck source=scripts/env.sh
+source "$SCRIPTS/env.sh"
+
+COMPONENTS=(scheduler dag-processor triggerer api-server)
+RUN_DIR="$AIRFLOW_HOME/run"
+LOG_DIR="$AIRFLOW_HOME/logs"
+URL="http://127.0.0.1:$AIRFLOW__API__PORT"
+HEALTH_URL="$URL/api/v2/monitor/health"
+START_TIMEOUT="${BEHAVIOR_SYNC_START_TIMEOUT:-120}"
+DETACH="${BEHAVIOR_SYNC_DETACH:-0}"
+PASSWORDS="$AIRFLOW__CORE__SIMPLE_AUTH_MANAGER_PASSWORDS_FILE"
+
+step() { echo "==> $*"; }
+
+# True when component $1's recorded process (its group leader) runs and is not a zombie.
+component_alive() {
+    local file="$RUN_DIR/$1.pid" pid state
+    [[ -f "$file" ]] || return 1
+    pid="$(cat "$file")"
+    [[ "$pid" =~ ^[0-9]+$ ]] || return 1
+    state="$(ps -o stat= -p "$pid" 2>/dev/null)" || return 1
+    [[ "$state" != Z* ]] && ps -o args= -p "$pid" | grep -q airflow
+}
+
+# True when the API server answers $HEALTH_URL.
+healthy() {
+    python - "$HEALTH_URL" <<'PY' >/dev/null 2>&1
+import sys, urllib.request
+urllib.request.urlopen(sys.argv[1], timeout=5).read()
+PY
+}
+
+admin_password() {
+    python -c 'import json, sys; print(json.load(open(sys.argv[1]))["admin"])' "$PASSWORDS" 2>/dev/null \
+        || echo "(unreadable: see $PASSWORDS)"
+}
+
+# Prints the URL and login; $1 says how to stop.
+print_login() {
+    cat <<EOF
+
+  Airflow is running:  $URL
+  user:                admin
+  password:            $(admin_password)
+
+  $1
+  Logs: $LOG_DIR/<component>.out   CLI: source scripts/env.sh; airflow dags list
+
+EOF
+}
+
+# Runs "$@" with its output in $LOG_DIR/$name.out; shows the tail and fails if it fails.
+run_logged() {
+    local name="$1"
+    shift
+    if ! "$@" >"$LOG_DIR/$name.out" 2>&1; then
+        tail -n 30 "$LOG_DIR/$name.out" >&2
+        echo "run: '$*' failed; full output in $LOG_DIR/$name.out" >&2
+        return 1
+    fi
+}
+
+mkdir -p "$RUN_DIR" "$LOG_DIR"
+
+# One start-up at a time: a second `make run` waits here, then finds Airflow running.
+# (fd 8 is closed for the components below, so they do not hold the lock.)
+if command -v flock >/dev/null 2>&1; then
+    exec 8>"$RUN_DIR/start.lock"
+    flock 8
+fi
+
+# ---- already running? ------------------------------------------------------------------
+up=() down=()
+for c in "${COMPONENTS[@]}"; do
+    if component_alive "$c"; then up+=("$c"); else down+=("$c"); fi
+done
+if ((${#down[@]} == 0)); then
+    echo "Airflow is already running (${COMPONENTS[*]})."
+    print_login "Stop it with 'make stop' (or Ctrl-C in the terminal running 'make run')."
+    exit 0
+fi
+if ((${#up[@]} > 0)); then
+    echo "Airflow is partly running (up: ${up[*]}; down: ${down[*]}): restarting it."
+    "$SCRIPTS/stop.sh"
+fi
+rm -f "$RUN_DIR"/*.pid "$RUN_DIR/stopping"
+
+if (exec 3<>"/dev/tcp/127.0.0.1/$AIRFLOW__API__PORT") 2>/dev/null; then
+    echo "run: ERROR: port $AIRFLOW__API__PORT on 127.0.0.1 is already in use by another program." >&2
+    echo "     Free it, or choose another port: BEHAVIOR_SYNC_PORT=8081 make run" >&2
+    exit 1
+fi
+
+# ---- prepare ---------------------------------------------------------------------------
+started_at=$SECONDS
+if [[ ! -s "$PASSWORDS" ]]; then
+    (umask 077 && python -c 'import json, secrets; print(json.dumps({"admin": secrets.token_urlsafe(12)}))' >"$PASSWORDS")
+fi
+
+step "airflow db migrate ($AIRFLOW_HOME/airflow.db)"
+run_logged db-migrate airflow db migrate
+
+step "loading airflow_settings.yaml (connections, pools, variables)"
+python -m behavior_sync_airflow.settings_loader "$PROJECT_DIR/airflow_settings.yaml"
+
+if [[ ! -f "$PROJECT_DIR/data/warehouse.duckdb" ]]; then
+    step "generating the demo warehouse data/warehouse.duckdb"
+    python -m behavior_sync demo-warehouse --path "$PROJECT_DIR/data/warehouse.duckdb" --seed 42 --as-of "$(date -u +%F)"
+fi
+
+step "airflow dags reserialize"
+run_logged dags-reserialize airflow dags reserialize
+
+# ---- start -----------------------------------------------------------------------------
+# Stops everything. Must work even when the terminal is gone (SIGHUP) or the output pipe is
+# closed: no errexit, and INT/HUP/PIPE ignored, which stop.sh inherits (a second Ctrl-C must
+# not interrupt the stop; a write to a dead terminal must not kill it).
+stop_all() {
+    set +e
+    trap - TERM EXIT
+    trap '' INT HUP PIPE
+    echo 2>/dev/null
+    "$SCRIPTS/stop.sh"
+}
+on_exit() {
+    local rc=$?
+    # Detached and healthy: the components outlive this script on purpose.
+    [[ "${keep_running:-0}" == 1 ]] && return
+    stop_all
+    exit "$rc"
+}
+keep_running=0
+trap 'stop_all; exit 130' INT
+trap 'stop_all; exit 129' HUP # the terminal was closed
+trap 'stop_all; exit 143' TERM
+trap on_exit EXIT
+
+serve_logs_flag=()
+[[ "${BEHAVIOR_SYNC_SERVE_LOGS:-1}" == 0 ]] && serve_logs_flag=(--skip-serve-logs)
+
+step "starting ${COMPONENTS[*]}"
+components_at=$SECONDS
+for c in "${COMPONENTS[@]}"; do
+    args=("$c")
+    [[ "$c" == scheduler || "$c" == triggerer ]] && args+=(${serve_logs_flag[@]+"${serve_logs_flag[@]}"})
+    # setsid: a new session and process group, so Ctrl-C in this terminal does not reach it
+    # directly and scripts/stop.sh can signal the component together with its children.
+    setsid airflow "${args[@]}" >"$LOG_DIR/$c.out" 2>&1 </dev/null 8>&- &
+    echo "$!" >"$RUN_DIR/$c.pid"
+done
+
+# Which component has exited, if any.
+dead_component() {
+    for c in "${COMPONENTS[@]}"; do
+        component_alive "$c" || { echo "$c"; return 0; }
+    done
+    return 1
+}
+
+report_death() {
+    echo "run: ERROR: airflow $1 exited. Last lines of $LOG_DIR/$1.out:" >&2
+    tail -n 30 "$LOG_DIR/$1.out" >&2
+}
+
+step "waiting for $HEALTH_URL (up to ${START_TIMEOUT}s)"
+deadline=$((SECONDS + START_TIMEOUT))
+until healthy; do
+    if dead="$(dead_component)"; then
+        report_death "$dead"
+        exit 1
+    fi
+    if ((SECONDS >= deadline)); then
+        echo "run: ERROR: Airflow did not answer $HEALTH_URL within ${START_TIMEOUT}s." >&2
+        for c in "${COMPONENTS[@]}"; do
+            echo "---- $LOG_DIR/$c.out (last 15 lines)" >&2
+            tail -n 15 "$LOG_DIR/$c.out" >&2 || true
+        done
+        exit 1
+    fi
+    sleep 1
+done
+echo "Airflow is healthy: $((SECONDS - started_at))s in all, $((SECONDS - components_at))s from starting the components."
+exec 8>&- # start-up done: release the lock
+if [[ "$DETACH" == 1 ]]; then
+    print_login "Stop it with 'make stop'."
+    keep_running=1
+    exit 0
+fi
+print_login "Press Ctrl-C here to stop it (or run 'make stop' from another terminal)."
+while true; do
+    # Returns when a component exits or a signal arrives (the traps then stop everything).
+    rc=0
+    wait -n || rc=$?
+    ((rc == 127)) && sleep 2 # no child left to wait for (should not happen): poll instead
+    if dead="$(dead_component)"; then
+        if [[ -f "$RUN_DIR/stopping" || ! -f "$RUN_DIR/$dead.pid" ]]; then
+            trap - INT HUP TERM EXIT
+            echo "Airflow was stopped by scripts/stop.sh."
+            exit 0
+        fi
+        report_death "$dead"
+        exit 1
+    fi
+done
