@@ -159,14 +159,22 @@ trap on_exit EXIT
 serve_logs_flag=()
 [[ "${BEHAVIOR_SYNC_SERVE_LOGS:-1}" == 0 ]] && serve_logs_flag=(--skip-serve-logs)
 
+# setsid: a new session and process group, so Ctrl-C in this terminal does not reach a
+# component directly and scripts/stop.sh can signal it together with its children. The same
+# pid is kept (a background job is no group leader, so setsid does not fork). Where the
+# util-linux command is missing (macOS), Python's os.setsid() does the same.
+if command -v setsid >/dev/null 2>&1; then
+    new_session=(setsid)
+else
+    new_session=(python -c 'import os, sys; os.setsid(); os.execvp(sys.argv[1], sys.argv[1:])')
+fi
+
 step "starting ${COMPONENTS[*]}"
 components_at=$SECONDS
 for c in "${COMPONENTS[@]}"; do
     args=("$c")
     [[ "$c" == scheduler || "$c" == triggerer ]] && args+=(${serve_logs_flag[@]+"${serve_logs_flag[@]}"})
-    # setsid: a new session and process group, so Ctrl-C in this terminal does not reach it
-    # directly and scripts/stop.sh can signal the component together with its children.
-    setsid airflow "${args[@]}" >"$LOG_DIR/$c.out" 2>&1 </dev/null 8>&- &
+    "${new_session[@]}" airflow "${args[@]}" >"$LOG_DIR/$c.out" 2>&1 </dev/null 8>&- &
     echo "$!" >"$RUN_DIR/$c.pid"
 done
 
