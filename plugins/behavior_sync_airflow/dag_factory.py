@@ -125,10 +125,12 @@ def build_invalid_file_dag(error: BehaviorFileError) -> DAG:
     """A never-scheduled DAG that shows a broken behavior file's problems in the UI; its task fails with them."""
     file = display_path(error.file)
     problems = [str(p) for p in error.problems]
+    more = f" (+{len(problems) - 1} more)" if len(problems) > 1 else ""
     with DAG(
-        dag_id=dag_id_for(_safe_stem(error.file.stem)), dag_display_name=f"INVALID behavior file: {file}",
-        description=f"INVALID {file}: {problems[0]}"[:500], schedule=None, start_date=_PLACEHOLDER_START,
-        catchup=False, tags=["behavior-sync", INVALID_TAG], auto_register=False,
+        dag_id=dag_id_for(_safe_stem(error.file.stem)), dag_display_name=f"INVALID {file}: {problems[0][:300]}{more}",
+        description=f"INVALID behavior file {file}: {'; '.join(problems)}"[:1000], schedule=None,
+        start_date=_PLACEHOLDER_START, catchup=False, tags=["behavior-sync", INVALID_TAG], auto_register=False,
+        default_args={"owner": "behavior-sync"},
         doc_md=f"# Invalid behavior file `{file}`\n\nThis behavior is not scheduled until the file is fixed "
                f"(`python -m behavior_sync validate {file}`).\n\n" + "\n".join(f"* `{p}`" for p in problems),
     ) as dag:

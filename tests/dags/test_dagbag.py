@@ -85,7 +85,10 @@ def test_a_broken_file_becomes_a_visible_placeholder_and_the_others_still_load(a
     assert sorted(bag.dag_ids) == ["behavior__bad_cron", "behavior__broken", "behavior__value_hunters"]
     broken = bag.get_dag("behavior__broken")
     assert broken.schedule is None and "invalid-behavior-file" in broken.tags
-    assert broken.dag_display_name == f"INVALID behavior file: {behaviors_dir / 'broken.yaml'}"
+    assert broken.dag_display_name == (
+        f"INVALID {behaviors_dir / 'broken.yaml'}: destinations[0].membership_days: 9000 is greater than the maximum of 540"
+    )
+    assert broken.owner == "behavior-sync"
     assert "destinations[0].membership_days: 9000 is greater than the maximum of 540" in broken.doc_md
     assert "schedule: '99 * * * *' is not daily, weekly, manual" in bag.get_dag("behavior__bad_cron").description
     assert bag.get_dag("behavior__value_hunters").schedule == "@daily"
