@@ -6,6 +6,8 @@ conversion of the SQLAlchemy path (on SQLite and on plain Python rows), and erro
 
 from __future__ import annotations
 
+import traceback
+
 import datetime as dt
 import decimal
 import uuid
@@ -221,6 +223,8 @@ def test_conversion_errors_do_not_quote_row_values(warehouse: str) -> None:
         list(iter_record_batches(warehouse, "SELECT CAST(email AS INTEGER) FROM members"))
 
     assert "@example.com" not in str(caught.value)
+    logged = "".join(traceback.format_exception(caught.value))  # what an Airflow task log would print
+    assert "@example.com" not in logged
 
 
 def test_missing_database_file_is_an_error_and_is_not_created(tmp_path: Path) -> None:

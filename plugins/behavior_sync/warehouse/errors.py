@@ -24,7 +24,8 @@ class WarehouseError(Exception):
     """Extraction from the warehouse failed.
 
     The message names what failed and what to do. It never includes row values (PII) or passwords.
-    Driver errors are chained (``__cause__``) for debugging.
+    Driver errors are chained (``__cause__``) for debugging, except those whose raw text may quote
+    row values (``chainable``).
     """
 
 
@@ -36,15 +37,29 @@ def safe_url(url: str) -> str:
         return "<unparseable URL>"
 
 
+def chainable(exc: BaseException) -> BaseException | None:
+    """What to chain as ``__cause__``: the driver error, or None when its raw text may quote row values.
+
+    Airflow prints the whole chain in task logs, so a scrubbed message alone would not keep values out.
+    """
+    cause = getattr(exc, "orig", None) or exc
+    return None if _is_data_bearing(cause) else exc
+
+
+def _is_data_bearing(cause: BaseException) -> bool:
+    return any(klass.__name__ in _DATA_BEARING_CLASSES for klass in type(cause).__mro__)
+
+
 def driver_error(action: str, url: str, exc: BaseException, hint: str) -> WarehouseError:
     """A WarehouseError for a driver failure: ``could not <action> <masked url>: <class>: <message>``.
 
     SQLAlchemy's wrappers are unwrapped to the driver's own exception (its ``orig``), so the message
-    carries neither the statement's parameters nor SQLAlchemy's boilerplate. The caller chains ``exc``.
+    carries neither the statement's parameters nor SQLAlchemy's boilerplate. The caller chains
+    ``chainable(exc)``.
     """
     cause = getattr(exc, "orig", None) or exc
     message = str(cause).strip() or "(no message)"
-    if any(klass.__name__ in _DATA_BEARING_CLASSES for klass in type(cause).__mro__):
+    if _is_data_bearing(cause):
         message = _QUOTED.sub("'…'", message)
     message = _without_password(message, url)
     return WarehouseError(f"could not {action} {safe_url(url)}: {type(cause).__name__}: {message}\n{hint}")

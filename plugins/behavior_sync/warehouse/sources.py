@@ -22,7 +22,15 @@ import sqlalchemy as sa
 from sqlalchemy.pool import NullPool
 
 from behavior_sync.warehouse.arrow_rows import RowBatcher
-from behavior_sync.warehouse.errors import HINT_CONNECT, HINT_QUERY, HINT_READ, WarehouseError, driver_error, safe_url
+from behavior_sync.warehouse.errors import (
+    HINT_CONNECT,
+    HINT_QUERY,
+    HINT_READ,
+    WarehouseError,
+    chainable,
+    driver_error,
+    safe_url,
+)
 from behavior_sync.warehouse.sql_params import BoundSql, bind_for_duckdb, bind_for_sqlalchemy
 
 if TYPE_CHECKING:
@@ -78,7 +86,7 @@ def _duckdb_batches(url: str, bound: BoundSql, batch_rows: int) -> Batches:
                 raise WarehouseError(f"the SQL returned no result set on {safe_url(url)}; a behavior query must be a SELECT")
             reader = relation.to_arrow_reader(batch_rows)
         except duckdb.Error as exc:
-            raise driver_error("run the query on", url, exc, HINT_QUERY) from exc
+            raise driver_error("run the query on", url, exc, HINT_QUERY) from chainable(exc)
         with reader:
             yield from _at_least_one(_guarded(reader, url, (duckdb.Error, pa.ArrowException)), reader.schema)
 
@@ -94,12 +102,12 @@ def _duckdb_connection(url: str) -> Iterator[duckdb.DuckDBPyConnection]:
     try:
         con = duckdb.connect(database, read_only=database != ":memory:", config=config)
     except duckdb.Error as exc:
-        raise driver_error("open", url, exc, HINT_CONNECT) from exc
+        raise driver_error("open", url, exc, HINT_CONNECT) from chainable(exc)
     with con:
         try:
             con.execute("SET TimeZone = 'UTC'")
         except duckdb.Error as exc:
-            raise driver_error("set up a session on", url, exc, HINT_CONNECT) from exc
+            raise driver_error("set up a session on", url, exc, HINT_CONNECT) from chainable(exc)
         yield con
 
 
@@ -110,7 +118,7 @@ def _sqlalchemy_batches(url: str, bound: BoundSql, batch_rows: int) -> Batches:
                 sa.text(bound.text), bound.params
             )
         except sa.exc.SQLAlchemyError as exc:
-            raise driver_error("run the query on", url, exc, HINT_QUERY) from exc
+            raise driver_error("run the query on", url, exc, HINT_QUERY) from chainable(exc)
         with result:
             if not result.returns_rows:
                 raise WarehouseError(f"the SQL returned no result set on {safe_url(url)}; a behavior query must be a SELECT")
@@ -126,7 +134,7 @@ def _sqlalchemy_connection(url: str) -> Iterator[sa.Connection]:
     try:
         engine = sa.create_engine(url, poolclass=NullPool)
     except (sa.exc.SQLAlchemyError, ImportError) as exc:
-        raise driver_error("create an engine for", url, exc, HINT_CONNECT) from exc
+        raise driver_error("create an engine for", url, exc, HINT_CONNECT) from chainable(exc)
     try:
         with _connect(engine, url) as conn:
             yield conn
@@ -139,14 +147,14 @@ def _connect(engine: sa.Engine, url: str) -> Iterator[sa.Connection]:
     try:
         conn = engine.connect()
     except sa.exc.SQLAlchemyError as exc:
-        raise driver_error("connect to", url, exc, HINT_CONNECT) from exc
+        raise driver_error("connect to", url, exc, HINT_CONNECT) from chainable(exc)
     with conn:
         if engine.dialect.name == "postgresql":
             try:
                 conn.execution_options(postgresql_readonly=True)
                 conn.exec_driver_sql("SET TIME ZONE 'UTC'")
             except sa.exc.SQLAlchemyError as exc:
-                raise driver_error("set up a session on", url, exc, HINT_CONNECT) from exc
+                raise driver_error("set up a session on", url, exc, HINT_CONNECT) from chainable(exc)
         yield conn
 
 
@@ -159,7 +167,7 @@ def _guarded(items: Iterable[Any], url: str, errors: tuple[type[BaseException], 
         except StopIteration:
             return
         except errors as exc:
-            raise driver_error("read the query results from", url, exc, HINT_READ) from exc
+            raise driver_error("read the query results from", url, exc, HINT_READ) from chainable(exc)
         yield item
 
 
