@@ -22,6 +22,7 @@ and ``pool_include_deferred`` (whether deferred tasks hold a pool slot; default 
 ``${NAME}`` in any string is replaced by the environment variable NAME (``PROJECT_DIR``
 defaults to the project's directory); an unknown name is an error. A key that is missing or
 null means "not set"; an entry whose keys are all null is skipped (Astro's template has one).
+The rest is checked against ``include/schemas/airflow_settings.schema.json``.
 Each entry loaded prints one line without secrets: connection id, type and host only.
 """
 
@@ -32,7 +33,7 @@ import json
 import os
 import re
 import sys
-from collections.abc import Callable, Mapping, Sequence
+from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
@@ -40,19 +41,17 @@ from typing import TYPE_CHECKING, Any
 import yaml
 
 from behavior_sync.paths import PROJECT_DIR
+from behavior_sync.schema_validation import Problem, validate_with_defaults
 
 if TYPE_CHECKING:
     from sqlalchemy.orm import Session
 
 PLACEHOLDER = re.compile(r"\$\{([A-Za-z_][A-Za-z0-9_]*)\}")
 
-CONNECTION_KEYS = frozenset(
-    {"conn_id", "conn_type", "conn_host", "conn_schema", "conn_login", "conn_password", "conn_port",
-     "conn_uri", "conn_extra", "conn_description"}
-)
-POOL_KEYS = frozenset({"pool_name", "pool_slot", "pool_description", "pool_include_deferred"})
-VARIABLE_KEYS = frozenset({"variable_name", "variable_value", "variable_description"})
-SECTIONS = ("connections", "pools", "variables")
+SCHEMA = "airflow_settings.schema.json"
+NAME_KEYS = {"connections": "conn_id", "pools": "pool_name", "variables": "variable_name"}
+ENTRY_PATH = re.compile(r"^airflow\.(connections|pools|variables)\[(\d+)\]")
+TYPE_ERROR = re.compile(r"^.* is not of type ", re.DOTALL)  # keeps values (secrets) out
 
 
 class SettingsError(ValueError):
@@ -137,7 +136,7 @@ def expand_placeholders(value: Any, values: Mapping[str, str], where: str) -> An
 
 
 def read_settings(path: Path, environ: Mapping[str, str] | None = None) -> Settings:
-    """Parse, expand and validate a settings file; raises ``SettingsError`` naming the problem."""
+    """Parse, expand and validate a settings file; raises ``SettingsError`` naming every problem."""
     try:
         document = yaml.safe_load(path.read_text(encoding="utf-8"))
     except OSError as exc:
@@ -151,24 +150,32 @@ def read_settings(path: Path, environ: Mapping[str, str] | None = None) -> Setti
 
 
 def parse_settings(document: Any, values: Mapping[str, str]) -> Settings:
-    """Validate an already-parsed YAML document (``{"airflow": {...}}``) and expand placeholders."""
+    """Expand placeholders in a parsed document (``{"airflow": {...}}``), validate it against
+    ``include/schemas/airflow_settings.schema.json`` and build the specs.
+
+    Raises ``SettingsError`` listing every problem, ``; ``-separated, each as ``<field>: <message>``
+    where an entry is named by its index in the file and its name: ``airflow.pools[1] (p1).pool_slot``.
+    """
     if document is None:
         return Settings()
-    if not isinstance(document, Mapping):
-        raise SettingsError("the file must be a mapping with the single key 'airflow'")
-    unknown = sorted(set(document) - {"airflow"})
-    if unknown:
-        raise SettingsError(f"unknown top-level key(s) {', '.join(map(str, unknown))} (only 'airflow' is allowed)")
-    airflow = document.get("airflow") or {}
-    if not isinstance(airflow, Mapping):
-        raise SettingsError("airflow: must be a mapping with connections, pools and/or variables")
-    unknown = sorted(set(airflow) - set(SECTIONS))
-    if unknown:
-        raise SettingsError(f"airflow: unknown key(s) {', '.join(map(str, unknown))} (allowed: {', '.join(SECTIONS)})")
+    airflow, origin = _without_nulls(document.get("airflow") if isinstance(document, Mapping) else None)
+    if isinstance(airflow, Mapping):
+        try:
+            document = {**document, "airflow": expand_placeholders(airflow, values, "airflow")}
+        except SettingsError as exc:
+            raise SettingsError(_label(str(exc), airflow, origin)) from exc
+    filled, problems = validate_with_defaults(document, SCHEMA)
+    if problems:
+        raise SettingsError("; ".join(
+            str(Problem(_label(p.field, airflow, origin), TYPE_ERROR.sub("must be of type ", p.message)))
+            for p in problems
+        ))
+    sections = filled.get("airflow") or {}
     settings = Settings(
-        connections=tuple(_entries(airflow, "connections", CONNECTION_KEYS, _connection, values)),
-        pools=tuple(_entries(airflow, "pools", POOL_KEYS, _pool, values)),
-        variables=tuple(_entries(airflow, "variables", VARIABLE_KEYS, _variable, values)),
+        connections=tuple(_connection(fields, _label(f"airflow.connections[{i}]", airflow, origin))
+                          for i, fields in enumerate(sections.get("connections") or [])),
+        pools=tuple(_pool(fields) for fields in sections.get("pools") or []),
+        variables=tuple(_variable(fields) for fields in sections.get("variables") or []),
     )
     _check_unique("connections", [c.conn_id for c in settings.connections])
     _check_unique("pools", [p.name for p in settings.pools])
@@ -176,33 +183,32 @@ def parse_settings(document: Any, values: Mapping[str, str]) -> Settings:
     return settings
 
 
-def _entries(
-    airflow: Mapping[str, Any],
-    section: str,
-    allowed: frozenset[str],
-    build: Callable[[dict[str, Any], str], Any],
-    values: Mapping[str, str],
-) -> list[Any]:
-    """Validate and build every entry of one section; empty entries are skipped."""
-    raw = airflow.get(section) or []
-    if not isinstance(raw, list):
-        raise SettingsError(f"airflow.{section}: must be a list of entries")
-    built = []
-    for index, entry in enumerate(raw):
-        where = f"airflow.{section}[{index}]"
-        if not isinstance(entry, Mapping):
-            raise SettingsError(f"{where}: must be a mapping, got {type(entry).__name__}")
-        name = entry.get(next(k for k in ("conn_id", "pool_name", "variable_name") if k in allowed))
-        if isinstance(name, str) and name:
-            where = f"{where} ({name})"
-        unknown = sorted(set(map(str, entry)) - allowed)
-        if unknown:
-            raise SettingsError(f"{where}: unknown field(s) {', '.join(unknown)} (allowed: {', '.join(sorted(allowed))})")
-        fields = {str(k): v for k, v in entry.items() if v is not None}
-        if not fields:
-            continue
-        built.append(build(expand_placeholders(fields, values, where), where))
-    return built
+def _without_nulls(airflow: Any) -> tuple[Any, dict[str, list[int]]]:
+    """Drop null keys ("not set") and then empty entries from each section of ``airflow``.
+
+    Returns the cleaned copy and, per section, the index in the file of each entry kept.
+    """
+    if not isinstance(airflow, Mapping):
+        return airflow, {}
+    airflow, origin = dict(airflow), dict[str, list[int]]()
+    for section in NAME_KEYS:
+        if isinstance(airflow.get(section), list):
+            kept = [(i, {k: v for k, v in e.items() if v is not None} if isinstance(e, Mapping) else e)
+                    for i, e in enumerate(airflow[section])]
+            kept = [(i, e) for i, e in kept if e != {}]
+            origin[section], airflow[section] = [i for i, _ in kept], [e for _, e in kept]
+    return airflow, origin
+
+
+def _label(text: str, airflow: Any, origin: Mapping[str, list[int]]) -> str:
+    """Rewrite a leading ``airflow.<section>[i]`` (i-th kept entry) as the entry's index in the file and its name."""
+    match = ENTRY_PATH.match(text)
+    if not match or match[1] not in origin:
+        return text
+    entry = airflow[match[1]][int(match[2])]
+    name = entry.get(NAME_KEYS[match[1]]) if isinstance(entry, Mapping) else None
+    named = f" ({name})" if isinstance(name, str) and name else ""
+    return f"airflow.{match[1]}[{origin[match[1]][int(match[2])]}]{named}{text[match.end():]}"
 
 
 def _check_unique(section: str, names: Sequence[str]) -> None:
@@ -213,92 +219,40 @@ def _check_unique(section: str, names: Sequence[str]) -> None:
         seen.add(name)
 
 
-def _string(fields: Mapping[str, Any], key: str, where: str, *, required: bool = False) -> str | None:
-    """A string field; required ones must be present and non-empty."""
-    value = fields.get(key)
-    if value is None:
-        if required:
-            raise SettingsError(f"{where}: {key} is required")
-        return None
-    if not isinstance(value, str):
-        raise SettingsError(f"{where}: {key} must be a string, got {type(value).__name__} {value!r}")
-    return value
-
-
-def _integer(fields: Mapping[str, Any], key: str, where: str, *, required: bool = False, minimum: int = 0) -> int | None:
-    """An integer field (an int, or a string of digits after placeholder expansion)."""
-    value = fields.get(key)
-    if value is None:
-        if required:
-            raise SettingsError(f"{where}: {key} is required")
-        return None
-    if isinstance(value, str) and value.strip().lstrip("-").isdigit():
-        value = int(value)
-    if isinstance(value, bool) or not isinstance(value, int):
-        raise SettingsError(f"{where}: {key} must be an integer, got {value!r}")
-    if value < minimum:
-        raise SettingsError(f"{where}: {key} must be >= {minimum}, got {value}")
-    return value
-
-
-def _connection(fields: dict[str, Any], where: str) -> ConnectionSpec:
-    """Build a ConnectionSpec; ``conn_uri`` excludes the individual fields, as in Airflow."""
-    conn_id = _string(fields, "conn_id", where, required=True)
-    uri = _string(fields, "conn_uri", where)
-    individual = sorted(k for k in fields if k not in {"conn_id", "conn_uri", "conn_description"})
-    if uri is not None and individual:
-        raise SettingsError(f"{where}: conn_uri cannot be combined with {', '.join(individual)}")
+def _connection(fields: Mapping[str, Any], where: str) -> ConnectionSpec:
+    """Build a ConnectionSpec from a validated entry."""
+    port = fields.get("conn_port")
     return ConnectionSpec(
-        conn_id=str(conn_id),
-        conn_type=_string(fields, "conn_type", where, required=uri is None),
-        host=_string(fields, "conn_host", where),
-        schema=_string(fields, "conn_schema", where),
-        login=_string(fields, "conn_login", where),
-        password=_string(fields, "conn_password", where),
-        port=_integer(fields, "conn_port", where, minimum=1),
-        uri=uri,
-        extra=_extra_json(fields.get("conn_extra"), where),
-        description=_string(fields, "conn_description", where),
+        conn_id=fields["conn_id"], conn_type=fields.get("conn_type"), host=fields.get("conn_host"),
+        schema=fields.get("conn_schema"), login=fields.get("conn_login"), password=fields.get("conn_password"),
+        port=None if port is None else int(port), uri=fields.get("conn_uri"),
+        extra=_extra_json(fields.get("conn_extra"), where), description=fields.get("conn_description"),
     )
 
 
 def _extra_json(value: Any, where: str) -> str | None:
     """``conn_extra`` as the JSON object text Airflow stores (a mapping or a JSON object string)."""
-    if value is None:
-        return None
     if isinstance(value, str):
         try:
             value = json.loads(value)
         except json.JSONDecodeError as exc:
             raise SettingsError(f"{where}: conn_extra is a string but not JSON: {exc.msg}") from exc
-    if not isinstance(value, Mapping):
-        raise SettingsError(f"{where}: conn_extra must be a mapping, got {type(value).__name__}")
-    return json.dumps(value)
+        if not isinstance(value, Mapping):
+            raise SettingsError(f"{where}: conn_extra is a string but not a JSON object")
+    return None if value is None else json.dumps(value)
 
 
-def _pool(fields: dict[str, Any], where: str) -> PoolSpec:
-    """Build a PoolSpec."""
-    include_deferred = fields.get("pool_include_deferred", False)
-    if not isinstance(include_deferred, bool):
-        raise SettingsError(f"{where}: pool_include_deferred must be true or false, got {include_deferred!r}")
-    return PoolSpec(
-        name=str(_string(fields, "pool_name", where, required=True)),
-        slots=int(_integer(fields, "pool_slot", where, required=True, minimum=-1) or 0),  # -1: unlimited
-        description=_string(fields, "pool_description", where) or "",
-        include_deferred=include_deferred,
-    )
+def _pool(fields: Mapping[str, Any]) -> PoolSpec:
+    """Build a PoolSpec from a validated entry (defaults filled)."""
+    return PoolSpec(name=fields["pool_name"], slots=int(fields["pool_slot"]),
+                    description=fields["pool_description"], include_deferred=fields["pool_include_deferred"])
 
 
-def _variable(fields: dict[str, Any], where: str) -> VariableSpec:
-    """Build a VariableSpec; a missing (null) value is an error, an empty string is a value."""
-    if "variable_value" not in fields:
-        raise SettingsError(f"{where}: variable_value is required")
+def _variable(fields: Mapping[str, Any]) -> VariableSpec:
+    """Build a VariableSpec from a validated entry; non-string values are stored as JSON text."""
     value = fields["variable_value"]
-    return VariableSpec(
-        key=str(_string(fields, "variable_name", where, required=True)),
-        value=value if isinstance(value, str) else json.dumps(value),
-        description=_string(fields, "variable_description", where),
-    )
+    return VariableSpec(key=fields["variable_name"], value=value if isinstance(value, str) else json.dumps(value),
+                        description=fields.get("variable_description"))
 
 
 # ---- writing -------------------------------------------------------------------------------
