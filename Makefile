@@ -12,7 +12,7 @@ SEED        ?= 42
 CUSTOMERS   ?= 100000
 LOCK_PYTHON ?= $(or $(BEHAVIOR_SYNC_PYTHON),python3.11)
 
-.PHONY: help run start stop test validate demo-data lock clean bootstrap
+.PHONY: help run start stop test lint validate demo-data lock clean bootstrap
 
 help: ## list the targets
 	@echo "Behavior Sync. Usage: make <target> [VAR=value]"
@@ -29,8 +29,13 @@ start: ## like run, but return once Airflow is up (stop it with make stop)
 stop: ## stop the Airflow started by make run / make start
 	@scripts/stop.sh
 
-test: bootstrap ## run the whole test suite (what CI runs); extra options: PYTEST_ARGS="-k history -x"
+test: bootstrap lint ## static checks, then the whole test suite (what CI runs); e.g. PYTEST_ARGS="-k history -x"
 	$(PYTHON_BIN) -m pytest $(PYTEST_ARGS)
+
+lint: bootstrap ## ruff (lint + format check) and mypy --strict (config in pyproject.toml)
+	.venv/bin/ruff check plugins dags tests
+	.venv/bin/ruff format --check plugins dags tests
+	.venv/bin/mypy
 
 validate: bootstrap ## check every behavior file in include/behaviors
 	$(PYTHON_BIN) -m behavior_sync validate

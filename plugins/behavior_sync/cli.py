@@ -1,8 +1,8 @@
 """Command line of Behavior Sync (no Airflow needed).
 
-    python -m behavior_sync validate [FILES...]      check behavior files; exit 1 if any is invalid
-    python -m behavior_sync demo-warehouse [...]     (re)generate the demo DuckDB warehouse
-    python -m behavior_sync history [...]            print recent sync history
+python -m behavior_sync validate [FILES...]      check behavior files; exit 1 if any is invalid
+python -m behavior_sync demo-warehouse [...]     (re)generate the demo DuckDB warehouse
+python -m behavior_sync history [...]            print recent sync history
 """
 
 from __future__ import annotations
@@ -29,21 +29,30 @@ def _parser() -> argparse.ArgumentParser:
     parser = argparse.ArgumentParser(prog="python -m behavior_sync", description=__doc__.split("\n\n")[0])
     sub = parser.add_subparsers(required=True, metavar="COMMAND")
     validate = sub.add_parser("validate", help="check behavior files against the schema and cross-field rules")
-    validate.add_argument("files", nargs="*", type=Path, help="files to check (default: every file in include/behaviors)")
+    validate.add_argument(
+        "files", nargs="*", type=Path, help="files to check (default: every file in include/behaviors)"
+    )
     validate.set_defaults(handler=_validate)
     demo = sub.add_parser("demo-warehouse", help="generate the demo DuckDB warehouse (deterministic per seed and date)")
     demo.add_argument("--path", type=Path, default=default_data_dir() / "warehouse.duckdb")
     demo.add_argument("--seed", type=int, default=42)
-    demo.add_argument("--as-of", type=dt.date.fromisoformat, default=dt.datetime.now(dt.UTC).date(),
-                      help="last day of data, YYYY-MM-DD (default: today, UTC); a later date simulates churn")
+    demo.add_argument(
+        "--as-of",
+        type=dt.date.fromisoformat,
+        default=dt.datetime.now(dt.UTC).date(),
+        help="last day of data, YYYY-MM-DD (default: today, UTC); a later date simulates churn",
+    )
     demo.add_argument("--customers", type=int, default=100_000)
     demo.set_defaults(handler=_demo_warehouse)
     history = sub.add_parser("history", help="print recent sync history, newest first")
     history.add_argument("--behavior", help="only this behavior (slug)")
     history.add_argument("--destination", help="only this destination id")
     history.add_argument("--last", type=int, default=20, help="number of rows (default 20)")
-    history.add_argument("--state-url", default=os.environ.get("BEHAVIOR_SYNC_STATE_URL") or f"sqlite:///{default_data_dir() / 'state.db'}",
-                         help="SQLAlchemy URL of the state database (default: $BEHAVIOR_SYNC_STATE_URL or data/state.db)")
+    history.add_argument(
+        "--state-url",
+        default=os.environ.get("BEHAVIOR_SYNC_STATE_URL") or f"sqlite:///{default_data_dir() / 'state.db'}",
+        help="SQLAlchemy URL of the state database (default: $BEHAVIOR_SYNC_STATE_URL or data/state.db)",
+    )
     history.set_defaults(handler=_history)
     return parser
 

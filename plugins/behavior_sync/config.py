@@ -26,7 +26,12 @@ SCHEMA_FILE = "behavior.schema.json"
 SLUG_PATTERN = re.compile(r"[a-z][a-z0-9_]{1,62}")
 SCHEDULE_PRESETS: Mapping[str, str | None] = MappingProxyType({"daily": "@daily", "weekly": "@weekly", "manual": None})
 DEFAULT_CONNECTIONS: Mapping[str, str] = MappingProxyType(
-    {"meta": "meta_default", "google_ads": "google_ads_default", "hubspot": "hubspot_default", "clevertap": "clevertap_default"}
+    {
+        "meta": "meta_default",
+        "google_ads": "google_ads_default",
+        "hubspot": "hubspot_default",
+        "clevertap": "clevertap_default",
+    }
 )
 
 
@@ -145,9 +150,10 @@ def load_behavior(path: Path) -> Behavior:
     if not problems:
         document, problems = validate_with_defaults(document, SCHEMA_FILE)
     if not problems:
-        problems = _cross_field_problems(path, document)
+        problems = _cross_field_problems(path, document or {})
     if problems:
         raise BehaviorFileError(path, problems)
+    assert isinstance(document, dict)  # guaranteed by the checks above
     return _build(path, document)
 
 
@@ -197,7 +203,10 @@ def _destination_problems(doc: Mapping[str, Any]) -> list[Problem]:
         dest_id = destination_id(dest)
         if dest_id in seen:
             problems.append(
-                Problem(f"destinations[{i}].id", f"id {dest_id!r} is already used by destinations[{seen[dest_id]}]; give each an explicit `id`")
+                Problem(
+                    f"destinations[{i}].id",
+                    f"id {dest_id!r} is already used by destinations[{seen[dest_id]}]; give each an explicit `id`",
+                )
             )
         seen.setdefault(dest_id, i)
         problems += [Problem(f"destinations[{i}].{f}", m) for f, m in _needs(dest, doc["identifiers"])]

@@ -64,9 +64,7 @@ class DemoSummary:
     seconds: float
 
 
-def generate_demo_warehouse(
-    path: Path, *, seed: int = 42, as_of: dt.date, customers: int = 100_000
-) -> DemoSummary:
+def generate_demo_warehouse(path: Path, *, seed: int = 42, as_of: dt.date, customers: int = 100_000) -> DemoSummary:
     """Writes the demo warehouse for ``as_of`` to the DuckDB file ``path`` and returns a summary.
 
     ``customers`` is the number of customer ids; all of them exist for ``as_of`` on or after
@@ -107,16 +105,26 @@ def _check_arguments(seed: int, as_of: dt.date, customers: int) -> None:
 def _build(file: Path, seed: int, timeline: Timeline, customers: int) -> tuple[int, int, int]:
     """Creates every table in a new DuckDB file; returns (customer, order, browse event) row counts."""
     params = {
-        **timeline.sql_params(), "customers": customers, "seed": seed, "as_of": timeline.as_of,
-        "generator_version": GENERATOR_VERSION, "duckdb_version": duckdb.__version__,
+        **timeline.sql_params(),
+        "customers": customers,
+        "seed": seed,
+        "as_of": timeline.as_of,
+        "generator_version": GENERATOR_VERSION,
+        "duckdb_version": duckdb.__version__,
     }
     con = duckdb.connect(str(file))
     try:
         install_macros(con, seed)
         con.register("countries_arrow", countries_table())
         con.execute("CREATE TEMP TABLE countries AS SELECT * FROM countries_arrow")
-        for statement in (people_sql(), EMAIL_VERSIONS_SQL, customers_sql(), ORDERS_SQL, BROWSE_EVENTS_SQL,
-                          _METADATA_SQL):
+        for statement in (
+            people_sql(),
+            EMAIL_VERSIONS_SQL,
+            customers_sql(),
+            ORDERS_SQL,
+            BROWSE_EVENTS_SQL,
+            _METADATA_SQL,
+        ):
             _execute(con, statement, params)
         counts = tuple(_count(con, table) for table in ("customers", "orders", "browse_events"))
         con.execute("CHECKPOINT")

@@ -101,7 +101,9 @@ class HistoryStore:
         self._race_tolerant(partial(schema_version.create, checkfirst=True), self._has_version_table)
         for version, migrate in MIGRATIONS:
             if not self._is_applied(version):
-                self._race_tolerant(partial(_apply, version=version, migrate=migrate), partial(self._is_applied, version))
+                self._race_tolerant(
+                    partial(_apply, version=version, migrate=migrate), partial(self._is_applied, version)
+                )
         return max(self._applied_versions(), default=0)
 
     def _race_tolerant(self, step: Callable[[sa.Connection], None], done: Callable[[], bool]) -> None:
@@ -134,9 +136,13 @@ class HistoryStore:
             conn.execute(sync_history.delete().where(key))
             conn.execute(sync_history.insert().values(**values))
 
-    def recent(self, behavior: str | None = None, destination_id: str | None = None, limit: int = 20) -> list[SyncRecord]:
+    def recent(
+        self, behavior: str | None = None, destination_id: str | None = None, limit: int = 20
+    ) -> list[SyncRecord]:
         """Latest rows first, optionally filtered by behavior and destination id."""
-        query = sa.select(sync_history).order_by(sync_history.c.finished_at.desc(), sync_history.c.id.desc()).limit(limit)
+        query = (
+            sa.select(sync_history).order_by(sync_history.c.finished_at.desc(), sync_history.c.id.desc()).limit(limit)
+        )
         if behavior:
             query = query.where(sync_history.c.behavior == behavior)
         if destination_id:
@@ -169,7 +175,7 @@ def _apply(conn: sa.Connection, version: int, migrate: Callable[[sa.Connection],
     conn.execute(schema_version.insert().values(version=version, applied_at=_now()))
 
 
-def _to_record(row: Mapping[str, Any]) -> SyncRecord:
+def _to_record(row: sa.RowMapping) -> SyncRecord:
     values = {k: v for k, v in row.items() if k != "id"}
     values["details"] = json.loads(values["details"] or "{}")
     return SyncRecord(**values)

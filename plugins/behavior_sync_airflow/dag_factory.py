@@ -27,15 +27,13 @@ INVALID_TAG = "invalid-behavior-file"
 _PLACEHOLDER_START = dt.datetime(2026, 1, 1, tzinfo=dt.UTC)
 # Steps not built yet, and where they are tracked (shown in task logs and history).
 PENDING_IDENTITY = "validation, normalization and hashing of identifiers (issue #3)"
-PENDING_DESTINATION = {
-    "plan": "add/remove planning against committed state (issue #4)",
-    "load": {
-        "meta": "loading into Meta Custom Audiences (issue #5)",
-        "hubspot": "loading into HubSpot (issue #6)",
-        "google_ads": "loading into Google Customer Match (issue #7)",
-        "clevertap": "loading into CleverTap (issue #8)",
-    },
-    "commit": "committing acknowledged rows to state (issue #4)",
+PENDING_PLAN = "add/remove planning against committed state (issue #4)"
+PENDING_COMMIT = "committing acknowledged rows to state (issue #4)"
+PENDING_LOAD = {
+    "meta": "loading into Meta Custom Audiences (issue #5)",
+    "hubspot": "loading into HubSpot (issue #6)",
+    "google_ads": "loading into Google Customer Match (issue #7)",
+    "clevertap": "loading into CleverTap (issue #8)",
 }
 
 
@@ -60,20 +58,34 @@ def _build_or_placeholder(behavior: Behavior) -> DAG:
     try:
         return build_behavior_dag(behavior)
     except Exception as exc:  # noqa: BLE001 - e.g. AirflowTimetableInvalid: isolate this file
-        return build_invalid_file_dag(BehaviorFileError(behavior.source_file, [Problem("", f"{type(exc).__name__}: {exc}")]))
+        return build_invalid_file_dag(
+            BehaviorFileError(behavior.source_file, [Problem("", f"{type(exc).__name__}: {exc}")])
+        )
 
 
 def build_behavior_dag(behavior: Behavior) -> DAG:
-    """The DAG of one valid behavior: extract -> validate -> prepare -> per destination plan -> load -> commit -> record."""
+    """The DAG of one valid behavior.
+
+    Tasks: extract -> validate -> prepare -> per destination (a task group) plan -> load -> commit -> record.
+    """
     with DAG(
-        dag_id=behavior.dag_id, dag_display_name=f"{behavior.name} ({behavior.dag_id})",
+        dag_id=behavior.dag_id,
+        dag_display_name=f"{behavior.name} ({behavior.dag_id})",
         description=behavior.description.strip().split("\n")[0][:200] or behavior.name,
-        doc_md=_doc_md(behavior), schedule=behavior.schedule,
+        doc_md=_doc_md(behavior),
+        schedule=behavior.schedule,
         start_date=dt.datetime.combine(behavior.start_date, dt.time(), tzinfo=dt.UTC),
-        catchup=behavior.catchup, max_active_runs=1, tags=sorted({"behavior-sync", *behavior.tags}),
-        default_args={"owner": behavior.owner, "retries": behavior.retries, "retry_delay": dt.timedelta(minutes=2),
-                      "retry_exponential_backoff": True},
-        params=_params(behavior), auto_register=False,
+        catchup=behavior.catchup,
+        max_active_runs=1,
+        tags=sorted({"behavior-sync", *behavior.tags}),
+        default_args={
+            "owner": behavior.owner,
+            "retries": behavior.retries,
+            "retry_delay": dt.timedelta(minutes=2),
+            "retry_exponential_backoff": True,
+        },
+        params=_params(behavior),
+        auto_register=False,
     ) as dag:
         extract = ExtractSnapshotOperator(task_id="extract", behavior=behavior, pool=behavior.warehouse_connection)
         validate = NotImplementedStepOperator(task_id="validate", step="validate", tracked_in=PENDING_IDENTITY)
@@ -86,14 +98,21 @@ def build_behavior_dag(behavior: Behavior) -> DAG:
 
 
 def _destination_group(behavior: Behavior, destination: Destination, extract_task_id: str) -> TaskGroup:
-    load_pending = PENDING_DESTINATION["load"][destination.type]
-    with TaskGroup(group_id=destination.id, tooltip=f"{destination.type} via connection {destination.connection}") as group:
-        plan = NotImplementedStepOperator(task_id="plan", step=f"{destination.id}: plan", tracked_in=PENDING_DESTINATION["plan"])
+    load_pending = PENDING_LOAD[destination.type]
+    with TaskGroup(
+        group_id=destination.id, tooltip=f"{destination.type} via connection {destination.connection}"
+    ) as group:
+        plan = NotImplementedStepOperator(task_id="plan", step=f"{destination.id}: plan", tracked_in=PENDING_PLAN)
         load = NotImplementedStepOperator(task_id="load", step=f"{destination.id}: load", tracked_in=load_pending)
-        commit = NotImplementedStepOperator(task_id="commit", step=f"{destination.id}: commit", tracked_in=PENDING_DESTINATION["commit"])
+        commit = NotImplementedStepOperator(
+            task_id="commit", step=f"{destination.id}: commit", tracked_in=PENDING_COMMIT
+        )
         record = RecordSyncOperator(
-            task_id="record", behavior=behavior, destination=destination, extract_task_id=extract_task_id,
-            pending_steps=f"{PENDING_IDENTITY}; {PENDING_DESTINATION['plan']}; {load_pending}",
+            task_id="record",
+            behavior=behavior,
+            destination=destination,
+            extract_task_id=extract_task_id,
+            pending_steps=f"{PENDING_IDENTITY}; {PENDING_PLAN}; {load_pending}",
         )
         plan >> load >> commit >> record
     return group
@@ -102,12 +121,27 @@ def _destination_group(behavior: Behavior, destination: Destination, extract_tas
 def _params(behavior: Behavior) -> dict[str, Param]:
     ids = [d.id for d in behavior.destinations]
     return {
-        "dry_run": Param(False, type="boolean", title="Dry run",
-                         description="Extract, validate, prepare and plan only: nothing is sent and state does not move."),
-        "full_resync": Param(False, type="boolean", title="Full re-sync",
-                             description="Re-send every member instead of only the changes since the last sync."),
-        "destinations": Param(ids, type="array", items={"type": "string", "enum": ids}, examples=ids, uniqueItems=True,
-                              title="Destinations", description="Sync only these destinations (default: all of them)."),
+        "dry_run": Param(
+            False,
+            type="boolean",
+            title="Dry run",
+            description="Extract, validate, prepare and plan only: nothing is sent and state does not move.",
+        ),
+        "full_resync": Param(
+            False,
+            type="boolean",
+            title="Full re-sync",
+            description="Re-send every member instead of only the changes since the last sync.",
+        ),
+        "destinations": Param(
+            ids,
+            type="array",
+            items={"type": "string", "enum": ids},
+            examples=ids,
+            uniqueItems=True,
+            title="Destinations",
+            description="Sync only these destinations (default: all of them).",
+        ),
     }
 
 
@@ -117,7 +151,8 @@ def _doc_md(behavior: Behavior) -> str:
         f"# {behavior.name}\n\n{behavior.description}\n\n"
         f"* File: `{display_path(behavior.source_file)}`\n* Query: `{display_path(behavior.query_path)}` "
         f"on connection `{behavior.warehouse_connection}`\n* Member key: `{behavior.member_key}`; identifiers: "
-        f"{', '.join(sorted(behavior.identifiers))}\n\n| destination | type | connection | frequency |\n|---|---|---|---|\n{rows}\n"
+        f"{', '.join(sorted(behavior.identifiers))}\n\n"
+        f"| destination | type | connection | frequency |\n|---|---|---|---|\n{rows}\n"
     )
 
 
@@ -127,12 +162,17 @@ def build_invalid_file_dag(error: BehaviorFileError) -> DAG:
     problems = [str(p) for p in error.problems]
     more = f" (+{len(problems) - 1} more)" if len(problems) > 1 else ""
     with DAG(
-        dag_id=dag_id_for(_safe_stem(error.file.stem)), dag_display_name=f"INVALID {file}: {problems[0][:300]}{more}",
-        description=f"INVALID behavior file {file}: {'; '.join(problems)}"[:1000], schedule=None,
-        start_date=_PLACEHOLDER_START, catchup=False, tags=["behavior-sync", INVALID_TAG], auto_register=False,
+        dag_id=dag_id_for(_safe_stem(error.file.stem)),
+        dag_display_name=f"INVALID {file}: {problems[0][:300]}{more}",
+        description=f"INVALID behavior file {file}: {'; '.join(problems)}"[:1000],
+        schedule=None,
+        start_date=_PLACEHOLDER_START,
+        catchup=False,
+        tags=["behavior-sync", INVALID_TAG],
+        auto_register=False,
         default_args={"owner": "behavior-sync"},
         doc_md=f"# Invalid behavior file `{file}`\n\nThis behavior is not scheduled until the file is fixed "
-               f"(`python -m behavior_sync validate {file}`).\n\n" + "\n".join(f"* `{p}`" for p in problems),
+        f"(`python -m behavior_sync validate {file}`).\n\n" + "\n".join(f"* `{p}`" for p in problems),
     ) as dag:
         _InvalidFileOperator(task_id="report_invalid_file", message=str(error))
     return dag

@@ -37,15 +37,29 @@ class ExtractSnapshotOperator(BaseOperator):
 
         window, artifacts = run_window(context, self.behavior), run_artifacts(context, self.behavior)
         hook = WarehouseHook(self.behavior.warehouse_connection)
-        self.log.info("extracting %s from %s for window %s .. %s", self.behavior.slug, hook.safe_url(), window.start, window.end)
+        self.log.info(
+            "extracting %s from %s for window %s .. %s", self.behavior.slug, hook.safe_url(), window.start, window.end
+        )
         result = extract_to_parquet(
-            hook.get_url(), self.behavior.read_query(), window.sql_params(), artifacts.snapshot_uri,
-            batch_rows=hook.batch_rows(), required_columns=self.behavior.required_columns(),
+            hook.get_url(),
+            self.behavior.read_query(),
+            window.sql_params(),
+            artifacts.snapshot_uri,
+            batch_rows=hook.batch_rows(),
+            required_columns=self.behavior.required_columns(),
             on_progress=_ProgressLog(self.log),
         )
-        self.log.info("extracted %d rows, %d bytes in %.2f s into %s", result.rows, result.bytes, result.seconds, result.uri)
-        return {"snapshot_uri": result.uri, "rows": result.rows, "bytes": result.bytes, "seconds": round(result.seconds, 3),
-                "window_start": window.start.isoformat(), "window_end": window.end.isoformat()}
+        self.log.info(
+            "extracted %d rows, %d bytes in %.2f s into %s", result.rows, result.bytes, result.seconds, result.uri
+        )
+        return {
+            "snapshot_uri": result.uri,
+            "rows": result.rows,
+            "bytes": result.bytes,
+            "seconds": round(result.seconds, 3),
+            "window_start": window.start.isoformat(),
+            "window_end": window.end.isoformat(),
+        }
 
 
 class _ProgressLog:
@@ -84,7 +98,9 @@ class RecordSyncOperator(BaseOperator):
 
     ui_color = "#d5f5e3"
 
-    def __init__(self, *, behavior: Behavior, destination: Destination, extract_task_id: str, pending_steps: str, **kwargs: Any) -> None:
+    def __init__(
+        self, *, behavior: Behavior, destination: Destination, extract_task_id: str, pending_steps: str, **kwargs: Any
+    ) -> None:
         kwargs.setdefault("trigger_rule", TriggerRule.ALL_DONE)
         super().__init__(**kwargs)
         self.behavior, self.destination = behavior, destination
@@ -93,30 +109,61 @@ class RecordSyncOperator(BaseOperator):
     def execute(self, context: Any) -> dict[str, Any]:
         options = run_options(context, self.behavior)
         if self.destination.id not in options.destinations:
-            raise AirflowSkipException(f"destination {self.destination.id!r} not selected for this run (param destinations)")
+            raise AirflowSkipException(
+                f"destination {self.destination.id!r} not selected for this run (param destinations)"
+            )
         extract = context["ti"].xcom_pull(task_ids=self.extract_task_id)
-        record = _history_record(self.behavior, self.destination, context["dag_run"].run_id, extract, self.pending_steps, options)
+        record = _history_record(
+            self.behavior, self.destination, context["dag_run"].run_id, extract, self.pending_steps, options
+        )
         _write_history(record)
-        self.log.info("history: %s / %s run %s -> %s: %s", record.behavior, record.destination_id, record.run_id, record.status, record.message)
+        self.log.info(
+            "history: %s / %s run %s -> %s: %s",
+            record.behavior,
+            record.destination_id,
+            record.run_id,
+            record.status,
+            record.message,
+        )
         if record.status == "failed":  # a leaf task: without this the run would end green
             raise AirflowFailException(f"{self.behavior.slug} / {self.destination.id}: {record.message}")
         return {"status": record.status}
 
 
-def _history_record(behavior: Behavior, destination: Destination, run_id: str, extract: dict[str, Any] | None,
-                    pending_steps: str, options: RunOptions) -> SyncRecord:
+def _history_record(
+    behavior: Behavior,
+    destination: Destination,
+    run_id: str,
+    extract: dict[str, Any] | None,
+    pending_steps: str,
+    options: RunOptions,
+) -> SyncRecord:
     """The history row of a run whose destination steps are not built yet (or whose extract failed)."""
     if extract is None:
         status, message = "failed", "extract did not complete: see the extract task's log; nothing was sent"
     else:
-        status, message = "not_implemented", f"extracted {extract['rows']} rows; not built yet: {pending_steps}; nothing was sent"
+        status, message = (
+            "not_implemented",
+            f"extracted {extract['rows']} rows; not built yet: {pending_steps}; nothing was sent",
+        )
     return SyncRecord(
-        behavior=behavior.slug, destination_id=destination.id, destination_type=destination.type,
-        connection_id=destination.connection, run_id=run_id, status=status, message=message,
-        finished_at=dt.datetime.now(dt.UTC), extracted_rows=(extract or {}).get("rows"),
-        snapshot_bytes=(extract or {}).get("bytes"), extract_seconds=(extract or {}).get("seconds"),
-        details={"dry_run": options.dry_run, "full_resync": options.full_resync,
-                 "window_start": (extract or {}).get("window_start"), "window_end": (extract or {}).get("window_end")},
+        behavior=behavior.slug,
+        destination_id=destination.id,
+        destination_type=destination.type,
+        connection_id=destination.connection,
+        run_id=run_id,
+        status=status,
+        message=message,
+        finished_at=dt.datetime.now(dt.UTC),
+        extracted_rows=(extract or {}).get("rows"),
+        snapshot_bytes=(extract or {}).get("bytes"),
+        extract_seconds=(extract or {}).get("seconds"),
+        details={
+            "dry_run": options.dry_run,
+            "full_resync": options.full_resync,
+            "window_start": (extract or {}).get("window_start"),
+            "window_end": (extract or {}).get("window_end"),
+        },
     )
 
 

@@ -163,14 +163,18 @@ def parse_settings(document: Any, values: Mapping[str, str]) -> Settings:
             raise SettingsError(_label(str(exc), airflow, origin)) from exc
     filled, problems = validate_with_defaults(document, SCHEMA)
     if problems:
-        raise SettingsError("; ".join(
-            str(Problem(_label(p.field, airflow, origin), TYPE_ERROR.sub("must be of type ", p.message)))
-            for p in problems
-        ))
+        raise SettingsError(
+            "; ".join(
+                str(Problem(_label(p.field, airflow, origin), TYPE_ERROR.sub("must be of type ", p.message)))
+                for p in problems
+            )
+        )
     sections = filled.get("airflow") or {}
     settings = Settings(
-        connections=tuple(_connection(fields, _label(f"airflow.connections[{i}]", airflow, origin))
-                          for i, fields in enumerate(sections.get("connections") or [])),
+        connections=tuple(
+            _connection(fields, _label(f"airflow.connections[{i}]", airflow, origin))
+            for i, fields in enumerate(sections.get("connections") or [])
+        ),
         pools=tuple(_pool(fields) for fields in sections.get("pools") or []),
         variables=tuple(_variable(fields) for fields in sections.get("variables") or []),
     )
@@ -190,8 +194,10 @@ def _without_nulls(airflow: Any) -> tuple[Any, dict[str, list[int]]]:
     airflow, origin = dict(airflow), dict[str, list[int]]()
     for section in NAME_KEYS:
         if isinstance(airflow.get(section), list):
-            kept = [(i, {k: v for k, v in e.items() if v is not None} if isinstance(e, Mapping) else e)
-                    for i, e in enumerate(airflow[section])]
+            kept = [
+                (i, {k: v for k, v in e.items() if v is not None} if isinstance(e, Mapping) else e)
+                for i, e in enumerate(airflow[section])
+            ]
             kept = [(i, e) for i, e in kept if e != {}]
             origin[section], airflow[section] = [i for i, _ in kept], [e for _, e in kept]
     return airflow, origin
@@ -205,7 +211,7 @@ def _label(text: str, airflow: Any, origin: Mapping[str, list[int]]) -> str:
     entry = airflow[match[1]][int(match[2])]
     name = entry.get(NAME_KEYS[match[1]]) if isinstance(entry, Mapping) else None
     named = f" ({name})" if isinstance(name, str) and name else ""
-    return f"airflow.{match[1]}[{origin[match[1]][int(match[2])]}]{named}{text[match.end():]}"
+    return f"airflow.{match[1]}[{origin[match[1]][int(match[2])]}]{named}{text[match.end() :]}"
 
 
 def _check_unique(section: str, names: Sequence[str]) -> None:
@@ -220,10 +226,16 @@ def _connection(fields: Mapping[str, Any], where: str) -> ConnectionSpec:
     """Build a ConnectionSpec from a validated entry."""
     port = fields.get("conn_port")
     return ConnectionSpec(
-        conn_id=fields["conn_id"], conn_type=fields.get("conn_type"), host=fields.get("conn_host"),
-        schema=fields.get("conn_schema"), login=fields.get("conn_login"), password=fields.get("conn_password"),
-        port=None if port is None else int(port), uri=fields.get("conn_uri"),
-        extra=_extra_json(fields.get("conn_extra"), where), description=fields.get("conn_description"),
+        conn_id=fields["conn_id"],
+        conn_type=fields.get("conn_type"),
+        host=fields.get("conn_host"),
+        schema=fields.get("conn_schema"),
+        login=fields.get("conn_login"),
+        password=fields.get("conn_password"),
+        port=None if port is None else int(port),
+        uri=fields.get("conn_uri"),
+        extra=_extra_json(fields.get("conn_extra"), where),
+        description=fields.get("conn_description"),
     )
 
 
@@ -241,15 +253,22 @@ def _extra_json(value: Any, where: str) -> str | None:
 
 def _pool(fields: Mapping[str, Any]) -> PoolSpec:
     """Build a PoolSpec from a validated entry (defaults filled)."""
-    return PoolSpec(name=fields["pool_name"], slots=int(fields["pool_slot"]),
-                    description=fields["pool_description"], include_deferred=fields["pool_include_deferred"])
+    return PoolSpec(
+        name=fields["pool_name"],
+        slots=int(fields["pool_slot"]),
+        description=fields["pool_description"],
+        include_deferred=fields["pool_include_deferred"],
+    )
 
 
 def _variable(fields: Mapping[str, Any]) -> VariableSpec:
     """Build a VariableSpec from a validated entry; non-string values are stored as JSON text."""
     value = fields["variable_value"]
-    return VariableSpec(key=fields["variable_name"], value=value if isinstance(value, str) else json.dumps(value),
-                        description=fields.get("variable_description"))
+    return VariableSpec(
+        key=fields["variable_name"],
+        value=value if isinstance(value, str) else json.dumps(value),
+        description=fields.get("variable_description"),
+    )
 
 
 def load_settings(path: Path, environ: Mapping[str, str] | None = None) -> list[str]:
@@ -272,16 +291,24 @@ def main(argv: Sequence[str] | None = None) -> int:
         prog="python -m behavior_sync_airflow.settings_loader",
         description="Load connections, pools and variables from airflow_settings.yaml (Astro CLI format).",
     )
-    parser.add_argument("path", nargs="?", type=Path, default=default_settings_path(),
-                        help="settings file (default: airflow_settings.yaml in the project directory)")
-    parser.add_argument("--check", action="store_true",
-                        help="only read, expand and validate the file; touch no database")
+    parser.add_argument(
+        "path",
+        nargs="?",
+        type=Path,
+        default=default_settings_path(),
+        help="settings file (default: airflow_settings.yaml in the project directory)",
+    )
+    parser.add_argument(
+        "--check", action="store_true", help="only read, expand and validate the file; touch no database"
+    )
     args = parser.parse_args(argv)
     try:
         if args.check:
             settings = read_settings(args.path)
-            print(f"{args.path}: ok ({len(settings.connections)} connection(s), {len(settings.pools)} pool(s), "
-                  f"{len(settings.variables)} variable(s))")
+            print(
+                f"{args.path}: ok ({len(settings.connections)} connection(s), {len(settings.pools)} pool(s), "
+                f"{len(settings.variables)} variable(s))"
+            )
             return 0
         for line in load_settings(args.path):
             print(line)

@@ -14,7 +14,6 @@ if TYPE_CHECKING:
     from sqlalchemy.orm import Session
 
 
-
 def apply_settings(settings: Settings, session: Session) -> list[str]:
     """Upsert every entry in ``session`` (the caller commits); returns one report line per entry."""
     lines = [upsert_connection(spec, session) for spec in settings.connections]
@@ -28,13 +27,19 @@ CONNECTION_FIELDS = ("conn_type", "description", "host", "schema", "login", "pas
 
 def upsert_connection(spec: ConnectionSpec, session: Session) -> str:
     """Create or update one connection (fields not given are cleared); returns its report line."""
+    from airflow.models import Connection
     from sqlalchemy import select
 
-    from airflow.models import Connection
-
     wanted = Connection(
-        conn_id=spec.conn_id, conn_type=spec.conn_type, description=spec.description, host=spec.host,
-        login=spec.login, password=spec.password, schema=spec.schema, port=spec.port, extra=spec.extra,
+        conn_id=spec.conn_id,
+        conn_type=spec.conn_type,
+        description=spec.description,
+        host=spec.host,
+        login=spec.login,
+        password=spec.password,
+        schema=spec.schema,
+        port=spec.port,
+        extra=spec.extra,
         uri=spec.uri,
     )
     existing = session.scalar(select(Connection).where(Connection.conn_id == spec.conn_id))
@@ -52,31 +57,34 @@ def upsert_connection(spec: ConnectionSpec, session: Session) -> str:
 
 def upsert_pool(spec: PoolSpec, session: Session) -> str:
     """Create or update one pool; returns its report line."""
-    from sqlalchemy import select
-
     from airflow.models.pool import Pool
+    from sqlalchemy import select
 
     existing = session.scalar(select(Pool).where(Pool.pool == spec.name))
     if existing is None:
         action = "created"
     elif (existing.slots, existing.description or "", bool(existing.include_deferred)) == (
-        spec.slots, spec.description, spec.include_deferred
+        spec.slots,
+        spec.description,
+        spec.include_deferred,
     ):
         action = "unchanged"
     else:
         action = "updated"
     Pool.create_or_update_pool(
-        name=spec.name, slots=spec.slots, description=spec.description,
-        include_deferred=spec.include_deferred, session=session,
+        name=spec.name,
+        slots=spec.slots,
+        description=spec.description,
+        include_deferred=spec.include_deferred,
+        session=session,
     )
     return f"pool {spec.name} ({spec.slots} slots): {action}"
 
 
 def upsert_variable(spec: VariableSpec, session: Session) -> str:
     """Create or update one variable (value not printed: it may be a secret); returns its report line."""
-    from sqlalchemy import select
-
     from airflow.models import Variable
+    from sqlalchemy import select
 
     existing = session.scalar(select(Variable).where(Variable.key == spec.key))
     if existing is None:

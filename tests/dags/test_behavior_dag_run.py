@@ -8,7 +8,6 @@ from __future__ import annotations
 
 import datetime as dt
 import json
-import os
 from collections.abc import Iterator
 from pathlib import Path
 from typing import Any
@@ -34,14 +33,22 @@ def run_env(airflow_db: Path, tmp_path_factory: pytest.TempPathFactory) -> Itera
     warehouse = folder / "warehouse.duckdb"
     generate_demo_warehouse(warehouse, seed=7, as_of=AS_OF, customers=3_000)
     env = {
-        "AIRFLOW_CONN_WAREHOUSE_DEFAULT": json.dumps({"conn_type": "warehouse", "extra": {"url": f"duckdb:///{warehouse}", "batch_rows": 1000}}),
-        "AIRFLOW_CONN_SYNC_STATE_DEFAULT": json.dumps({"conn_type": "sync_state", "extra": {"url": f"sqlite:///{folder}/state.db"}}),
+        "AIRFLOW_CONN_WAREHOUSE_DEFAULT": json.dumps(
+            {"conn_type": "warehouse", "extra": {"url": f"duckdb:///{warehouse}", "batch_rows": 1000}}
+        ),
+        "AIRFLOW_CONN_SYNC_STATE_DEFAULT": json.dumps(
+            {"conn_type": "sync_state", "extra": {"url": f"sqlite:///{folder}/state.db"}}
+        ),
         "AIRFLOW_VAR_BEHAVIOR_SYNC_ARTIFACTS_BASE": str(folder / "artifacts"),
     }
     with pytest.MonkeyPatch.context() as patch:
         for key, value in env.items():
             patch.setenv(key, value)
-        yield {"warehouse": str(warehouse), "state": f"sqlite:///{folder}/state.db", "artifacts": str(folder / "artifacts")}
+        yield {
+            "warehouse": str(warehouse),
+            "state": f"sqlite:///{folder}/state.db",
+            "artifacts": str(folder / "artifacts"),
+        }
 
 
 def load_dag(dag_id: str) -> Any:
@@ -109,10 +116,14 @@ def test_manual_run_without_logical_date_syncs_only_the_chosen_destinations(run_
     assert result["meta.record"] == "success" and result["hubspot_property.record"] == "skipped"
     (record,) = [r for r in history(run_env, "comfort_seekers") if r.run_id == dag_run.run_id]
     assert record.destination_id == "meta" and record.details["dry_run"] is True
-    assert dt.datetime.fromisoformat(record.details["window_end"]) - dt.datetime.fromisoformat(record.details["window_start"]) == dt.timedelta(days=1)
+    assert dt.datetime.fromisoformat(record.details["window_end"]) - dt.datetime.fromisoformat(
+        record.details["window_start"]
+    ) == dt.timedelta(days=1)
 
 
-def test_failed_extract_fails_the_run_and_history_says_failed(run_env: dict[str, str], tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+def test_failed_extract_fails_the_run_and_history_says_failed(
+    run_env: dict[str, str], tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
     behaviors = tmp_path / "behaviors"
     behaviors.mkdir()
     (behaviors / "missing_table.yaml").write_text(

@@ -11,7 +11,14 @@ import pytest
 import yaml
 
 ROOT = Path(__file__).resolve().parents[2]
-EXAMPLES = ["cart_abandoners", "comfort_seekers", "loyal_regulars", "quality_enthusiasts", "trend_followers", "value_hunters"]
+EXAMPLES = [
+    "cart_abandoners",
+    "comfort_seekers",
+    "loyal_regulars",
+    "quality_enthusiasts",
+    "trend_followers",
+    "value_hunters",
+]
 
 
 def dag_bag() -> Any:
@@ -42,8 +49,12 @@ def test_behavior_dag_shape(bag: Any, slug: str) -> None:
     assert set(dag.params) == {"dry_run", "full_resync", "destinations"}
     expected_schedule = {"daily": "@daily", "weekly": "@weekly"}.get(spec["schedule"], spec["schedule"])
     assert dag.schedule == expected_schedule
-    groups = [d.get("id") or (f"hubspot_{d['mode']}" if d["type"] == "hubspot" else d["type"]) for d in spec["destinations"]]
-    expected_tasks = {"extract", "validate", "prepare"} | {f"{g}.{step}" for g in groups for step in ("plan", "load", "commit", "record")}
+    groups = [
+        d.get("id") or (f"hubspot_{d['mode']}" if d["type"] == "hubspot" else d["type"]) for d in spec["destinations"]
+    ]
+    expected_tasks = {"extract", "validate", "prepare"} | {
+        f"{g}.{step}" for g in groups for step in ("plan", "load", "commit", "record")
+    }
     assert set(dag.task_ids) == expected_tasks
     assert dag.get_task("validate").upstream_task_ids == {"extract"}
     for group in groups:
@@ -73,12 +84,18 @@ def behaviors_dir(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> Iterator[P
     yield folder
 
 
-def test_a_broken_file_becomes_a_visible_placeholder_and_the_others_still_load(airflow_db: Path, behaviors_dir: Path) -> None:
+def test_a_broken_file_becomes_a_visible_placeholder_and_the_others_still_load(
+    airflow_db: Path, behaviors_dir: Path
+) -> None:
     shutil.copy(ROOT / "include" / "behaviors" / "value_hunters.yaml", behaviors_dir)
-    (behaviors_dir / "broken.yaml").write_text("name: Broken\nquery: nope.sql\nmember_key: id\nidentifiers: {email: e}\n"
-                                              "destinations: [{type: google_ads, membership_days: 9000}]\n")
+    (behaviors_dir / "broken.yaml").write_text(
+        "name: Broken\nquery: nope.sql\nmember_key: id\nidentifiers: {email: e}\n"
+        "destinations: [{type: google_ads, membership_days: 9000}]\n"
+    )
     (behaviors_dir / "bad_cron.yaml").write_text(
-        (ROOT / "include" / "behaviors" / "value_hunters.yaml").read_text().replace("schedule: daily", "schedule: '99 * * * *'")
+        (ROOT / "include" / "behaviors" / "value_hunters.yaml")
+        .read_text()
+        .replace("schedule: daily", "schedule: '99 * * * *'")
     )
     bag = dag_bag()
     assert bag.import_errors == {}
@@ -86,7 +103,8 @@ def test_a_broken_file_becomes_a_visible_placeholder_and_the_others_still_load(a
     broken = bag.get_dag("behavior__broken")
     assert broken.schedule is None and "invalid-behavior-file" in broken.tags
     assert broken.dag_display_name == (
-        f"INVALID {behaviors_dir / 'broken.yaml'}: destinations[0].membership_days: 9000 is greater than the maximum of 540"
+        f"INVALID {behaviors_dir / 'broken.yaml'}: "
+        "destinations[0].membership_days: 9000 is greater than the maximum of 540"
     )
     assert broken.owner == "behavior-sync"
     assert "destinations[0].membership_days: 9000 is greater than the maximum of 540" in broken.doc_md

@@ -38,8 +38,9 @@ airflow:
 """
 
 
-def write_settings(tmp_path: Path, *, host: str = "db.example.com", batch_rows: int = 1000, slots: int = 3,
-                   folder: str = "artifacts") -> Path:
+def write_settings(
+    tmp_path: Path, *, host: str = "db.example.com", batch_rows: int = 1000, slots: int = 3, folder: str = "artifacts"
+) -> Path:
     path = tmp_path / "airflow_settings.yaml"
     path.write_text(SETTINGS.format(host=host, batch_rows=batch_rows, slots=slots, folder=folder))
     return path
@@ -47,11 +48,10 @@ def write_settings(tmp_path: Path, *, host: str = "db.example.com", batch_rows: 
 
 def stored(conn_id: str, pool: str, variable: str) -> dict[str, Any]:
     """What the metadata DB holds for the three test entries, read through the ORM."""
-    from sqlalchemy import func, select
-
     from airflow.models import Connection, Variable
     from airflow.models.pool import Pool
     from airflow.utils.session import create_session
+    from sqlalchemy import func, select
 
     with create_session() as session:
         conns = session.scalars(select(Connection).where(Connection.conn_id == conn_id)).all()
@@ -59,8 +59,15 @@ def stored(conn_id: str, pool: str, variable: str) -> dict[str, Any]:
         variables = session.scalars(select(Variable).where(Variable.key == variable)).all()
         return {
             "counts": (len(conns), len(pools), len(variables)),
-            "conn": {"type": conns[0].conn_type, "host": conns[0].host, "port": conns[0].port,
-                     "password": conns[0].password, "extra": conns[0].extra_dejson} if conns else None,
+            "conn": {
+                "type": conns[0].conn_type,
+                "host": conns[0].host,
+                "port": conns[0].port,
+                "password": conns[0].password,
+                "extra": conns[0].extra_dejson,
+            }
+            if conns
+            else None,
             "slots": pools[0].slots if pools else None,
             "variable": variables[0].val if variables else None,
             "total_conns": session.scalar(select(func.count()).select_from(Connection)),
@@ -83,9 +90,13 @@ def test_load_creates_then_updates_without_duplicates(
     assert "s3cret" not in out and "/srv/bsync" not in out
     first = stored("bsync_test_wh", "bsync_test_pool", "bsync_test_base")
     assert first["counts"] == (1, 1, 1)
-    assert first["conn"] == {"type": "warehouse", "host": "db.example.com", "port": 5439,
-                             "password": "s3cret-never-printed",
-                             "extra": {"url": "duckdb:////srv/bsync/wh.duckdb", "batch_rows": 1000}}
+    assert first["conn"] == {
+        "type": "warehouse",
+        "host": "db.example.com",
+        "port": 5439,
+        "password": "s3cret-never-printed",
+        "extra": {"url": "duckdb:////srv/bsync/wh.duckdb", "batch_rows": 1000},
+    }
     assert first["slots"] == 3 and first["variable"] == "/srv/bsync/artifacts"
 
     # Same file again: nothing changes. Changed values: updated in place, never duplicated.
@@ -107,7 +118,10 @@ def test_unknown_placeholder_is_an_error_naming_it(
 ) -> None:
     monkeypatch.delenv("BSYNC_TEST_DIR", raising=False)
     path = write_settings(tmp_path)
-    with pytest.raises(SettingsError, match=r"connections\[0\] \(bsync_test_wh\)\.conn_extra\.url: unknown placeholder \$\{BSYNC_TEST_DIR\}"):
+    with pytest.raises(
+        SettingsError,
+        match=r"connections\[0\] \(bsync_test_wh\)\.conn_extra\.url: unknown placeholder \$\{BSYNC_TEST_DIR\}",
+    ):
         read_settings(path)
     assert main([str(path)]) == 1
     assert "${BSYNC_TEST_DIR}" in capsys.readouterr().err
@@ -116,22 +130,41 @@ def test_unknown_placeholder_is_an_error_naming_it(
 @pytest.mark.parametrize(
     ("yaml_text", "message"),
     [
-        ("airflow:\n  pools:\n    - {pool_name: p1, pool_slot: many}\n",
-         r"airflow\.pools\[0\] \(p1\)\.pool_slot: 'many' does not match"),
-        ("airflow:\n  connections:\n    - {conn_id: c1, conn_type: http, conn_hots: x}\n",
-         r"airflow\.connections\[0\] \(c1\)\.conn_hots: unknown field"),
-        ("airflow:\n  connections:\n    - {conn_id: c1, conn_host: x}\n",
-         r"airflow\.connections\[0\] \(c1\): 'conn_type' is a required property"),
-        ("airflow:\n  connections:\n    - {conn_id: c1, conn_uri: 'http://h', conn_host: x}\n",
-         r"airflow\.connections\[0\] \(c1\)\.conn_host: unknown field \(allowed here: conn_description, conn_id, conn_uri\)"),
-        ("airflow:\n  connections:\n    - {conn_id: c1, conn_type: http, conn_extra: [1, 2]}\n",
-         r"airflow\.connections\[0\] \(c1\)\.conn_extra: must be of type 'object'"),
-        ("airflow:\n  variables:\n    - {variable_name: v1}\n",
-         r"airflow\.variables\[0\] \(v1\): 'variable_value' is a required property"),
-        ("airflow:\n  variables:\n    - {variable_name: v1, variable_value: a}\n    - {variable_name: v1, variable_value: b}\n",
-         r"airflow\.variables: 'v1' is declared twice"),
+        (
+            "airflow:\n  pools:\n    - {pool_name: p1, pool_slot: many}\n",
+            r"airflow\.pools\[0\] \(p1\)\.pool_slot: 'many' does not match",
+        ),
+        (
+            "airflow:\n  connections:\n    - {conn_id: c1, conn_type: http, conn_hots: x}\n",
+            r"airflow\.connections\[0\] \(c1\)\.conn_hots: unknown field",
+        ),
+        (
+            "airflow:\n  connections:\n    - {conn_id: c1, conn_host: x}\n",
+            r"airflow\.connections\[0\] \(c1\): 'conn_type' is a required property",
+        ),
+        (
+            "airflow:\n  connections:\n    - {conn_id: c1, conn_uri: 'http://h', conn_host: x}\n",
+            r"airflow\.connections\[0\] \(c1\)\.conn_host: unknown field "
+            r"\(allowed here: conn_description, conn_id, conn_uri\)",
+        ),
+        (
+            "airflow:\n  connections:\n    - {conn_id: c1, conn_type: http, conn_extra: [1, 2]}\n",
+            r"airflow\.connections\[0\] \(c1\)\.conn_extra: must be of type 'object'",
+        ),
+        (
+            "airflow:\n  variables:\n    - {variable_name: v1}\n",
+            r"airflow\.variables\[0\] \(v1\): 'variable_value' is a required property",
+        ),
+        (
+            "airflow:\n  variables:\n"
+            "    - {variable_name: v1, variable_value: a}\n    - {variable_name: v1, variable_value: b}\n",
+            r"airflow\.variables: 'v1' is declared twice",
+        ),
         ("airflow:\n  pools: {pool_name: p1}\n", r"airflow\.pools: must be of type 'array'"),
-        ("airflow:\n  conections: []\n", r"airflow\.conections: unknown field \(allowed here: connections, pools, variables\)"),
+        (
+            "airflow:\n  conections: []\n",
+            r"airflow\.conections: unknown field \(allowed here: connections, pools, variables\)",
+        ),
         ("connections: []\n", r"connections: unknown field \(allowed here: airflow\)"),
     ],
 )
@@ -145,7 +178,10 @@ def test_bad_structure_is_an_error_naming_the_entry(tmp_path: Path, yaml_text: s
 def test_project_settings_file_expands_and_matches_the_connection_schemas() -> None:
     settings = read_settings(ROOT / "airflow_settings.yaml", environ={"PROJECT_DIR": "/opt/bsync"})
     conns = {c.conn_id: c for c in settings.connections}
-    assert {cid: c.conn_type for cid, c in conns.items()} == {"warehouse_default": "warehouse", "sync_state_default": "sync_state"}
+    assert {cid: c.conn_type for cid, c in conns.items()} == {
+        "warehouse_default": "warehouse",
+        "sync_state_default": "sync_state",
+    }
     assert json.loads(conns["warehouse_default"].extra or "{}") == {"url": "duckdb:////opt/bsync/data/warehouse.duckdb"}
     assert json.loads(conns["sync_state_default"].extra or "{}") == {"url": "sqlite:////opt/bsync/data/state.db"}
     for conn in settings.connections:  # the hooks would accept these extras
@@ -154,13 +190,17 @@ def test_project_settings_file_expands_and_matches_the_connection_schemas() -> N
     assert [(p.name, p.slots, p.description) for p in settings.pools] == [
         ("warehouse_default", 4, "Concurrent extractions against warehouse_default")
     ]
-    assert [(v.key, v.value) for v in settings.variables] == [("behavior_sync_artifacts_base", "/opt/bsync/data/artifacts")]
+    assert [(v.key, v.value) for v in settings.variables] == [
+        ("behavior_sync_artifacts_base", "/opt/bsync/data/artifacts")
+    ]
 
 
 def test_project_settings_file_loads_into_the_metadata_db(airflow_db: Path) -> None:
     lines = load_settings(ROOT / "airflow_settings.yaml")
     assert [line.split(" (")[0].split(":")[0] for line in lines] == [
-        "connection warehouse_default", "connection sync_state_default", "pool warehouse_default",
+        "connection warehouse_default",
+        "connection sync_state_default",
+        "pool warehouse_default",
         "variable behavior_sync_artifacts_base",
     ]
     assert stored("warehouse_default", "warehouse_default", "behavior_sync_artifacts_base")["conn"]["extra"] == {
@@ -171,7 +211,9 @@ def test_project_settings_file_loads_into_the_metadata_db(airflow_db: Path) -> N
 def test_check_mode_from_the_command_line_touches_no_database() -> None:
     result = subprocess.run(
         [sys.executable, "-m", "behavior_sync_airflow.settings_loader", "--check", str(ROOT / "airflow_settings.yaml")],
-        capture_output=True, text=True, check=False,
+        capture_output=True,
+        text=True,
+        check=False,
     )
     assert result.returncode == 0, result.stderr
     assert "ok (2 connection(s), 1 pool(s), 1 variable(s))" in result.stdout

@@ -46,7 +46,9 @@ def _copy_to_postgres(duckdb_file: Path, postgres_url: str) -> None:
             for table in ("customers", "orders", "browse_events"):
                 columns = source.execute(
                     "SELECT column_name, data_type FROM information_schema.columns "
-                    "WHERE table_name = ? ORDER BY ordinal_position", [table]).fetchall()
+                    "WHERE table_name = ? ORDER BY ordinal_position",
+                    [table],
+                ).fetchall()
                 cur.execute(f"CREATE TABLE {table} ({', '.join(f'{n} {PG_TYPES.get(t, t)}' for n, t in columns)})")
                 with cur.copy(f"COPY {table} FROM STDIN") as copy:
                     for row in source.execute(f"SELECT * FROM {table}").fetchall():
@@ -78,5 +80,6 @@ def test_behaviors_select_the_same_members_on_duckdb_and_postgres(duckdb_path: P
             assert in_duckdb.num_rows > 0, label
             assert in_duckdb.column_names == in_postgres.column_names, label
             assert set(in_duckdb.column("customer_id").to_pylist()) == set(
-                in_postgres.column("customer_id").to_pylist()), label
+                in_postgres.column("customer_id").to_pylist()
+            ), label
             assert _sorted_rows(in_duckdb) == _sorted_rows(in_postgres), label  # same identifiers, byte for byte

@@ -2,12 +2,11 @@
 
 from __future__ import annotations
 
-import traceback
-
 import datetime as dt
 import decimal
 import hashlib
 import json
+import traceback
 import uuid
 from pathlib import Path
 
@@ -54,8 +53,9 @@ def warehouse(postgres_schema_url: str) -> str:
             )
             """
         )
-        conn.execute(sa.text(
-            f"""
+        conn.execute(
+            sa.text(
+                f"""
             INSERT INTO members
             SELECT i, i * 3, 'user' || i || '@example.com', i % 2 = 0, DATE '2024-01-01' + i,
                    TIMESTAMP '2024-03-01' + i * INTERVAL '1 hour',
@@ -65,7 +65,8 @@ def warehouse(postgres_schema_url: str) -> str:
                    CASE WHEN i >= {NULL_FIRST} THEN i * 10 END, NULL
             FROM generate_series(0, {ROWS - 1}) AS g(i)
             """
-        ))
+            )
+        )
         conn.exec_driver_sql("CREATE SEQUENCE ticket")
     engine.dispose()
     return postgres_schema_url
@@ -75,8 +76,9 @@ def test_extract_types_including_a_column_null_in_the_first_batches(warehouse: s
     dest = tmp_path / "snapshot" / "members.parquet"
     progress: list[int] = []
 
-    result = extract_to_parquet(warehouse, "SELECT * FROM members ORDER BY id", None, str(dest), batch_rows=8,
-                                on_progress=progress.append)
+    result = extract_to_parquet(
+        warehouse, "SELECT * FROM members ORDER BY id", None, str(dest), batch_rows=8, on_progress=progress.append
+    )
 
     table = pq.read_table(dest)
     assert (result.rows, table.num_rows, result.columns) == (ROWS, ROWS, EXPECTED_COLUMNS)
@@ -120,7 +122,9 @@ def test_params_with_casts_and_literal_colons(warehouse: str, tmp_path: Path) ->
 
 def test_missing_parameter_is_named(warehouse: str) -> None:
     with pytest.raises(WarehouseError, match=":until"):
-        iter_record_batches(warehouse, "SELECT id FROM members WHERE seen_at < :until", {"since": dt.datetime(2024, 1, 1)})
+        iter_record_batches(
+            warehouse, "SELECT id FROM members WHERE seen_at < :until", {"since": dt.datetime(2024, 1, 1)}
+        )
 
 
 def test_hundred_thousand_rows_stream_through_small_batches(warehouse: str, tmp_path: Path) -> None:
@@ -131,8 +135,9 @@ def test_hundred_thousand_rows_stream_through_small_batches(warehouse: str, tmp_
     """
     progress: list[int] = []
 
-    result = extract_to_parquet(warehouse, sql, {"n": 100_000}, str(tmp_path / "big.parquet"), batch_rows=7_000,
-                                on_progress=progress.append)
+    result = extract_to_parquet(
+        warehouse, sql, {"n": 100_000}, str(tmp_path / "big.parquet"), batch_rows=7_000, on_progress=progress.append
+    )
 
     assert result.rows == 100_000 == pq.ParquetFile(tmp_path / "big.parquet").metadata.num_rows
     assert len(progress) == 15 and progress[-1] == 100_000
@@ -141,7 +146,9 @@ def test_hundred_thousand_rows_stream_through_small_batches(warehouse: str, tmp_
 
 
 def test_empty_result_has_the_column_names(warehouse: str, tmp_path: Path) -> None:
-    result = extract_to_parquet(warehouse, "SELECT id, email FROM members WHERE false", None, str(tmp_path / "m.parquet"))
+    result = extract_to_parquet(
+        warehouse, "SELECT id, email FROM members WHERE false", None, str(tmp_path / "m.parquet")
+    )
 
     assert result.rows == 0 and pq.read_table(tmp_path / "m.parquet").column_names == ["id", "email"]
 

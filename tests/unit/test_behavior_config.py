@@ -45,7 +45,12 @@ def test_every_example_behavior_file_is_valid() -> None:
     loaded = load_behaviors(PROJECT_DIR / "include" / "behaviors")
     assert [str(e) for e in loaded.errors] == []
     assert {b.slug for b in loaded.behaviors} == {
-        "comfort_seekers", "quality_enthusiasts", "value_hunters", "loyal_regulars", "trend_followers", "cart_abandoners"
+        "comfort_seekers",
+        "quality_enthusiasts",
+        "value_hunters",
+        "loyal_regulars",
+        "trend_followers",
+        "cart_abandoners",
     }
 
 
@@ -56,8 +61,10 @@ def test_good_file_gets_defaults_ids_and_connections(tmp_path: Path) -> None:
     assert behavior.warehouse_connection == "warehouse_default"
     assert behavior.guardrails == {"max_removal_fraction": 0.5, "allow_empty": False}
     assert [(d.id, d.connection) for d in behavior.destinations] == [
-        ("meta", "meta_default"), ("hubspot_list", "hubspot_default"),
-        ("hubspot_property", "hubspot_default"), ("google_ads", "google_ads_eu"),
+        ("meta", "meta_default"),
+        ("hubspot_list", "hubspot_default"),
+        ("hubspot_property", "hubspot_default"),
+        ("google_ads", "google_ads_eu"),
     ]
     google = behavior.destinations[3]
     assert google.settings["api"] == "data_manager" and google.settings["membership_days"] == 90
@@ -74,23 +81,50 @@ def with_changes(**changes: object) -> str:
 @pytest.mark.parametrize(
     ("changes", "expected"),
     [
-        ({"destinations": [{"type": "google_ads", "membership_days": 600}]}, "destinations[0].membership_days: 600 is greater than the maximum of 540"),
+        (
+            {"destinations": [{"type": "google_ads", "membership_days": 600}]},
+            "destinations[0].membership_days: 600 is greater than the maximum of 540",
+        ),
         ({"destinations": [{"type": "meta", "colour": "red"}]}, "destinations[0].colour: unknown field"),
         ({"destinations": [{"type": "tiktok"}]}, "destinations[0].type: 'tiktok' is not one of"),
-        ({"destinations": [{"type": "hubspot", "mode": "property"}]}, "destinations[0]: 'property' is a required property"),
-        ({"destinations": [{"type": "meta"}, {"type": "meta"}]}, "destinations[1].id: id 'meta' is already used by destinations[0]"),
-        ({"destinations": [{"type": "google_ads", "upload_keys": ["mobile_id"]}]}, "destinations[0].app_id: upload_keys mobile_id needs app_id"),
-        ({"destinations": [{"type": "meta", "match_keys": ["email", "mobile_id"]}]}, "destinations[0].match_keys[1]: 'mobile_id' is not mapped in identifiers"),
-        ({"destinations": [{"type": "clevertap"}], "identifiers": {"phone": "phone"}}, "destinations[0].identity: identity 'email' needs identifiers.email"),
+        (
+            {"destinations": [{"type": "hubspot", "mode": "property"}]},
+            "destinations[0]: 'property' is a required property",
+        ),
+        (
+            {"destinations": [{"type": "meta"}, {"type": "meta"}]},
+            "destinations[1].id: id 'meta' is already used by destinations[0]",
+        ),
+        (
+            {"destinations": [{"type": "google_ads", "upload_keys": ["mobile_id"]}]},
+            "destinations[0].app_id: upload_keys mobile_id needs app_id",
+        ),
+        (
+            {"destinations": [{"type": "meta", "match_keys": ["email", "mobile_id"]}]},
+            "destinations[0].match_keys[1]: 'mobile_id' is not mapped in identifiers",
+        ),
+        (
+            {"destinations": [{"type": "clevertap"}], "identifiers": {"phone": "phone"}},
+            "destinations[0].identity: identity 'email' needs identifiers.email",
+        ),
         ({"destinations": []}, "destinations: [] should be non-empty"),
-        ({"schedule": "every tuesday"}, "schedule: 'every tuesday' is not daily, weekly, manual or a valid 5-field cron expression"),
+        (
+            {"schedule": "every tuesday"},
+            "schedule: 'every tuesday' is not daily, weekly, manual or a valid 5-field cron expression",
+        ),
         ({"schedule": "61 * * * *"}, "schedule: '61 * * * *' is not daily, weekly, manual"),
         ({"query": "include/sql/missing.sql"}, "query: SQL file 'include/sql/missing.sql' does not exist"),
         ({"query": "../../etc/passwd.sql"}, "query: '../../etc/passwd.sql' points outside the project folder"),
         ({"identifiers": {"email": "email", "fax": "fax"}}, "identifiers.fax: unknown field"),
         ({"identifiers": {"email": "not a column"}}, "identifiers.email: 'not a column' does not match"),
-        ({"prehashed": ["phone"], "identifiers": {"email": "email"}}, "prehashed[0]: 'phone' is not mapped in identifiers"),
-        ({"guardrails": {"max_removal_fraction": 1.5}}, "guardrails.max_removal_fraction: 1.5 is greater than the maximum of 1"),
+        (
+            {"prehashed": ["phone"], "identifiers": {"email": "email"}},
+            "prehashed[0]: 'phone' is not mapped in identifiers",
+        ),
+        (
+            {"guardrails": {"max_removal_fraction": 1.5}},
+            "guardrails.max_removal_fraction: 1.5 is greater than the maximum of 1",
+        ),
         ({"slug": "other_name"}, "slug: 'other_name' must equal the file name 'probe'"),
         ({"start_date": "2026-13-45"}, "start_date: '2026-13-45' is not a 'date'"),
         ({"name": None}, "name: None is not of type 'string'"),

@@ -9,9 +9,13 @@ from behavior_sync.connections import ConnectionSettingsError, url_with_password
 
 def test_extras_get_defaults_and_empty_values_count_as_unset() -> None:
     assert validated_extras("warehouse", "warehouse_default", {"url": "duckdb:///x.duckdb", "batch_rows": None}) == {
-        "url": "duckdb:///x.duckdb", "batch_rows": 50000,
+        "url": "duckdb:///x.duckdb",
+        "batch_rows": 50000,
     }
-    assert validated_extras("hubspot", "hubspot_default", {"portal_id": "12345", "account_tier": ""})["account_tier"] == "starter"
+    assert (
+        validated_extras("hubspot", "hubspot_default", {"portal_id": "12345", "account_tier": ""})["account_tier"]
+        == "starter"
+    )
 
 
 def test_unknown_extras_are_refused_with_the_connection_named() -> None:
@@ -31,6 +35,9 @@ def test_missing_required_extra_is_named() -> None:
 
 
 def test_password_field_is_inserted_into_a_url_without_one() -> None:
-    assert url_with_password("postgresql+psycopg://bob@db:5432/wh", "s3cr:t") == "postgresql+psycopg://bob:s3cr%3At@db:5432/wh"
+    assert (
+        url_with_password("postgresql+psycopg://bob@db:5432/wh", "s3cr:t")
+        == "postgresql+psycopg://bob:s3cr%3At@db:5432/wh"
+    )
     assert url_with_password("postgresql+psycopg://bob:own@db/wh", "other") == "postgresql+psycopg://bob:own@db/wh"
     assert url_with_password("duckdb:////tmp/w.duckdb", None) == "duckdb:////tmp/w.duckdb"

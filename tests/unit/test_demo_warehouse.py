@@ -8,8 +8,8 @@ around what the generator is built to produce; the comments give the values obse
 from __future__ import annotations
 
 import collections
-import functools
 import datetime as dt
+import functools
 import hashlib
 import re
 from collections.abc import Iterator
@@ -29,23 +29,54 @@ SEED = 42
 AS_OF = dt.date(2026, 11, 23)
 LATER = AS_OF + dt.timedelta(days=7)
 BEHAVIORS = (
-    "comfort_seekers", "quality_enthusiasts", "value_hunters", "loyal_regulars", "trend_followers",
+    "comfort_seekers",
+    "quality_enthusiasts",
+    "value_hunters",
+    "loyal_regulars",
+    "trend_followers",
     "cart_abandoners",
 )
 MEMBER_COLUMNS = [
-    "customer_id", "email", "phone", "first_name", "last_name", "city", "state", "postal_code", "country",
-    "date_of_birth", "gender", "madid", "consent_ads", "consent_personalization",
+    "customer_id",
+    "email",
+    "phone",
+    "first_name",
+    "last_name",
+    "city",
+    "state",
+    "postal_code",
+    "country",
+    "date_of_birth",
+    "gender",
+    "madid",
+    "consent_ads",
+    "consent_personalization",
 ]
 TABLES = ("customers", "orders", "browse_events", "demo_metadata")
 ISO = {"US", "BR", "GB", "DE", "FR", "CA"}
 COUNTRY_ALIASES = {
-    "UNITED STATES": "US", "USA": "US", "U.S.A.": "US", "UNITED STATES OF AMERICA": "US", "BRASIL": "BR",
-    "BRAZIL": "BR", "UNITED KINGDOM": "GB", "UK": "GB", "GREAT BRITAIN": "GB", "ENGLAND": "GB",
-    "GERMANY": "DE", "DEUTSCHLAND": "DE", "FRANCE": "FR", "CANADA": "CA",
+    "UNITED STATES": "US",
+    "USA": "US",
+    "U.S.A.": "US",
+    "UNITED STATES OF AMERICA": "US",
+    "BRASIL": "BR",
+    "BRAZIL": "BR",
+    "UNITED KINGDOM": "GB",
+    "UK": "GB",
+    "GREAT BRITAIN": "GB",
+    "ENGLAND": "GB",
+    "GERMANY": "DE",
+    "DEUTSCHLAND": "DE",
+    "FRANCE": "FR",
+    "CANADA": "CA",
 }
 POSTAL_PATTERNS = {
-    "US": r"\d{5}(-\d{4})?", "BR": r"\d{5}-?\d{3}", "GB": r"[A-Z]{1,2}\d[A-Z\d]? ?\d[A-Z]{2}",
-    "DE": r"\d{5}", "FR": r"\d{5}", "CA": r"[A-Z]\d[A-Z] ?\d[A-Z]\d",
+    "US": r"\d{5}(-\d{4})?",
+    "BR": r"\d{5}-?\d{3}",
+    "GB": r"[A-Z]{1,2}\d[A-Z\d]? ?\d[A-Z]{2}",
+    "DE": r"\d{5}",
+    "FR": r"\d{5}",
+    "CA": r"[A-Z]\d[A-Z] ?\d[A-Z]\d",
 }
 EMAIL = re.compile(r"[a-z0-9._+-]+@[a-z0-9-]+(\.[a-z0-9-]+)*\.[a-z]{2,}")
 UUID = re.compile(r"[0-9a-f]{8}-[0-9a-f]{4}-4[0-9a-f]{3}-[89ab][0-9a-f]{3}-[0-9a-f]{12}", re.IGNORECASE)
@@ -85,7 +116,7 @@ def _ids(table: pa.Table) -> set[int]:
     return set(table.column("customer_id").to_pylist())
 
 
-@functools.lru_cache(maxsize=None)
+@functools.cache
 def _table_digest(path: Path, table: str) -> str:
     """SHA-256 of a table's rows in stored order (the generator writes them sorted)."""
     with duckdb.connect(str(path), read_only=True) as con:
@@ -104,9 +135,12 @@ def test_summary_matches_the_file(built: dict[str, DemoSummary]) -> None:
     summary = built["base"]
     assert (summary.seed, summary.as_of, summary.customers) == (SEED, AS_OF, CUSTOMERS)
     assert summary.path.is_file() and summary.seconds > 0
-    counts = _query(summary.path, """
+    counts = _query(
+        summary.path,
+        """
         SELECT (SELECT count(*) FROM customers) AS c, (SELECT count(DISTINCT customer_id) FROM customers) AS ids,
-               (SELECT count(*) FROM orders) AS o, (SELECT count(*) FROM browse_events) AS b""").to_pylist()[0]
+               (SELECT count(*) FROM orders) AS o, (SELECT count(*) FROM browse_events) AS b""",
+    ).to_pylist()[0]
     assert (counts["c"], counts["o"], counts["b"]) == (summary.customer_rows, summary.order_rows, summary.browse_rows)
     assert counts["ids"] == CUSTOMERS  # every id has signed up by AS_OF
     assert CUSTOMERS < summary.customer_rows < CUSTOMERS * 1.01  # ~0.5 % duplicated rows
@@ -116,24 +150,50 @@ def test_summary_matches_the_file(built: dict[str, DemoSummary]) -> None:
 def test_tables_have_the_contract_columns(built: dict[str, DemoSummary]) -> None:
     path = built["base"].path
     types = _column_types(path)
-    assert list(types["customers"])[:18] == MEMBER_COLUMNS[:12] + [
-        "signup_date", "consent_ads", "consent_personalization", "consent_email", "loyalty_tier", "preferred_category"]
+    assert list(types["customers"])[:18] == [
+        *MEMBER_COLUMNS[:12],
+        "signup_date",
+        "consent_ads",
+        "consent_personalization",
+        "consent_email",
+        "loyalty_tier",
+        "preferred_category",
+    ]
     assert types["customers"]["customer_id"] == "BIGINT" and types["customers"]["date_of_birth"] == "DATE"
     assert types["customers"]["consent_ads"] == "BOOLEAN" and types["customers"]["signup_date"] == "DATE"
-    assert {"order_id", "customer_id", "order_ts", "amount", "discount_amount", "items", "category", "is_premium",
-            "shipping_speed", "returned"} <= set(types["orders"])
+    assert {
+        "order_id",
+        "customer_id",
+        "order_ts",
+        "amount",
+        "discount_amount",
+        "items",
+        "category",
+        "is_premium",
+        "shipping_speed",
+        "returned",
+    } <= set(types["orders"])
     assert (types["orders"]["order_ts"], types["orders"]["amount"], types["orders"]["items"]) == (
-        "TIMESTAMP", "DECIMAL(12,2)", "INTEGER")
+        "TIMESTAMP",
+        "DECIMAL(12,2)",
+        "INTEGER",
+    )
     assert {"customer_id", "event_ts", "event_type", "category", "is_new_arrival"} <= set(types["browse_events"])
     metadata = _query(path, "SELECT * FROM demo_metadata").to_pylist()
     assert len(metadata) == 1 and (metadata[0]["seed"], metadata[0]["as_of"], metadata[0]["customers"]) == (
-        SEED, AS_OF, CUSTOMERS)
+        SEED,
+        AS_OF,
+        CUSTOMERS,
+    )
     assert metadata[0]["generator_version"]
 
 
 def _column_types(path: Path) -> dict[str, dict[str, str]]:
-    rows = _query(path, "SELECT table_name, column_name, data_type FROM information_schema.columns "
-                        "WHERE table_schema = 'main' ORDER BY table_name, ordinal_position").to_pylist()
+    rows = _query(
+        path,
+        "SELECT table_name, column_name, data_type FROM information_schema.columns "
+        "WHERE table_schema = 'main' ORDER BY table_name, ordinal_position",
+    ).to_pylist()
     types: dict[str, dict[str, str]] = collections.defaultdict(dict)
     for row in rows:
         types[row["table_name"]][row["column_name"]] = row["data_type"]
@@ -142,12 +202,15 @@ def _column_types(path: Path) -> dict[str, dict[str, str]]:
 
 
 def test_facts_stay_inside_the_history_windows(built: dict[str, DemoSummary]) -> None:
-    bounds = _query(built["base"].path, """
+    bounds = _query(
+        built["base"].path,
+        """
         SELECT (SELECT min(order_ts) FROM orders) AS o_min, (SELECT max(order_ts) FROM orders) AS o_max,
                (SELECT min(event_ts) FROM browse_events) AS b_min, (SELECT max(event_ts) FROM browse_events) AS b_max,
                (SELECT count(*) FROM orders o JOIN (SELECT DISTINCT customer_id, signup_date FROM customers) c
                   USING (customer_id) WHERE CAST(o.order_ts AS DATE) < c.signup_date) AS before_signup,
-               (SELECT count(DISTINCT event_type) FROM browse_events) AS event_types""").to_pylist()[0]
+               (SELECT count(DISTINCT event_type) FROM browse_events) AS event_types""",
+    ).to_pylist()[0]
     assert bounds["o_min"].date() == AS_OF - dt.timedelta(days=399) and bounds["o_max"].date() == AS_OF
     assert bounds["b_min"].date() == AS_OF - dt.timedelta(days=119) and bounds["b_max"].date() == AS_OF
     assert bounds["before_signup"] == 0 and bounds["event_types"] == 3
@@ -208,8 +271,16 @@ def test_phones_come_in_many_formats_and_valid_ones_are_valid(customers: list[di
     phones = [(str(r["phone"]), r["country"]) for r in customers if r["phone"] is not None]
     assert 0.84 < len(phones) / len(customers) < 0.92  # ~12 % missing
     shapes = collections.Counter(re.sub(r"\d", "9", p) for p, _ in phones)
-    for shape in ("(999) 999-9999", "999.999.9999", "+9 999 999 9999", "+99 99 99999-9999", "(99) 99999-9999",
-                  "99999 999999", "99 99 99 99 99", "+99 9 99 99 99 99"):
+    for shape in (
+        "(999) 999-9999",
+        "999.999.9999",
+        "+9 999 999 9999",
+        "+99 99 99999-9999",
+        "(99) 99999-9999",
+        "99999 999999",
+        "99 99 99 99 99",
+        "+99 9 99 99 99 99",
+    ):
         assert shape in shapes, shape
     assert len(shapes) >= 25
     checked = [(p, str(c)) for p, c in phones if c in ISO and not _phone_invalid(p)]

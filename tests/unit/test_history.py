@@ -12,10 +12,19 @@ from behavior_sync.history import HistoryStore, SyncRecord
 T0 = dt.datetime(2026, 11, 23, 6, tzinfo=dt.UTC)
 
 
-def record(run_id: str, status: str = "not_implemented", destination_id: str = "meta", minutes: int = 0, **extra: object) -> SyncRecord:
+def record(
+    run_id: str, status: str = "not_implemented", destination_id: str = "meta", minutes: int = 0, **extra: object
+) -> SyncRecord:
     return SyncRecord(
-        behavior="value_hunters", destination_id=destination_id, destination_type="meta", connection_id="meta_default",
-        run_id=run_id, status=status, finished_at=T0 + dt.timedelta(minutes=minutes), extracted_rows=10, **extra,  # type: ignore[arg-type]
+        behavior="value_hunters",
+        destination_id=destination_id,
+        destination_type="meta",
+        connection_id="meta_default",
+        run_id=run_id,
+        status=status,
+        finished_at=T0 + dt.timedelta(minutes=minutes),
+        extracted_rows=10,
+        **extra,  # type: ignore[arg-type]
     )
 
 
@@ -30,7 +39,10 @@ def exercise_store(url: str) -> None:
         store.record(record("r2", minutes=5))
         store.record(record("r2", destination_id="hubspot_list", minutes=6))
         rows = store.recent(behavior="value_hunters", destination_id="meta")
-        assert [(r.run_id, r.status, r.message) for r in rows] == [("r2", "not_implemented", ""), ("r1", "failed", "retried")]
+        assert [(r.run_id, r.status, r.message) for r in rows] == [
+            ("r2", "not_implemented", ""),
+            ("r1", "failed", "retried"),
+        ]
         assert [r.destination_id for r in store.recent(limit=1)] == ["hubspot_list"]
         assert rows[0].extracted_rows == 10 and rows[1].details == {}
     finally:
@@ -59,7 +71,15 @@ def test_history_cli_prints_a_table_newest_first(tmp_path: Path, capsys: pytest.
     store.close()
     assert main(["history", "--state-url", url, "--behavior", "value_hunters", "--last", "5"]) == 0
     lines = capsys.readouterr().out.splitlines()
-    assert lines[0].split() == ["finished_at", "behavior", "destination_id", "status", "extracted_rows", "run_id", "message"]
+    assert lines[0].split() == [
+        "finished_at",
+        "behavior",
+        "destination_id",
+        "status",
+        "extracted_rows",
+        "run_id",
+        "message",
+    ]
     assert "run_new" in lines[2] and "run_old" in lines[3] and "not_implemented" in lines[2]
 
 

@@ -6,10 +6,9 @@ conversion of the SQLAlchemy path (on SQLite and on plain Python rows), and erro
 
 from __future__ import annotations
 
-import traceback
-
 import datetime as dt
 import decimal
+import traceback
 import uuid
 from pathlib import Path
 
@@ -18,8 +17,7 @@ import pyarrow as pa
 import pyarrow.parquet as pq
 import pytest
 
-from behavior_sync.warehouse import ExtractResult, WarehouseError, extract_to_parquet, iter_record_batches
-from behavior_sync.warehouse import arrow_rows
+from behavior_sync.warehouse import ExtractResult, WarehouseError, arrow_rows, extract_to_parquet, iter_record_batches
 from behavior_sync.warehouse.arrow_rows import RowBatcher
 from behavior_sync.warehouse.sql_params import bind_for_duckdb, bind_for_sqlalchemy, parameter_names
 
@@ -142,7 +140,10 @@ def test_a_parameter_without_value_is_named_in_the_error(warehouse: str, tmp_pat
 def test_missing_required_columns_are_listed_with_the_returned_ones(warehouse: str, tmp_path: Path) -> None:
     with pytest.raises(WarehouseError) as caught:
         extract_to_parquet(
-            warehouse, "SELECT id, email FROM members", None, str(tmp_path / "members.parquet"),
+            warehouse,
+            "SELECT id, email FROM members",
+            None,
+            str(tmp_path / "members.parquet"),
             required_columns=("id", "phone", "customer_id"),
         )
 
@@ -160,7 +161,9 @@ def test_empty_result_gives_an_empty_file_with_the_query_schema(warehouse: str, 
     dest = tmp_path / "members.parquet"
     progress: list[int] = []
 
-    result = extract_to_parquet(warehouse, "SELECT * FROM members WHERE id < 0", None, str(dest), on_progress=progress.append)
+    result = extract_to_parquet(
+        warehouse, "SELECT * FROM members WHERE id < 0", None, str(dest), on_progress=progress.append
+    )
 
     table = pq.read_table(dest)
     assert (result.rows, table.num_rows, progress) == (0, 0, [])
@@ -187,7 +190,9 @@ def test_rerun_overwrites_the_snapshot(warehouse: str, tmp_path: Path) -> None:
 def test_progress_is_reported_after_each_batch_with_growing_counts(warehouse: str, tmp_path: Path) -> None:
     progress: list[int] = []
 
-    extract_to_parquet(warehouse, MEMBERS_SQL, None, str(tmp_path / "members.parquet"), batch_rows=4, on_progress=progress.append)
+    extract_to_parquet(
+        warehouse, MEMBERS_SQL, None, str(tmp_path / "members.parquet"), batch_rows=4, on_progress=progress.append
+    )
 
     assert len(progress) > 1 and progress == sorted(set(progress)) and progress[-1] == ROWS
 
@@ -310,16 +315,38 @@ def test_sqlite_column_null_in_first_partitions_takes_its_type_from_later_rows(t
 
 
 def test_row_batcher_maps_python_values_to_arrow_types() -> None:
-    values = (True, 7, 1.5, decimal.Decimal("1.25"), "s", dt.datetime(2024, 1, 1, 12, tzinfo=dt.timezone(dt.timedelta(hours=2))),
-              dt.datetime(2024, 1, 1), dt.date(2024, 1, 1), uuid.UUID(int=1), {"k": [1, "é"]}, [1, 2], b"\x00")
+    values = (
+        True,
+        7,
+        1.5,
+        decimal.Decimal("1.25"),
+        "s",
+        dt.datetime(2024, 1, 1, 12, tzinfo=dt.timezone(dt.timedelta(hours=2))),
+        dt.datetime(2024, 1, 1),
+        dt.date(2024, 1, 1),
+        uuid.UUID(int=1),
+        {"k": [1, "é"]},
+        [1, 2],
+        b"\x00",
+    )
     names = ["b", "i", "f", "d", "s", "tz", "ts", "day", "u", "obj", "arr", "raw"]
 
     batches = RowBatcher(names).push([values, (None,) * len(values)])
 
     schema, row = batches[0].schema, batches[0].to_pylist()[0]
     assert [str(t) for t in schema.types] == [
-        "bool", "int64", "double", "decimal128(38, 2)", "string", "timestamp[us, tz=UTC]", "timestamp[us]",
-        "date32[day]", "string", "string", "string", "binary",
+        "bool",
+        "int64",
+        "double",
+        "decimal128(38, 2)",
+        "string",
+        "timestamp[us, tz=UTC]",
+        "timestamp[us]",
+        "date32[day]",
+        "string",
+        "string",
+        "string",
+        "binary",
     ]
     assert row["tz"] == dt.datetime(2024, 1, 1, 10, tzinfo=dt.UTC)
     assert (row["u"], row["obj"], row["arr"]) == (str(uuid.UUID(int=1)), '{"k": [1, "é"]}', "[1, 2]")

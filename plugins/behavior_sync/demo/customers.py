@@ -61,9 +61,9 @@ def _identity_columns() -> str:
     CASE WHEN invalid_field = 'phone' THEN {ids.INVALID_PHONE}
          WHEN has_phone AND NOT (variant = 1 AND rnd(cid, 1, 'dup_drop_phone') < 0.3)
          THEN {ids.phone_format_sql()} END AS phone,
-    CASE WHEN NOT first_missing THEN {ids.text_style_sql('first_name', 'first_style')} END AS first_name,
-    CASE WHEN NOT last_missing THEN {ids.text_style_sql('last_name', 'last_style')} END AS last_name,
-    CASE WHEN rnd(cid, variant, 'city_missing') >= 0.01 THEN {ids.text_style_sql('home.city', 'city_style')} END
+    CASE WHEN NOT first_missing THEN {ids.text_style_sql("first_name", "first_style")} END AS first_name,
+    CASE WHEN NOT last_missing THEN {ids.text_style_sql("last_name", "last_style")} END AS last_name,
+    CASE WHEN rnd(cid, variant, 'city_missing') >= 0.01 THEN {ids.text_style_sql("home.city", "city_style")} END
         AS city,
     {_STATE} AS state,
     CASE WHEN invalid_field = 'postal_code' THEN {ids.INVALID_POSTAL}

@@ -62,7 +62,7 @@ _ORDER_DRAWS = f"""
 _ORDER_COLUMNS = f"""
     (day * 4 + k) * 100000000 + cid AS order_id,
     customer_id,
-    make_timestamp(day * {_DAY_US} + {_time_of_day_us('b', 'order')}) AS order_ts,
+    make_timestamp(day * {_DAY_US} + {_time_of_day_us("b", "order")}) AS order_ts,
     CAST(round(gross, 2) AS DECIMAL(12, 2)) AS amount,
     CAST(CASE WHEN discounted THEN round(gross * [0.10, 0.15, 0.20, 0.25, 0.30, 0.40][discount_idx], 2)
               ELSE 0 END AS DECIMAL(12, 2)) AS discount_amount,
@@ -108,7 +108,7 @@ _SESSION_DRAWS = f"""
            rnd(cid, w * 8 + s, 'session_cart') < p_cart_abandon AS carted,
            hash_id(cid, w * 8 + s, 'session') AS session_id,
            pick(['mobile', 'mobile', 'mobile', 'desktop', 'tablet'], rnd(cid, w * 8 + s, 'device')) AS device,
-           {_time_of_day_us('w * 8 + s', 'session')} AS start_us
+           {_time_of_day_us("w * 8 + s", "session")} AS start_us
     FROM sessions
 """
 

@@ -23,9 +23,7 @@ def _mixed(seed: int) -> str:
     DuckDB's multi-argument ``hash(x, y)`` XORs the arguments' hashes, which makes draws that share
     a key correlated (and ``hash(1, 2) = hash(2, 1)``); chaining ``hash(xor(h, key))`` does not.
     """
-    return (
-        f"hash(xor(hash(xor(hash(CAST({seed} AS BIGINT), salt), CAST(a AS UBIGINT))), CAST(b AS UBIGINT)))"
-    )
+    return f"hash(xor(hash(xor(hash(CAST({seed} AS BIGINT), salt), CAST(a AS UBIGINT))), CAST(b AS UBIGINT)))"
 
 
 def macro_statements(seed: int) -> list[str]:

@@ -127,7 +127,7 @@ class RowBatcher:
     def schema(self) -> pa.Schema:
         """The schema established so far; untyped columns are string."""
         types = [kind.type if kind is not None and kind.type is not None else pa.string() for kind in self._kinds]
-        return pa.schema([pa.field(name, type_) for name, type_ in zip(self._names, types)])
+        return pa.schema([pa.field(name, type_) for name, type_ in zip(self._names, types, strict=True)])
 
     def _resolved(self) -> bool:
         return all(kind is not None for kind in self._kinds)
@@ -143,7 +143,7 @@ class RowBatcher:
         return [_conform(batch, schema) for batch in held]
 
     def _to_batch(self, rows: Sequence[Sequence[Any]]) -> pa.RecordBatch:
-        columns: list[Sequence[Any]] = list(zip(*rows)) if rows else [() for _ in self._names]
+        columns: list[Sequence[Any]] = list(zip(*rows, strict=True)) if rows else [() for _ in self._names]
         arrays = [self._array(index, values) for index, values in enumerate(columns)]
         return pa.RecordBatch.from_arrays(arrays, names=self._names)
 
@@ -174,7 +174,7 @@ def _conform(batch: pa.RecordBatch, schema: pa.Schema) -> pa.RecordBatch:
     """``batch`` with its null-typed (all-NULL) columns given the schema's types."""
     arrays = [
         pa.nulls(len(column), type=field.type) if pa.types.is_null(column.type) else column
-        for column, field in zip(batch.columns, schema)
+        for column, field in zip(batch.columns, schema, strict=True)
     ]
     return pa.RecordBatch.from_arrays(arrays, schema=schema)
 

@@ -8,6 +8,7 @@ re-run replaces the previous snapshot (idempotent).
 
 from __future__ import annotations
 
+import contextlib
 import itertools
 import time
 import uuid
@@ -159,10 +160,8 @@ def _size(filesystem: pafs.FileSystem, path: str, dest_uri: str) -> int:
 
 def _remove_quietly(filesystem: pafs.FileSystem, path: str) -> None:
     """Deletes ``path`` if it exists; errors are ignored (the caller is already failing)."""
-    try:
+    with contextlib.suppress(pa.ArrowException, OSError):
         filesystem.delete_file(path)
-    except (pa.ArrowException, OSError):
-        pass
 
 
 def _safe_uri(uri: str) -> str:

@@ -83,7 +83,9 @@ def _duckdb_batches(url: str, bound: BoundSql, batch_rows: int) -> Batches:
         try:
             relation = con.sql(bound.text, params=bound.params or None)
             if relation is None:
-                raise WarehouseError(f"the SQL returned no result set on {safe_url(url)}; a behavior query must be a SELECT")
+                raise WarehouseError(
+                    f"the SQL returned no result set on {safe_url(url)}; a behavior query must be a SELECT"
+                )
             reader = relation.to_arrow_reader(batch_rows)
         except duckdb.Error as exc:
             raise driver_error("run the query on", url, exc, HINT_QUERY) from chainable(exc)
@@ -121,7 +123,9 @@ def _sqlalchemy_batches(url: str, bound: BoundSql, batch_rows: int) -> Batches:
             raise driver_error("run the query on", url, exc, HINT_QUERY) from chainable(exc)
         with result:
             if not result.returns_rows:
-                raise WarehouseError(f"the SQL returned no result set on {safe_url(url)}; a behavior query must be a SELECT")
+                raise WarehouseError(
+                    f"the SQL returned no result set on {safe_url(url)}; a behavior query must be a SELECT"
+                )
             batcher = RowBatcher(list(result.keys()))
             for rows in _guarded(result.partitions(batch_rows), url, (sa.exc.SQLAlchemyError,)):
                 yield from batcher.push(rows)
@@ -180,4 +184,3 @@ def _at_least_one(batches: Iterable[pa.RecordBatch], schema: pa.Schema) -> Itera
             yield batch
     if not emitted:
         yield pa.RecordBatch.from_arrays([pa.array([], type=field.type) for field in schema], schema=schema)
-

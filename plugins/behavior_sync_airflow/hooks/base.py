@@ -17,6 +17,7 @@ class ValidatedConnectionHook(BaseHook):
 
     conn_type: ClassVar[str]
     conn_name_attr: ClassVar[str] = "conn_id"
+    default_conn_name: ClassVar[str]
 
     def __init__(self, conn_id: str | None = None) -> None:
         super().__init__()
