@@ -10,15 +10,10 @@ from typing import Any
 import pytest
 import yaml
 
+from tests.examples import EXAMPLE_BEHAVIORS
+
 ROOT = Path(__file__).resolve().parents[2]
-EXAMPLES = [
-    "cart_abandoners",
-    "comfort_seekers",
-    "loyal_regulars",
-    "quality_enthusiasts",
-    "trend_followers",
-    "value_hunters",
-]
+EXAMPLES = list(EXAMPLE_BEHAVIORS)
 
 
 def dag_bag() -> Any:

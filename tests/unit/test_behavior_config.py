@@ -11,6 +11,7 @@ import yaml
 from behavior_sync.cli import main as cli_main
 from behavior_sync.config import BehaviorFileError, load_behavior, load_behaviors
 from behavior_sync.paths import PROJECT_DIR
+from tests.examples import EXAMPLE_BEHAVIORS
 
 FIXTURE_SQL = "tests/fixtures/sql/members_in_window.sql"
 GOOD = f"""
@@ -44,14 +45,7 @@ def problems_of(path: Path) -> str:
 def test_every_example_behavior_file_is_valid() -> None:
     loaded = load_behaviors(PROJECT_DIR / "include" / "behaviors")
     assert [str(e) for e in loaded.errors] == []
-    assert {b.slug for b in loaded.behaviors} == {
-        "comfort_seekers",
-        "quality_enthusiasts",
-        "value_hunters",
-        "loyal_regulars",
-        "trend_followers",
-        "cart_abandoners",
-    }
+    assert {b.slug for b in loaded.behaviors} == set(EXAMPLE_BEHAVIORS)
 
 
 def test_good_file_gets_defaults_ids_and_connections(tmp_path: Path) -> None:

@@ -22,20 +22,14 @@ import pytest
 
 from behavior_sync.demo_warehouse import DemoSummary, generate_demo_warehouse
 from behavior_sync.warehouse import iter_record_batches
+from tests.examples import EXAMPLE_BEHAVIORS
 
 ROOT = Path(__file__).resolve().parents[2]
 CUSTOMERS = 5_000
 SEED = 42
 AS_OF = dt.date(2026, 11, 23)
 LATER = AS_OF + dt.timedelta(days=7)
-BEHAVIORS = (
-    "comfort_seekers",
-    "quality_enthusiasts",
-    "value_hunters",
-    "loyal_regulars",
-    "trend_followers",
-    "cart_abandoners",
-)
+BEHAVIORS = EXAMPLE_BEHAVIORS
 MEMBER_COLUMNS = [
     "customer_id",
     "email",
