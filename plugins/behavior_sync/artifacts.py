@@ -57,6 +57,15 @@ class RunArtifacts:
         """The extracted members snapshot (Parquet)."""
         return f"{self.run_dir}/snapshot/members.parquet"
 
+    @property
+    def identity_dir(self) -> str:
+        """Folder of the validate step's outputs (identities and quarantine Parquet)."""
+        return f"{self.run_dir}/identity"
+
+    def prepared_uri(self, destination_id: str) -> str:
+        """One destination's prepared identifiers (member key, identifier type, value)."""
+        return f"{self.destination_dir(destination_id)}/prepared.parquet"
+
     def destination_dir(self, destination_id: str) -> str:
         """Folder of one destination's artifacts for this run (plan, batches, results)."""
         return f"{self.run_dir}/destinations/{destination_id}"

@@ -19,14 +19,19 @@ from airflow.sdk.exceptions import AirflowFailException
 
 from behavior_sync.config import Behavior, BehaviorFileError, Destination, dag_id_for, display_path, load_behaviors
 from behavior_sync.schema_validation import Problem
-from behavior_sync_airflow.operators import ExtractSnapshotOperator, NotImplementedStepOperator, RecordSyncOperator
+from behavior_sync_airflow.identity_operators import PrepareIdentifiersOperator, ValidateIdentifiersOperator
+from behavior_sync_airflow.operators import (
+    ExtractSnapshotOperator,
+    NotImplementedStepOperator,
+    RecordSyncOperator,
+    RecordUpstream,
+)
 
 log = logging.getLogger(__name__)
 
 INVALID_TAG = "invalid-behavior-file"
 _PLACEHOLDER_START = dt.datetime(2026, 1, 1, tzinfo=dt.UTC)
 # Steps not built yet, and where they are tracked (shown in task logs and history).
-PENDING_IDENTITY = "validation, normalization and hashing of identifiers (issue #3)"
 PENDING_PLAN = "add/remove planning against committed state (issue #4)"
 PENDING_COMMIT = "committing acknowledged rows to state (issue #4)"
 PENDING_LOAD = {
@@ -88,16 +93,17 @@ def build_behavior_dag(behavior: Behavior) -> DAG:
         auto_register=False,
     ) as dag:
         extract = ExtractSnapshotOperator(task_id="extract", behavior=behavior, pool=behavior.warehouse_connection)
-        validate = NotImplementedStepOperator(task_id="validate", step="validate", tracked_in=PENDING_IDENTITY)
-        prepare = NotImplementedStepOperator(task_id="prepare", step="prepare", tracked_in=PENDING_IDENTITY)
+        validate = ValidateIdentifiersOperator(task_id="validate", behavior=behavior, extract_task_id=extract.task_id)
+        prepare = PrepareIdentifiersOperator(task_id="prepare", behavior=behavior)
         extract >> validate >> prepare
+        upstream = RecordUpstream(extract=extract.task_id, validate=validate.task_id, prepare=prepare.task_id)
         for destination in behavior.destinations:
-            prepare >> _destination_group(behavior, destination, extract.task_id)
+            prepare >> _destination_group(behavior, destination, upstream)
     dag.validate()
     return dag
 
 
-def _destination_group(behavior: Behavior, destination: Destination, extract_task_id: str) -> TaskGroup:
+def _destination_group(behavior: Behavior, destination: Destination, upstream: RecordUpstream) -> TaskGroup:
     load_pending = PENDING_LOAD[destination.type]
     with TaskGroup(
         group_id=destination.id, tooltip=f"{destination.type} via connection {destination.connection}"
@@ -111,8 +117,8 @@ def _destination_group(behavior: Behavior, destination: Destination, extract_tas
             task_id="record",
             behavior=behavior,
             destination=destination,
-            extract_task_id=extract_task_id,
-            pending_steps=f"{PENDING_IDENTITY}; {PENDING_PLAN}; {load_pending}",
+            upstream=upstream,
+            pending_steps=f"{PENDING_PLAN}; {load_pending}",
         )
         plan >> load >> commit >> record
     return group

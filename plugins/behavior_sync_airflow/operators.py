@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import datetime as dt
 import time
+from dataclasses import dataclass
 from typing import Any
 
 from airflow.sdk import BaseOperator
@@ -99,12 +100,18 @@ class RecordSyncOperator(BaseOperator):
     ui_color = "#d5f5e3"
 
     def __init__(
-        self, *, behavior: Behavior, destination: Destination, extract_task_id: str, pending_steps: str, **kwargs: Any
+        self,
+        *,
+        behavior: Behavior,
+        destination: Destination,
+        upstream: RecordUpstream,
+        pending_steps: str,
+        **kwargs: Any,
     ) -> None:
         kwargs.setdefault("trigger_rule", TriggerRule.ALL_DONE)
         super().__init__(**kwargs)
         self.behavior, self.destination = behavior, destination
-        self.extract_task_id, self.pending_steps = extract_task_id, pending_steps
+        self.upstream, self.pending_steps = upstream, pending_steps
 
     def execute(self, context: Any) -> dict[str, Any]:
         options = run_options(context, self.behavior)
@@ -112,9 +119,13 @@ class RecordSyncOperator(BaseOperator):
             raise AirflowSkipException(
                 f"destination {self.destination.id!r} not selected for this run (param destinations)"
             )
-        extract = context["ti"].xcom_pull(task_ids=self.extract_task_id)
         record = _history_record(
-            self.behavior, self.destination, context["dag_run"].run_id, extract, self.pending_steps, options
+            self.behavior,
+            self.destination,
+            context["dag_run"].run_id,
+            self.upstream.pull(context["ti"]),
+            self.pending_steps,
+            options,
         )
         _write_history(record)
         self.log.info(
@@ -130,22 +141,69 @@ class RecordSyncOperator(BaseOperator):
         return {"status": record.status}
 
 
+@dataclass(frozen=True)
+class RecordUpstream:
+    """Task ids whose XComs a record task reads."""
+
+    extract: str
+    validate: str
+    prepare: str
+
+    def pull(self, ti: Any) -> Upstream:
+        """The upstream XComs of this run (None where a task did not complete)."""
+        from behavior_sync_airflow.identity_operators import IDENTITY_XCOM_KEY
+
+        return Upstream(
+            extract=ti.xcom_pull(task_ids=self.extract),
+            identity=ti.xcom_pull(task_ids=self.validate, key=IDENTITY_XCOM_KEY),
+            prepared=ti.xcom_pull(task_ids=self.prepare),
+        )
+
+
+@dataclass(frozen=True)
+class Upstream:
+    """What the steps before planning produced (XCom values: counts and paths)."""
+
+    extract: dict[str, Any] | None
+    identity: dict[str, Any] | None
+    prepared: dict[str, Any] | None
+
+
+def _outcome(upstream: Upstream, destination_id: str, pending_steps: str) -> tuple[str, str]:
+    """(status, message) of a run whose planning and loading are not built yet."""
+    if upstream.extract is None:
+        return "failed", "extract did not complete: see the extract task's log; nothing was sent"
+    if upstream.identity is None:
+        return "failed", "validate did not complete: see the validate task's log; nothing was sent"
+    gate = upstream.identity["gate"]
+    if not gate["success"]:
+        failed = "; ".join(
+            f"{c['column']} expected {c['bound']}, observed {c['observed']}" for c in gate["checks"] if not c["success"]
+        )
+        return "failed", f"data-quality gate failed ({failed}); nothing was sent"
+    prepared = (upstream.prepared or {}).get(destination_id)
+    if prepared is None:
+        return "failed", "prepare did not complete: see the prepare task's log; nothing was sent"
+    dest = upstream.identity["summary"]["destinations"][destination_id]
+    return "not_implemented", (
+        f"extracted {upstream.extract['rows']} rows; {dest['usable']} members usable, {dest['quarantined']} "
+        f"quarantined; {prepared['rows']} identifiers prepared; not built yet: {pending_steps}; nothing was sent"
+    )
+
+
 def _history_record(
     behavior: Behavior,
     destination: Destination,
     run_id: str,
-    extract: dict[str, Any] | None,
+    upstream: Upstream,
     pending_steps: str,
     options: RunOptions,
 ) -> SyncRecord:
-    """The history row of a run whose destination steps are not built yet (or whose extract failed)."""
-    if extract is None:
-        status, message = "failed", "extract did not complete: see the extract task's log; nothing was sent"
-    else:
-        status, message = (
-            "not_implemented",
-            f"extracted {extract['rows']} rows; not built yet: {pending_steps}; nothing was sent",
-        )
+    """The history row of a run whose destination steps are not built yet (or whose earlier steps failed)."""
+    from behavior_sync_airflow.identity_operators import identity_details
+
+    status, message = _outcome(upstream, destination.id, pending_steps)
+    extract = upstream.extract or {}
     return SyncRecord(
         behavior=behavior.slug,
         destination_id=destination.id,
@@ -155,14 +213,15 @@ def _history_record(
         status=status,
         message=message,
         finished_at=dt.datetime.now(dt.UTC),
-        extracted_rows=(extract or {}).get("rows"),
-        snapshot_bytes=(extract or {}).get("bytes"),
-        extract_seconds=(extract or {}).get("seconds"),
+        extracted_rows=extract.get("rows"),
+        snapshot_bytes=extract.get("bytes"),
+        extract_seconds=extract.get("seconds"),
         details={
             "dry_run": options.dry_run,
             "full_resync": options.full_resync,
-            "window_start": (extract or {}).get("window_start"),
-            "window_end": (extract or {}).get("window_end"),
+            "window_start": extract.get("window_start"),
+            "window_end": extract.get("window_end"),
+            "identity": identity_details(upstream.identity, upstream.prepared, destination.id),
         },
     )
 

@@ -1,7 +1,8 @@
 """Whole behavior DAGs run with dag.test(): real Airflow, real DuckDB, real Parquet and history.
 
-Until identity, planning and the destinations land, their tasks must end SKIPPED with a
-"not implemented" message and history must say ``not_implemented``: never a fake success.
+Extraction, identifier validation (with the quality gate) and preparation run for real. Until
+planning and the destinations land, their tasks must end SKIPPED with a "not implemented" message and
+history must say ``not_implemented``: never a fake success.
 """
 
 from __future__ import annotations
@@ -80,11 +81,13 @@ def direct_count(run_env: dict[str, str], sql_file: str, end: dt.datetime) -> in
     return sum(b.num_rows for b in iter_record_batches(f"duckdb:///{run_env['warehouse']}", sql, params))
 
 
-def test_scheduled_run_extracts_a_snapshot_and_records_not_implemented_per_destination(run_env: dict[str, str]) -> None:
+def test_scheduled_run_extracts_validates_prepares_and_records_not_implemented_per_destination(
+    run_env: dict[str, str],
+) -> None:
     dag = load_dag("behavior__value_hunters")
     dag_run = dag.test(logical_date=LOGICAL)
     groups = ["meta", "google_ads", "hubspot_list", "hubspot_property", "clevertap"]
-    expected = {"extract": "success", "validate": "skipped", "prepare": "skipped"}
+    expected = {"extract": "success", "validate": "success", "prepare": "success"}
     expected |= {f"{g}.{s}": "skipped" for g in groups for s in ("plan", "load", "commit")}
     expected |= {f"{g}.record": "success" for g in groups}
     assert states(dag_run) == expected
@@ -99,10 +102,19 @@ def test_scheduled_run_extracts_a_snapshot_and_records_not_implemented_per_desti
 
     records = {r.destination_id: r for r in history(run_env, "value_hunters") if r.run_id == dag_run.run_id}
     assert sorted(records) == sorted(groups)
+    artifacts = RunArtifacts(run_env["artifacts"], "value_hunters", dag_run.run_id)
+    members = pq.read_table(f"{artifacts.identity_dir}/identities.parquet")
+    assert members.num_rows == len(set(table.column("customer_id").to_pylist()))
     for record in records.values():
         assert record.status == "not_implemented" and record.extracted_rows == rows
         assert "not built yet" in record.message and "nothing was sent" in record.message
         assert record.details["window_end"] == LOGICAL.isoformat()
+        identity = record.details["identity"]
+        assert identity["members"] == members.num_rows and identity["quality_gate"]["success"] is True
+        prepared = pq.read_table(artifacts.prepared_uri(record.destination_id))
+        assert prepared.column_names == ["member_key", "id_type", "value"]
+        assert identity["prepared"]["rows"] == prepared.num_rows > 0
+        assert identity["usable"] + identity["quarantined"] == members.num_rows
     xcom = dag_run.get_task_instance("extract").xcom_pull(task_ids="extract")
     assert set(xcom) == {"snapshot_uri", "rows", "bytes", "seconds", "window_start", "window_end"}
 

@@ -1,32 +1,24 @@
 """The run-scoped members snapshot: a behavior query's result written as one Parquet file.
 
 The destination is a URI that ``pyarrow.fs.FileSystem.from_uri`` resolves: an absolute local path,
-``file://``, ``s3://``, ``gs://`` (ADR 0002). The file is written under a temporary name in the same
-folder and moved into place, so a crash never leaves a half-written file at the final name and a
-re-run replaces the previous snapshot (idempotent).
+``file://``, ``s3://``, ``gs://`` (ADR 0002); the write is atomic and idempotent (``parquet_io``).
 """
 
 from __future__ import annotations
 
-import contextlib
 import itertools
 import time
-import uuid
 from collections import Counter
 from collections.abc import Callable, Iterable, Mapping, Sequence
 from contextlib import closing
 from dataclasses import dataclass
 from typing import Any
-from urllib.parse import urlsplit, urlunsplit
 
 import pyarrow as pa
-import pyarrow.fs as pafs
-import pyarrow.parquet as pq
 
+from behavior_sync import parquet_io
 from behavior_sync.warehouse.errors import WarehouseError
 from behavior_sync.warehouse.sources import open_batches
-
-COMPRESSION = "zstd"
 
 
 @dataclass(frozen=True)
@@ -62,28 +54,25 @@ def extract_to_parquet(
     name (before anything is written), or when the destination cannot be written.
     """
     started = time.monotonic()
-    filesystem, path = _destination(dest_uri)
+    _destination(dest_uri)
     with closing(open_batches(url, sql, params, batch_rows=batch_rows)) as batches:
         first = next(batches)
         _check_columns(first.schema.names, required_columns)
-        all_batches = itertools.chain([first], batches)
-        rows = _write_atomically(filesystem, path, dest_uri, all_batches, first.schema, on_progress)
-    size = _size(filesystem, path, dest_uri)
+        written = _write(dest_uri, itertools.chain([first], batches), first.schema, on_progress)
     columns = {field.name: str(field.type) for field in first.schema}
-    return ExtractResult(uri=dest_uri, rows=rows, bytes=size, seconds=time.monotonic() - started, columns=columns)
+    return ExtractResult(
+        uri=dest_uri, rows=written.rows, bytes=written.bytes, seconds=time.monotonic() - started, columns=columns
+    )
 
 
-def _destination(dest_uri: str) -> tuple[pafs.FileSystem, str]:
-    """The filesystem and path of ``dest_uri``; WarehouseError when it is neither absolute nor a URI."""
+def _destination(dest_uri: str) -> None:
+    """WarehouseError when ``dest_uri`` is neither an absolute path nor a URI pyarrow.fs resolves."""
     try:
-        filesystem, path = pafs.FileSystem.from_uri(dest_uri)
-    except (pa.ArrowException, OSError, ValueError) as exc:
-        detail = str(exc).replace(dest_uri, _safe_uri(dest_uri))
+        parquet_io.resolve(dest_uri)
+    except ValueError as exc:
         raise WarehouseError(
-            f"cannot write the snapshot to {_safe_uri(dest_uri)}: {type(exc).__name__}: {detail}; "
-            "give an absolute path or a URI (file://, s3://, gs://)"
+            f"cannot write the snapshot to {exc}; give an absolute path or a URI (file://, s3://, gs://)"
         ) from None
-    return filesystem, str(path)
 
 
 def _check_columns(names: Sequence[str], required: Sequence[str]) -> None:
@@ -103,70 +92,17 @@ def _check_columns(names: Sequence[str], required: Sequence[str]) -> None:
         )
 
 
-def _write_atomically(
-    filesystem: pafs.FileSystem,
-    path: str,
+def _write(
     dest_uri: str,
     batches: Iterable[pa.RecordBatch],
     schema: pa.Schema,
     on_progress: Callable[[int], None] | None,
-) -> int:
-    """Writes ``batches`` to a temporary file next to ``path``, then moves it to ``path``; returns the rows."""
-    folder, _, name = path.rpartition("/")
-    temporary = f"{folder}/.{name}.{uuid.uuid4().hex[:12]}.tmp"
+) -> parquet_io.Written:
+    """Writes the snapshot atomically; storage errors become WarehouseError (query errors pass through)."""
     try:
-        if folder:
-            filesystem.create_dir(folder, recursive=True)
-        rows = _write(filesystem, temporary, batches, schema, on_progress)
-        filesystem.move(temporary, path)
+        return parquet_io.write_atomically(dest_uri, batches, schema, on_progress)
     except (pa.ArrowException, OSError) as exc:
-        _remove_quietly(filesystem, temporary)
         raise WarehouseError(
-            f"could not write the snapshot to {_safe_uri(dest_uri)}: {type(exc).__name__}: {exc}; "
+            f"could not write the snapshot to {parquet_io.safe_uri(dest_uri)}: {type(exc).__name__}: {exc}; "
             "check that the location is writable (and its credentials, for object storage)"
         ) from exc
-    except BaseException:
-        _remove_quietly(filesystem, temporary)
-        raise
-    return rows
-
-
-def _write(
-    filesystem: pafs.FileSystem,
-    path: str,
-    batches: Iterable[pa.RecordBatch],
-    schema: pa.Schema,
-    on_progress: Callable[[int], None] | None,
-) -> int:
-    """Writes the non-empty ``batches`` to a new Parquet file at ``path``; returns the rows written."""
-    rows = 0
-    with filesystem.open_output_stream(path) as sink, pq.ParquetWriter(sink, schema, compression=COMPRESSION) as writer:
-        for batch in batches:
-            if not batch.num_rows:
-                continue
-            writer.write_batch(batch)
-            rows += batch.num_rows
-            if on_progress is not None:
-                on_progress(rows)
-    return rows
-
-
-def _size(filesystem: pafs.FileSystem, path: str, dest_uri: str) -> int:
-    info = filesystem.get_file_info(path)
-    if info.size is None:
-        raise WarehouseError(f"the snapshot {_safe_uri(dest_uri)} was written but its size cannot be read back")
-    return int(info.size)
-
-
-def _remove_quietly(filesystem: pafs.FileSystem, path: str) -> None:
-    """Deletes ``path`` if it exists; errors are ignored (the caller is already failing)."""
-    with contextlib.suppress(pa.ArrowException, OSError):
-        filesystem.delete_file(path)
-
-
-def _safe_uri(uri: str) -> str:
-    """``uri`` without any user:password part (pyarrow accepts ``s3://key:secret@bucket/...``)."""
-    parts = urlsplit(uri)
-    if "@" not in parts.netloc:
-        return uri
-    return urlunsplit(parts._replace(netloc="***@" + parts.netloc.rpartition("@")[2]))
