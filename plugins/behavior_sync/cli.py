@@ -3,6 +3,7 @@
 python -m behavior_sync validate [FILES...]      check behavior files; exit 1 if any is invalid
 python -m behavior_sync demo-warehouse [...]     (re)generate the demo DuckDB warehouse
 python -m behavior_sync history [...]            print recent sync history
+python -m behavior_sync identify [...] VALUE     how one identifier is validated, normalized and sent
 """
 
 from __future__ import annotations
@@ -13,6 +14,7 @@ import os
 import sys
 from collections.abc import Sequence
 from pathlib import Path
+from typing import Any
 
 from behavior_sync.config import BehaviorFileError, behavior_files, display_path, load_behavior
 from behavior_sync.paths import behaviors_dir, default_data_dir
@@ -54,7 +56,34 @@ def _parser() -> argparse.ArgumentParser:
         help="SQLAlchemy URL of the state database (default: $BEHAVIOR_SYNC_STATE_URL or data/state.db)",
     )
     history.set_defaults(handler=_history)
+    _add_identify(sub)
     return parser
+
+
+def _add_identify(sub: Any) -> None:
+    from behavior_sync.identity.identify import CLI_FIELDS, DESTINATIONS
+
+    identify = sub.add_parser(
+        "identify",
+        help="validate one identifier and show what a destination receives (exit 1 when invalid)",
+        description="Runs VALUE through the same validation, normalization and hashing as a behavior run and "
+        "prints the verdict (valid or a reason code), the normalized form and the value sent (the SHA-256 hex "
+        "where the destination hashes).",
+    )
+    identify.add_argument("--destination", required=True, choices=sorted(DESTINATIONS))
+    identify.add_argument("--field", required=True, choices=sorted(CLI_FIELDS))
+    identify.add_argument("--country", help="the member's country (code or name): phone region, postal code shape")
+    identify.add_argument("--default-region", default="US", help="phone region when no --country (default US)")
+    identify.add_argument("value", metavar="VALUE")
+    identify.set_defaults(handler=_identify)
+
+
+def _identify(args: argparse.Namespace) -> int:
+    from behavior_sync.identity.identify import identify
+
+    verdict = identify(args.destination, args.field, args.value, args.country, args.default_region)
+    print("\n".join(verdict.lines()))
+    return 0 if verdict.valid else 1
 
 
 def _validate(args: argparse.Namespace) -> int:

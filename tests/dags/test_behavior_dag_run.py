@@ -8,68 +8,18 @@ history must say ``not_implemented``: never a fake success.
 from __future__ import annotations
 
 import datetime as dt
-import json
-from collections.abc import Iterator
 from pathlib import Path
-from typing import Any
 
 import pyarrow.parquet as pq
 import pytest
 
 from behavior_sync.artifacts import RunArtifacts
-from behavior_sync.history import HistoryStore, SyncRecord
+from tests.dags.helpers import history, load_dag, states
 
 pytestmark = pytest.mark.slow
 ROOT = Path(__file__).resolve().parents[2]
 AS_OF = dt.date(2026, 11, 23)
 LOGICAL = dt.datetime(2026, 11, 23, tzinfo=dt.UTC)
-
-
-@pytest.fixture(scope="module")
-def run_env(airflow_db: Path, tmp_path_factory: pytest.TempPathFactory) -> Iterator[dict[str, str]]:
-    """A small demo warehouse, a state DB and an artifacts folder, wired through AIRFLOW_CONN_/AIRFLOW_VAR_ env vars."""
-    from behavior_sync.demo_warehouse import generate_demo_warehouse
-
-    folder = tmp_path_factory.mktemp("run_env")
-    warehouse = folder / "warehouse.duckdb"
-    generate_demo_warehouse(warehouse, seed=7, as_of=AS_OF, customers=3_000)
-    env = {
-        "AIRFLOW_CONN_WAREHOUSE_DEFAULT": json.dumps(
-            {"conn_type": "warehouse", "extra": {"url": f"duckdb:///{warehouse}", "batch_rows": 1000}}
-        ),
-        "AIRFLOW_CONN_SYNC_STATE_DEFAULT": json.dumps(
-            {"conn_type": "sync_state", "extra": {"url": f"sqlite:///{folder}/state.db"}}
-        ),
-        "AIRFLOW_VAR_BEHAVIOR_SYNC_ARTIFACTS_BASE": str(folder / "artifacts"),
-    }
-    with pytest.MonkeyPatch.context() as patch:
-        for key, value in env.items():
-            patch.setenv(key, value)
-        yield {
-            "warehouse": str(warehouse),
-            "state": f"sqlite:///{folder}/state.db",
-            "artifacts": str(folder / "artifacts"),
-        }
-
-
-def load_dag(dag_id: str) -> Any:
-    from airflow.dag_processing.dagbag import DagBag
-
-    bag = DagBag(dag_folder=str(ROOT / "dags"))
-    assert bag.import_errors == {}
-    return bag.get_dag(dag_id)
-
-
-def states(dag_run: Any) -> dict[str, str]:
-    return {ti.task_id: str(ti.state) for ti in dag_run.get_task_instances()}
-
-
-def history(run_env: dict[str, str], behavior: str) -> list[SyncRecord]:
-    store = HistoryStore(run_env["state"])
-    try:
-        return store.recent(behavior=behavior, limit=100)
-    finally:
-        store.close()
 
 
 def direct_count(run_env: dict[str, str], sql_file: str, end: dt.datetime) -> int:

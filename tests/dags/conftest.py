@@ -1,0 +1,39 @@
+"""Fixtures of the DAG tests."""
+
+from __future__ import annotations
+
+import datetime as dt
+import json
+from collections.abc import Iterator
+from pathlib import Path
+
+import pytest
+
+AS_OF = dt.date(2026, 11, 23)
+
+
+@pytest.fixture(scope="module")
+def run_env(airflow_db: Path, tmp_path_factory: pytest.TempPathFactory) -> Iterator[dict[str, str]]:
+    """A small demo warehouse, a state DB and an artifacts folder, wired through AIRFLOW_CONN_/AIRFLOW_VAR_ env vars."""
+    from behavior_sync.demo_warehouse import generate_demo_warehouse
+
+    folder = tmp_path_factory.mktemp("run_env")
+    warehouse = folder / "warehouse.duckdb"
+    generate_demo_warehouse(warehouse, seed=7, as_of=AS_OF, customers=3_000)
+    env = {
+        "AIRFLOW_CONN_WAREHOUSE_DEFAULT": json.dumps(
+            {"conn_type": "warehouse", "extra": {"url": f"duckdb:///{warehouse}", "batch_rows": 1000}}
+        ),
+        "AIRFLOW_CONN_SYNC_STATE_DEFAULT": json.dumps(
+            {"conn_type": "sync_state", "extra": {"url": f"sqlite:///{folder}/state.db"}}
+        ),
+        "AIRFLOW_VAR_BEHAVIOR_SYNC_ARTIFACTS_BASE": str(folder / "artifacts"),
+    }
+    with pytest.MonkeyPatch.context() as patch:
+        for key, value in env.items():
+            patch.setenv(key, value)
+        yield {
+            "warehouse": str(warehouse),
+            "state": f"sqlite:///{folder}/state.db",
+            "artifacts": str(folder / "artifacts"),
+        }
