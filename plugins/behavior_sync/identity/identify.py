@@ -12,7 +12,7 @@ import pyarrow as pa
 
 from behavior_sync.identity.checks import build_members
 from behavior_sync.identity.engine import connect
-from behavior_sync.identity.rules import rules_for, value_sql
+from behavior_sync.identity.rules import Rule, rules_for, value_sql
 from behavior_sync.identity.spec import ALL_FIELDS, DestinationSpec, IdentitySpec
 
 # CLI names of destinations -> destination types.
@@ -53,7 +53,8 @@ class Verdict:
         if not self.valid:
             return out
         if not self.sent:
-            return [*out, f"normalized: {self.canonical}", f"sent: nothing ({self.destination} does not use {self.field})"]
+            unused = f"sent: nothing ({self.destination} does not use {self.field})"
+            return [*out, f"normalized: {self.canonical}", unused]
         several = len(self.sent) > 1
         for item in self.sent:
             label = f" [{item.wire_key}]" if several else ""
@@ -75,17 +76,19 @@ def identify(
     if country is not None and name != "country":
         columns["country"], identifiers["country"] = [country], "country"
     spec = IdentitySpec("member_key", identifiers, (DestinationSpec("d", dest_type),), default_region=default_region)
+    rules = _rules_about(dest_type, name)
+    selects = "".join(f", {value_sql(rule, frozenset(), False)}, {value_sql(rule, frozenset())}" for rule in rules)
     with connect() as con:
         con.register("one_member", pa.table({k: pa.array(v, pa.string()) for k, v in columns.items()}))
         build_members(con, "SELECT * FROM one_member", spec)
-        everything = frozenset({*ALL_FIELDS, "member_key"})  # the whole rule set, address parts included
-        rules = [part for rule in rules_for(dest_type, _ALL_ON.get(dest_type, {}), everything) for part in rule.parts or (rule,)]
-        rules = [rule for rule in rules if rule.sources[0] == name]
-        selects = [f"{value_sql(rule, frozenset(), False)}, {value_sql(rule, frozenset())}" for rule in rules]
-        row = con.execute(f"SELECT CAST({name} AS VARCHAR), {name}_reason{''.join(', ' + s for s in selects)} FROM members")
-        canonical, reason, *values = row.fetchall()[0]
-    sent = tuple(
-        Sent(rule.wire_key, values[2 * i], values[2 * i + 1], rule.hashed)
-        for i, rule in enumerate(rules)
-    )
+        row = con.execute(f"SELECT CAST({name} AS VARCHAR), {name}_reason{selects} FROM members").fetchall()[0]
+    canonical, reason, *values = row
+    sent = tuple(Sent(rule.wire_key, values[2 * i], values[2 * i + 1], rule.hashed) for i, rule in enumerate(rules))
     return Verdict(field, destination, canonical, reason, sent)
+
+
+def _rules_about(destination_type: str, name: str) -> list[Rule]:
+    """Every rule (composite parts included) of a destination's full rule set that is about field ``name``."""
+    everything = frozenset({*ALL_FIELDS, "member_key"})
+    rules = rules_for(destination_type, _ALL_ON.get(destination_type, {}), everything)
+    return [part for rule in rules for part in rule.parts or (rule,) if part.sources[0] == name]
