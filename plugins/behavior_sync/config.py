@@ -210,7 +210,19 @@ def _destination_problems(doc: Mapping[str, Any]) -> list[Problem]:
             )
         seen.setdefault(dest_id, i)
         problems += [Problem(f"destinations[{i}].{f}", m) for f, m in _needs(dest, doc["identifiers"])]
+        problems += [Problem(f"destinations[{i}].{f}", m) for f, m in _plain_needs(dest, doc.get("prehashed", []))]
     return problems
+
+
+def _plain_needs(dest: Mapping[str, Any], prehashed: Sequence[str]) -> list[tuple[str, str]]:
+    """CRMs (HubSpot, CleverTap by e-mail) need the plain e-mail address: a pre-hashed one cannot be sent."""
+    if "email" not in prehashed:
+        return []
+    if dest["type"] == "hubspot":
+        return [("type", "HubSpot matches contacts by plain e-mail, but prehashed lists email")]
+    if dest["type"] == "clevertap" and dest["identity"] == "email":
+        return [("identity", "identity 'email' needs the plain e-mail, but prehashed lists email; use member_key")]
+    return []
 
 
 def _needs(dest: Mapping[str, Any], identifiers: Mapping[str, str]) -> list[tuple[str, str]]:

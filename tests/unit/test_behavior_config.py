@@ -116,6 +116,14 @@ def with_changes(**changes: object) -> str:
             "prehashed[0]: 'phone' is not mapped in identifiers",
         ),
         (
+            {"prehashed": ["email"], "destinations": [{"type": "hubspot", "mode": "list"}]},
+            "destinations[0].type: HubSpot matches contacts by plain e-mail, but prehashed lists email",
+        ),
+        (
+            {"prehashed": ["email"], "destinations": [{"type": "clevertap"}]},
+            "destinations[0].identity: identity 'email' needs the plain e-mail",
+        ),
+        (
             {"guardrails": {"max_removal_fraction": 1.5}},
             "guardrails.max_removal_fraction: 1.5 is greater than the maximum of 1",
         ),
