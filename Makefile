@@ -33,8 +33,8 @@ test: bootstrap lint ## static checks, then the whole test suite (what CI runs);
 	$(PYTHON_BIN) -m pytest $(PYTEST_ARGS)
 
 lint: bootstrap ## ruff (lint + format check) and mypy --strict (config in pyproject.toml)
-	.venv/bin/ruff check plugins dags tests
-	.venv/bin/ruff format --check plugins dags tests
+	.venv/bin/ruff check plugins dags tests sandbox
+	.venv/bin/ruff format --check plugins dags tests sandbox
 	.venv/bin/mypy
 
 validate: bootstrap ## check every behavior file in include/behaviors

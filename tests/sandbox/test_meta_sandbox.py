@@ -6,6 +6,7 @@ import json
 import logging
 import time
 import uuid
+from concurrent.futures import ThreadPoolExecutor
 from pathlib import Path
 from typing import Any
 
@@ -32,7 +33,8 @@ from tests.sandbox.conftest import (
 
 MULTI = ["EMAIL", "PHONE", "FN"]
 WIDEST = ["EMAIL", "PHONE", "FN", "LN", "ZIP", "COUNTRY", "MADID"]
-SAFE_DELETE_ROWS_WIDEST_SCHEMA = 130  # README: 64 KiB of query string at ~490 bytes per 7-key row
+DELETE_URL_BUDGET = 64 * 1024  # README: the recommended DELETE size, half the sandbox's URL limit
+SAFE_DELETE_ROWS = [(["EMAIL"], 800), (["EMAIL", "PHONE"], 400), (MULTI, 250), (WIDEST, 120)]  # README table
 USERS = "/users$"
 
 
@@ -255,13 +257,17 @@ def test_delete_of_1000_single_column_multi_key_rows_fits_in_the_url(meta: MetaH
     assert answer["num_received"] == 1_000 and meta.members(audience_id) == []
 
 
-def test_safe_delete_batch_of_the_widest_schema_works(meta: MetaHarness) -> None:
+@pytest.mark.parametrize(("keys", "rows"), SAFE_DELETE_ROWS)
+def test_documented_safe_delete_batches_fit_the_64_kib_budget(
+    start_meta: StartMeta, keys: list[str], rows: int
+) -> None:
+    meta = start_meta(max_url_bytes=DELETE_URL_BUDGET)
     audience_id = meta.create_audience()
     audience = meta.audience(audience_id)
-    rows = [person(i, WIDEST) for i in range(SAFE_DELETE_ROWS_WIDEST_SCHEMA)]
-    audience.add_users(WIDEST, rows, is_raw=True, pre_hashed=True)
+    people = [person(i, keys) for i in range(rows)]
+    audience.add_users(keys, people, is_raw=True, pre_hashed=True)
 
-    audience.remove_users(WIDEST, rows, is_raw=True, pre_hashed=True)
+    audience.remove_users(keys, people, is_raw=True, pre_hashed=True)
     assert meta.members(audience_id) == []
 
 
@@ -282,6 +288,9 @@ def test_delete_whose_url_is_too_long_is_refused_cleanly(meta: MetaHarness) -> N
 def test_unknown_token_is_190_and_missing_token_is_104(meta: MetaHarness) -> None:
     error = graph_error(meta.account(token="not-a-token").get_custom_audiences, fields=["name"])
     assert (error.http_status(), error.api_error_code(), error.api_error_type()) == (400, 190, "OAuthException")
+    body = error.body()["error"]
+    assert {"message", "type", "code", "fbtrace_id", "is_transient"} <= set(body) and "error_data" not in body
+    assert "not-a-token" not in json.dumps(body)
 
     error = graph_error(meta.account(token=None).get_custom_audiences, fields=["name"])
     assert error.api_error_code() == 104
@@ -323,6 +332,38 @@ def test_unknown_or_foreign_audience_is_100_33(meta: MetaHarness) -> None:
     )
     assert (error.api_error_code(), error.api_error_subcode()) == (100, 33)
     assert meta.members(audience_id) == []
+
+
+def test_concurrent_uploads_are_all_stored(meta: MetaHarness) -> None:
+    audience_id = meta.create_audience()
+
+    def upload(worker: int) -> int:
+        rows = [person(worker * 1_000 + i, MULTI) for i in range(50)]
+        answer = meta.audience(audience_id).add_users(MULTI, rows, is_raw=True, pre_hashed=True).json()
+        return int(answer["num_received"])
+
+    with ThreadPoolExecutor(max_workers=8) as pool:
+        received = list(pool.map(upload, range(8)))
+
+    assert received == [50] * 8
+    assert len(meta.members(audience_id)) == 400
+    assert meta.state()["calls"]["POST audience/users"] == 8
+
+
+def test_transport_refusals_are_graph_shaped(meta: MetaHarness) -> None:
+    url = f"{meta.base_url}/v26.0/act_{ACCOUNT}/customaudiences?access_token={TOKEN}"
+    headers = {"Content-Type": "application/x-www-form-urlencoded"}
+    answer = requests.post(url, data=b"name=\xff\xfe", headers=headers, timeout=10)
+    assert answer.status_code == 400 and answer.json()["error"]["code"] == 1
+    assert meta.state()["audiences"] == []
+
+
+def test_bad_control_requests_are_refused(meta: MetaHarness) -> None:
+    for body in ({"scripted": [{"count": 2}]}, {"scripted": [{"match": "(", "count": 1}]}, {"random": {"rate": 1}}):
+        answer = requests.post(f"{meta.base_url}/_sandbox/faults", json=body, timeout=10)
+        assert answer.status_code == 400, body
+    assert meta.state()["faults"]["scripted_pending"] == []
+    assert requests.get(f"{meta.base_url}/_sandbox/audiences/1/members", timeout=10).status_code == 404
 
 
 def test_inspection_needs_no_token(meta: MetaHarness) -> None:
@@ -504,6 +545,9 @@ def test_logs_carry_counts_not_identifiers(meta: MetaHarness, caplog: pytest.Log
     audience.create_user(params={"payload": {"schema": ["EMAIL", "MADID", "EXTERN_ID"], "is_raw": True, "data": rows}})
 
     assert "received=2 invalid=1" in caplog.text
+    assert meta.members(audience["id"]) == [
+        {"EMAIL": sha("secret@example.com"), "MADID": madid(77), "EXTERN_ID": "cust-0042"}  # unhashed keys kept raw
+    ]
     for value in (sha("secret@example.com"), madid(77), "cust-0042", "bad-value", TOKEN):
         assert value not in caplog.text
 

@@ -1,0 +1,34 @@
+"""What every sandbox shares: HTTP server lifecycle, fault injection, rate windows, state files."""
+
+from __future__ import annotations
+
+from sandbox.common.faults import Fault, FaultConfig, FaultInjector, ScriptedFault
+from sandbox.common.http import (
+    HttpLimits,
+    Request,
+    Response,
+    RunningServer,
+    SandboxApp,
+    serve_forever,
+    serve_in_background,
+)
+from sandbox.common.persist import PeriodicFlusher, load_json, save_json_atomic
+from sandbox.common.ratelimit import SlidingWindowCounter
+
+__all__ = [
+    "Fault",
+    "FaultConfig",
+    "FaultInjector",
+    "HttpLimits",
+    "PeriodicFlusher",
+    "Request",
+    "Response",
+    "RunningServer",
+    "SandboxApp",
+    "ScriptedFault",
+    "SlidingWindowCounter",
+    "load_json",
+    "save_json_atomic",
+    "serve_forever",
+    "serve_in_background",
+]
