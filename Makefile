@@ -12,7 +12,7 @@ SEED        ?= 42
 CUSTOMERS   ?= 100000
 LOCK_PYTHON ?= $(or $(BEHAVIOR_SYNC_PYTHON),python3.11)
 
-.PHONY: help run start stop test lint validate demo-data lock clean bootstrap
+.PHONY: help run start stop test lint validate demo-data bench lock clean bootstrap
 
 help: ## list the targets
 	@echo "Behavior Sync. Usage: make <target> [VAR=value]"
@@ -43,6 +43,9 @@ validate: bootstrap ## check every behavior file in include/behaviors
 demo-data: bootstrap ## regenerate data/warehouse.duckdb (AS_OF=YYYY-MM-DD, default today; SEED=42; CUSTOMERS=100000)
 	$(PYTHON_BIN) -m behavior_sync demo-warehouse --path "$(CURDIR)/data/warehouse.duckdb" \
 	    --seed $(SEED) --as-of $(AS_OF) --customers $(CUSTOMERS)
+
+bench: bootstrap ## benchmarks (100k and 1M members; a few minutes): report in bench-reports/identity.md
+	$(PYTHON_BIN) -m tests.bench --out bench-reports
 
 bootstrap: ## create or refresh .venv (fast when the requirements did not change)
 	@scripts/bootstrap.sh

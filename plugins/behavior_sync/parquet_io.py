@@ -45,10 +45,12 @@ def write_atomically(
     batches: Iterable[pa.RecordBatch],
     schema: pa.Schema,
     on_progress: Callable[[int], None] | None = None,
+    compression_level: int | None = None,
 ) -> Written:
     """Writes the non-empty ``batches`` as one zstd Parquet file at ``uri`` (parents created), atomically.
 
-    ``on_progress(rows_so_far)`` is called after each written batch. On any failure the temporary
+    ``on_progress(rows_so_far)`` is called after each written batch; ``compression_level`` trades zstd
+    speed for size (None: pyarrow's default). On any failure the temporary
     file is removed and the previous file at ``uri`` (if any) is left untouched; the error propagates.
     """
     filesystem, path = resolve(uri)
@@ -57,7 +59,7 @@ def write_atomically(
     try:
         if folder:
             filesystem.create_dir(folder, recursive=True)
-        rows = _write(filesystem, temporary, batches, schema, on_progress)
+        rows = _write(filesystem, temporary, batches, schema, on_progress, compression_level)
         filesystem.move(temporary, path)
     except BaseException:
         with contextlib.suppress(pa.ArrowException, OSError):
@@ -86,9 +88,11 @@ def _write(
     batches: Iterable[pa.RecordBatch],
     schema: pa.Schema,
     on_progress: Callable[[int], None] | None,
+    compression_level: int | None,
 ) -> int:
     rows = 0
-    with filesystem.open_output_stream(path) as sink, pq.ParquetWriter(sink, schema, compression=COMPRESSION) as writer:
+    options = {"compression": COMPRESSION, "compression_level": compression_level}
+    with filesystem.open_output_stream(path) as sink, pq.ParquetWriter(sink, schema, **options) as writer:
         for batch in batches:
             if not batch.num_rows:
                 continue

@@ -12,7 +12,7 @@ import pyarrow as pa
 import pyarrow.parquet as pq
 import pytest
 
-from behavior_sync.identity.prepare import prepare_destination, prepare_members
+from behavior_sync.identity.prepare import prepare_destination, prepare_members, prepared_sql
 from behavior_sync.identity.spec import DestinationSpec, IdentitySpec
 from behavior_sync.identity.validate import ValidationSummary, validate_members, validate_snapshot
 
@@ -143,7 +143,8 @@ def test_quality_metrics_are_shares_of_the_snapshot(validated: Any) -> None:
 
 def prepared(con: duckdb.DuckDBPyConnection, destination: DestinationSpec) -> list[dict[str, Any]]:
     prepare_members(con, SPEC, destination)
-    return con.sql("SELECT * FROM prepared ORDER BY member_key, id_type").to_arrow_table().to_pylist()
+    long = prepared_sql(SPEC, destination)
+    return con.sql(f"SELECT * FROM ({long}) ORDER BY member_key, id_type").to_arrow_table().to_pylist()
 
 
 def test_meta_and_google_receive_hashes_only_except_unhashed_keys(validated: Any) -> None:

@@ -181,23 +181,34 @@ def identifiable_sql(spec: IdentitySpec) -> str:
 
 
 def build_members(con: duckdb.DuckDBPyConnection, source: str, spec: IdentitySpec) -> None:
-    """Checks the rows of ``source`` and keeps one row per member key (tables checked, members, dropped)."""
+    """Checks the rows of ``source`` and keeps one row per member key (tables checked, members, dropped).
+
+    Only keys that occur more than once are ranked (most valid identifiers first, then a content hash
+    for a choice that does not depend on row order); the other rows are kept as they are.
+    """
     check_rows(con, source, spec)
     canon = ", ".join(f"coalesce(CAST({n} AS VARCHAR), '')" for n in spec.fields()) or "''"
     con.execute(
+        "CREATE OR REPLACE TEMP TABLE bsync_repeated AS SELECT member_key FROM checked "
+        "WHERE member_key IS NOT NULL GROUP BY member_key HAVING count(*) > 1"
+    )
+    con.execute(
         "CREATE OR REPLACE TEMP TABLE bsync_ranked AS SELECT *, row_number() OVER (PARTITION BY member_key "
-        f"ORDER BY {valid_count_sql(spec)} DESC, md5(concat_ws('|', {canon}))) AS _rank FROM checked"
+        f"ORDER BY {valid_count_sql(spec)} DESC, md5(concat_ws('|', {canon}))) AS _rank "
+        "FROM checked SEMI JOIN bsync_repeated USING (member_key)"
+    )
+    columns = ", ".join(_member_columns(spec))
+    con.execute(
+        f"CREATE OR REPLACE TEMP TABLE members AS SELECT {columns} FROM checked "
+        "ANTI JOIN bsync_repeated USING (member_key) WHERE member_key IS NOT NULL "
+        f"UNION ALL SELECT {columns} FROM bsync_ranked WHERE _rank = 1"
     )
     con.execute(
-        f"CREATE OR REPLACE TEMP TABLE members AS SELECT {', '.join(_member_columns(spec))} FROM bsync_ranked "
-        "WHERE _rank = 1 AND member_key IS NOT NULL"
+        f"CREATE OR REPLACE TEMP TABLE dropped AS SELECT member_key, '{r.DUPLICATE_MEMBER_KEY}' AS reason "
+        f"FROM bsync_ranked WHERE _rank > 1 UNION ALL SELECT member_key, '{r.MEMBER_KEY_MISSING}' FROM checked "
+        "WHERE member_key IS NULL"
     )
-    con.execute(
-        "CREATE OR REPLACE TEMP TABLE dropped AS SELECT member_key, "
-        f"CASE WHEN member_key IS NULL THEN '{r.MEMBER_KEY_MISSING}' ELSE '{r.DUPLICATE_MEMBER_KEY}' END AS reason "
-        "FROM bsync_ranked WHERE _rank > 1 OR member_key IS NULL"
-    )
-    con.execute("DROP TABLE bsync_ranked")
+    con.execute("DROP TABLE bsync_ranked; DROP TABLE bsync_repeated")
 
 
 def _member_columns(spec: IdentitySpec) -> list[str]:

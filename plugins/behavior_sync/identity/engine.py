@@ -28,10 +28,10 @@ def connect() -> duckdb.DuckDBPyConnection:
     """An in-memory DuckDB connection for one step.
 
     ``BEHAVIOR_SYNC_DUCKDB_THREADS`` (default: all cores) and ``BEHAVIOR_SYNC_DUCKDB_MEMORY``
-    (default ``2GB``; DuckDB spills to a temporary folder beyond it) bound its resources.
+    (default ``1GB``; DuckDB spills to a temporary folder beyond it) bound its resources.
     """
     config: dict[str, str | bool | int | float | list[str]] = {
-        "memory_limit": os.environ.get("BEHAVIOR_SYNC_DUCKDB_MEMORY", "2GB")
+        "memory_limit": os.environ.get("BEHAVIOR_SYNC_DUCKDB_MEMORY", "1GB")
     }
     threads = os.environ.get("BEHAVIOR_SYNC_DUCKDB_THREADS")
     if threads:

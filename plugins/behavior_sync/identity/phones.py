@@ -24,7 +24,10 @@ from behavior_sync.identity.reasons import PHONE_INVALID, PHONE_UNPARSEABLE
 # dots, slashes and every kind of dash.
 SEPARATORS = r"[\s\x{00A0}\x{2007}\x{202F}\x{2010}-\x{2015}\x{2212}().\-/]"
 MAX_PHONE_CHARS = 64  # longer values are not phone numbers; never handed to libphonenumber
+# Most numbers are fixed-line or mobile: those are tested first (DuckDB skips decided rows in an OR).
 _TYPE_DESCS = (
+    "fixed_line",
+    "mobile",
     "premium_rate",
     "toll_free",
     "shared_cost",
@@ -33,8 +36,6 @@ _TYPE_DESCS = (
     "pager",
     "uan",
     "voicemail",
-    "fixed_line",
-    "mobile",
 )
 
 

@@ -53,6 +53,7 @@ class Rule:
     strong: bool = False
     parts: tuple[Rule, ...] = ()
     derived: bool = False  # a part of the source (first initial, birth year): not derivable from a hash
+    total: bool = True  # a present (canonical) source always gives a value; False when it can give NULL
 
     def expression(self, columns: Mapping[str, str]) -> str:
         """SQL of the normalized (not yet hashed) value, over canonical column expressions (NULL if unmapped)."""
@@ -74,6 +75,7 @@ def _ascii_letters(x: str) -> str:
 
 
 def _without(words: tuple[str, ...], x: str, at_start: bool) -> str:
+    """A prefix is removed only when a word follows it, a suffix only after a word: never empties a name."""
     alternatives = "|".join(words)
     pattern = f"^(?:{alternatives})\\.?\\s+" if at_start else f",?\\s+(?:{alternatives})\\.?$"
     return f"NULLIF(trim(regexp_replace(lower({x}), '{pattern}', '')), '')"
@@ -97,8 +99,8 @@ META_RULES: tuple[Rule, ...] = (
     Rule("first_name", "FN", ("first_name",), _letters("{first_name}"), hashed=True),
     Rule("first_initial", "FI", ("first_name",), f"left({_letters('{first_name}')}, 1)", hashed=True, derived=True),
     Rule("last_name", "LN", ("last_name",), _letters("{last_name}"), hashed=True),
-    Rule("city", "CT", ("city",), _ascii_letters("{city}"), hashed=True),
-    Rule("state", "ST", ("state",), _ascii_letters("{state}"), hashed=True),
+    Rule("city", "CT", ("city",), _ascii_letters("{city}"), hashed=True, total=False),
+    Rule("state", "ST", ("state",), _ascii_letters("{state}"), hashed=True, total=False),
     Rule("postal_code", "ZIP", ("postal_code", "country"), _META_ZIP, hashed=True),
     Rule("country", "COUNTRY", ("country",), "lower({country})", hashed=True),
     Rule("dob_year", "DOBY", ("date_of_birth",), "strftime({date_of_birth}, '%Y')", hashed=True, derived=True),
@@ -117,8 +119,20 @@ GOOGLE_ADDRESS = Rule(
     hashed=False,
     strong=True,
     parts=(
-        Rule("given_name", "given_name", ("first_name",), _without(NAME_PREFIXES, "{first_name}", True), True),
-        Rule("family_name", "family_name", ("last_name",), _without(NAME_SUFFIXES, "{last_name}", False), True),
+        Rule(
+            "given_name",
+            "given_name",
+            ("first_name",),
+            _without(NAME_PREFIXES, "{first_name}", True),
+            True,
+        ),
+        Rule(
+            "family_name",
+            "family_name",
+            ("last_name",),
+            _without(NAME_SUFFIXES, "{last_name}", False),
+            True,
+        ),
         Rule("region_code", "region_code", ("country",), "{country}", hashed=False),
         Rule("postal_code", "postal_code", ("postal_code", "country"), _GOOGLE_POSTAL, hashed=False),
     ),
@@ -175,16 +189,29 @@ def rules_for(destination_type: str, settings: Mapping[str, Any], mapped: frozen
     return tuple(rule for rule in rules if rule.applies_to(mapped))
 
 
-def value_sql(rule: Rule, prehashed: frozenset[str], hash_values: bool = True) -> str:
+def value_sql(rule: Rule, prehashed: frozenset[str], hash_values: bool = True, table: str = "") -> str:
     """SQL of what ``rule`` sends, over canonical columns named like their fields; NULL when not sendable.
 
     Hashed rules give ``sha256`` hex (when ``hash_values``); a pre-hashed source is sent unchanged by a
-    hashed rule and makes plain or derived rules NULL (a hash cannot be normalized or cut).
+    hashed rule and makes plain or derived rules NULL (a hash cannot be normalized or cut). ``table``
+    qualifies the column names (``"u."``).
     """
     if rule.parts:
-        return "(" + " || ':' || ".join(value_sql(part, prehashed, hash_values) for part in rule.parts) + ")"
+        parts = (value_sql(part, prehashed, hash_values, table) for part in rule.parts)
+        return "(" + " || ':' || ".join(parts) + ")"
     if rule.sources[0] in prehashed:
-        return rule.sources[0] if rule.hashed and not rule.derived else "CAST(NULL AS VARCHAR)"
-    columns = {name: name for name in rule.sources}
-    normalized = rule.expression(columns)
+        return f"{table}{rule.sources[0]}" if rule.hashed and not rule.derived else "CAST(NULL AS VARCHAR)"
+    normalized = rule.expression({name: f"{table}{name}" for name in rule.sources})
     return f"sha256({normalized})" if rule.hashed and hash_values else f"({normalized})"
+
+
+def sendable_sql(rule: Rule, prehashed: frozenset[str]) -> str:
+    """SQL: ``rule`` gives a value for the row; a cheap presence test where the rule is total."""
+    if rule.parts:
+        return "(" + " AND ".join(sendable_sql(part, prehashed) for part in rule.parts) + ")"
+    source = rule.sources[0]
+    if source in prehashed:
+        return f"({source} IS NOT NULL)" if rule.hashed and not rule.derived else "false"
+    if rule.total:
+        return f"({source} IS NOT NULL)"
+    return f"({value_sql(rule, prehashed, hash_values=False)} IS NOT NULL)"

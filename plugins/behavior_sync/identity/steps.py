@@ -9,7 +9,7 @@ from typing import Any
 from behavior_sync import parquet_io
 from behavior_sync.artifacts import RunArtifacts
 from behavior_sync.identity.engine import IdentityError, scrubbed
-from behavior_sync.identity.prepare import PreparedSummary, prepare_destination
+from behavior_sync.identity.prepare import PreparedSummary, prepare_destinations
 from behavior_sync.identity.quality import GateResult, run_gate
 from behavior_sync.identity.spec import IdentitySpec
 from behavior_sync.identity.validate import ValidationSummary, validate_snapshot
@@ -59,7 +59,7 @@ def prepare_step(behavior: Any, artifacts: RunArtifacts, destination_ids: Iterab
     """Prepares the identifiers of each chosen destination from the run's identities; returns counts per id."""
     spec = IdentitySpec.from_behavior(behavior)
     identities = f"{artifacts.identity_dir}/identities.parquet"
-    return {d: prepare_destination(identities, artifacts.prepared_uri(d), spec, d) for d in destination_ids}
+    return prepare_destinations(identities, spec, {d: artifacts.prepared_uri(d) for d in destination_ids})
 
 
 __all__ = ["IdentityError", "QualityGateFailed", "ValidateOutcome", "check_gate", "prepare_step", "validate_step"]

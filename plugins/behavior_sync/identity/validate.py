@@ -19,7 +19,7 @@ from behavior_sync import parquet_io
 from behavior_sync.identity import reasons as r
 from behavior_sync.identity.checks import build_members, identifiable_sql
 from behavior_sync.identity.engine import connect, fetch_reader, scrubbed
-from behavior_sync.identity.rules import value_sql
+from behavior_sync.identity.rules import sendable_sql
 from behavior_sync.identity.spec import DestinationSpec, IdentitySpec
 
 
@@ -46,7 +46,7 @@ class ValidationSummary:
 def usable_sql(spec: IdentitySpec, destination: DestinationSpec) -> str:
     """SQL over a ``members`` row: the member has an identifier ``destination`` can match on."""
     strong = [rule for rule in spec.rules(destination) if rule.strong]
-    checks = [f"{value_sql(rule, spec.prehashed, hash_values=False)} IS NOT NULL" for rule in strong]
+    checks = [sendable_sql(rule, spec.prehashed) for rule in strong]
     return "(" + (" OR ".join(checks) or "false") + ")"
 
 
@@ -76,7 +76,7 @@ def validate_members(con: duckdb.DuckDBPyConnection, source: str, spec: Identity
         rows=rows,
         members=members,
         dropped=dropped,
-        fields={name: _field_counts(con, name) for name in spec.fields()},
+        fields=_field_counts(con, spec),
         destinations={d.id: _destination_counts(con, d.id, members) for d in spec.destinations},
         metrics=_metrics(con, spec, rows),
     )
@@ -87,12 +87,22 @@ def _one(con: duckdb.DuckDBPyConnection, sql: str) -> tuple[Any, ...]:
     return tuple(rows[0])
 
 
-def _field_counts(con: duckdb.DuckDBPyConnection, name: str) -> dict[str, Any]:
-    present, valid = _one(con, f"SELECT count(raw_{name}), count({name}) FROM checked")
+def _field_counts(con: duckdb.DuckDBPyConnection, spec: IdentitySpec) -> dict[str, dict[str, Any]]:
+    """Per mapped field: values present, valid, and invalid by reason (two scans in all)."""
+    names = spec.fields()
+    if not names:
+        return {}
+    row = _one(con, "SELECT " + ", ".join(f"count(raw_{n}), count({n})" for n in names) + " FROM checked")
+    reasons = " UNION ALL ".join(f"SELECT '{n}' AS field, {n}_reason AS reason FROM checked" for n in names)
     invalid = con.execute(
-        f"SELECT {name}_reason, count(*) FROM checked WHERE {name}_reason IS NOT NULL GROUP BY 1 ORDER BY 1"
+        f"SELECT field, reason, count(*) FROM ({reasons}) WHERE reason IS NOT NULL GROUP BY ALL ORDER BY ALL"
     ).fetchall()
-    return {"present": present, "valid": valid, "invalid": dict(invalid)}
+    counts: dict[str, dict[str, Any]] = {
+        n: {"present": row[2 * i], "valid": row[2 * i + 1], "invalid": {}} for i, n in enumerate(names)
+    }
+    for name, reason, n in invalid:
+        counts[name]["invalid"][reason] = n
+    return counts
 
 
 def _destination_counts(con: duckdb.DuckDBPyConnection, destination_id: str, members: int) -> dict[str, Any]:
