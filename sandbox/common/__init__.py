@@ -9,6 +9,7 @@ from sandbox.common.http import (
     Response,
     RunningServer,
     SandboxApp,
+    loggable_path,
     serve_forever,
     serve_in_background,
 )
@@ -28,6 +29,7 @@ __all__ = [
     "ScriptedFault",
     "SlidingWindowCounter",
     "load_json",
+    "loggable_path",
     "save_json_atomic",
     "serve_forever",
     "serve_in_background",

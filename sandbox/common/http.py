@@ -6,7 +6,8 @@ with no HTTP plumbing. ``serve_in_background`` runs one on 127.0.0.1 in a daemon
 
 The server enforces transport limits the vendors have too (request-target length, body size)
 and lets the app shape those refusals (``SandboxApp.protocol_error``). Access logs carry method,
-path and status only: never the query string, which holds tokens and payloads.
+path and status only: never the query string, which holds tokens and payloads, and never a path
+segment holding an e-mail address (``loggable_path``).
 """
 
 from __future__ import annotations
@@ -41,7 +42,10 @@ class HttpLimits:
 
 @dataclass(frozen=True)
 class Request:
-    """One parsed HTTP request. ``query`` and ``form`` keep the last value of repeated keys."""
+    """One parsed HTTP request. ``query`` and ``form`` keep the last value of repeated keys.
+
+    ``query_all`` keeps every value of each query key, in order (``?ids=1&ids=2``).
+    """
 
     method: str
     path: str
@@ -49,6 +53,7 @@ class Request:
     form: Mapping[str, str]
     headers: Mapping[str, str]
     body: bytes = b""
+    query_all: Mapping[str, tuple[str, ...]] = field(default_factory=dict)
 
     @property
     def params(self) -> dict[str, str]:
@@ -94,11 +99,22 @@ class SandboxApp(Protocol):
 def parse_request(method: str, target: str, headers: Mapping[str, str], body: bytes) -> Request:
     """Split a request target and decode a form body (``application/x-www-form-urlencoded``)."""
     parts = urlsplit(target)
-    query = dict(parse_qsl(parts.query, keep_blank_values=True))
+    pairs = parse_qsl(parts.query, keep_blank_values=True)
+    query_all: dict[str, tuple[str, ...]] = {}
+    for key, value in pairs:
+        query_all[key] = (*query_all.get(key, ()), value)
     form: dict[str, str] = {}
     if body and headers.get("content-type", "").startswith("application/x-www-form-urlencoded"):
         form = dict(parse_qsl(body.decode("utf-8"), keep_blank_values=True))
-    return Request(method.upper(), parts.path, query, form, headers, body)
+    return Request(method.upper(), parts.path, dict(pairs), form, headers, body, query_all)
+
+
+def loggable_path(target: str) -> str:
+    """The path of a request target for logs: no query string, and any segment that holds an
+    e-mail address (``@`` or ``%40``, e.g. ``/contacts/a@b.c?idProperty=email``) replaced by ``{redacted}``.
+    """
+    segments = urlsplit(target).path.split("/")
+    return "/".join("{redacted}" if "@" in s or "%40" in s.lower() else s for s in segments)
 
 
 class _SandboxServer(ThreadingHTTPServer):
@@ -117,6 +133,9 @@ class _SandboxServer(ThreadingHTTPServer):
 class _Handler(BaseHTTPRequestHandler):
     protocol_version = "HTTP/1.1"
     timeout = 60
+    # Headers and body leave in two writes; with Nagle on, the body waits for the client's delayed
+    # ACK (~40 ms a call on keep-alive connections). TCP_NODELAY sends it at once.
+    disable_nagle_algorithm = True
     server: _SandboxServer
 
     def handle_one_request(self) -> None:
@@ -149,7 +168,7 @@ class _Handler(BaseHTTPRequestHandler):
             return app.handle(request)
         except Exception as exc:  # noqa: BLE001 - a sandbox bug must answer 500, not drop the connection
             # No exc_info: a traceback could quote request values (PII); type and route suffice.
-            logger.error("sandbox error %s on %s %s", type(exc).__name__, self.command, urlsplit(self.path).path)
+            logger.error("sandbox error %s on %s %s", type(exc).__name__, self.command, loggable_path(self.path))
             return app.protocol_error(500, "internal sandbox error")
 
     def _refusal(self) -> tuple[Response | None, int]:
@@ -192,7 +211,7 @@ class _Handler(BaseHTTPRequestHandler):
 
     def log_request(self, code: int | str = "-", size: int | str = "-") -> None:
         status = code.value if isinstance(code, HTTPStatus) else code
-        logger.debug("%s %s -> %s", self.command, urlsplit(self.path).path, status)
+        logger.debug("%s %s -> %s", self.command, loggable_path(self.path), status)
 
     def log_message(self, format: str, *args: Any) -> None:
         logger.debug("http: " + format, *args)

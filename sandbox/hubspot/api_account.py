@@ -1,0 +1,46 @@
+"""Account info endpoints: the portal's details and its daily API usage (private apps)."""
+
+from __future__ import annotations
+
+from datetime import datetime
+from zoneinfo import ZoneInfo
+
+from sandbox.hubspot.calls import Call, Reply
+from sandbox.hubspot.properties import iso
+
+
+def account_details(call: Call) -> Reply:
+    """GET /account-info/v3/details: portal id, account type, time zone, currency, UTC offset, UI domain."""
+    portal = call.portal
+    offset = datetime.fromtimestamp(call.now, ZoneInfo(portal.time_zone)).utcoffset()
+    offset_seconds = int(offset.total_seconds()) if offset is not None else 0
+    sign = "-" if offset_seconds < 0 else "+"
+    hours, minutes = divmod(abs(offset_seconds) // 60, 60)
+    return Reply(
+        200,
+        {
+            "portalId": portal.portal_id,
+            "accountType": portal.account_type,
+            "timeZone": portal.time_zone,
+            "companyCurrency": portal.company_currency,
+            "additionalCurrencies": [],
+            "utcOffset": f"{sign}{hours:02d}:{minutes:02d}",
+            "utcOffsetMilliseconds": offset_seconds * 1000,
+            "uiDomain": portal.ui_domain,
+            "dataHostingLocation": portal.data_hosting_location,
+        },
+    )
+
+
+def daily_usage(call: Call) -> Reply:
+    """GET /account-info/v3/api-usage/daily/private-apps: today's calls against the daily limit."""
+    _, used_today, resets_at = call.limiter.usage(call.portal)
+    entry = {
+        "name": "private-apps-api-calls-daily",
+        "usageLimit": call.portal.day_limit,
+        "currentUsage": used_today,
+        "collectedAt": iso(call.now),
+        "fetchStatus": "SUCCESS",
+        "resetsAt": iso(resets_at),
+    }
+    return Reply(200, {"results": [entry]})
