@@ -76,6 +76,31 @@ def write_table(uri: str, table: pa.Table) -> Written:
     return write_atomically(uri, table.to_batches(), table.schema)
 
 
+def write_text(uri: str, text: str) -> None:
+    """Writes a small UTF-8 file (e.g. plan.json) atomically at ``uri``, parents created."""
+    filesystem, path = resolve(uri)
+    folder, _, name = path.rpartition("/")
+    temporary = f"{folder}/.{name}.{uuid.uuid4().hex[:12]}.tmp"
+    if folder:
+        filesystem.create_dir(folder, recursive=True)
+    with filesystem.open_output_stream(temporary) as sink:
+        sink.write(text.encode("utf-8"))
+    filesystem.move(temporary, path)
+
+
+def read_text(uri: str) -> str:
+    """The UTF-8 text of the file at ``uri``."""
+    filesystem, path = resolve(uri)
+    with filesystem.open_input_stream(path) as source:
+        return bytes(source.read()).decode("utf-8")
+
+
+def exists(uri: str) -> bool:
+    """True when a file exists at ``uri``."""
+    filesystem, path = resolve(uri)
+    return bool(filesystem.get_file_info(path).type == pafs.FileType.File)
+
+
 def read_dataset(uri: str) -> pads.Dataset:
     """A lazy Parquet dataset over the file at ``uri`` (DuckDB scans it with projection pushdown)."""
     filesystem, path = resolve(uri)

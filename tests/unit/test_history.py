@@ -8,6 +8,7 @@ from pathlib import Path
 import pytest
 
 from behavior_sync.history import HistoryStore, SyncRecord
+from behavior_sync.statedb import LATEST_VERSION
 
 T0 = dt.datetime(2026, 11, 23, 6, tzinfo=dt.UTC)
 
@@ -32,8 +33,8 @@ def exercise_store(url: str) -> None:
     """Shared by the SQLite test here and the PostgreSQL integration test."""
     store = HistoryStore(url)
     try:
-        assert store.ensure_schema() == 1
-        assert store.ensure_schema() == 1  # idempotent
+        assert store.ensure_schema() == LATEST_VERSION
+        assert store.ensure_schema() == LATEST_VERSION  # idempotent
         store.record(record("r1", message="first", details={"dry_run": False}))
         store.record(record("r1", status="failed", message="retried"))  # same run: replaced
         store.record(record("r2", minutes=5))
@@ -96,4 +97,27 @@ def test_concurrent_first_time_schema_creation_is_safe(tmp_path: Path) -> None:
             store.close()
 
     with ThreadPoolExecutor(max_workers=6) as pool:
-        assert list(pool.map(lambda _: create(), range(6))) == [1] * 6
+        assert list(pool.map(lambda _: create(), range(6))) == [LATEST_VERSION] * 6
+
+
+def test_a_version_1_database_is_migrated_in_place_keeping_its_rows(tmp_path: Path) -> None:
+    import sqlalchemy as sa
+
+    url = f"sqlite:///{tmp_path}/old.db"
+    engine = sa.create_engine(url)
+    script = (Path(__file__).parents[1] / "fixtures" / "statedb" / "history_v1.sql").read_text()
+    statements = [part for part in script.split(";") if part.strip()]
+    with engine.begin() as conn:
+        for statement in statements:
+            conn.exec_driver_sql("\n".join(line for line in statement.splitlines() if not line.startswith("--")))
+    engine.dispose()
+    store = HistoryStore(url)
+    try:
+        assert store.ensure_schema() == LATEST_VERSION
+        store.record(record("new", adds=3, removes=1, durations={"load": 1.5}, errors=({"code": "100", "count": 2},)))
+        rows = {r.run_id: r for r in store.recent(limit=5)}
+        assert rows["old"].message == "kept" and rows["old"].adds is None
+        assert rows["new"].adds == 3 and rows["new"].durations == {"load": 1.5}
+        assert rows["new"].errors == ({"code": "100", "count": 2},)
+    finally:
+        store.close()

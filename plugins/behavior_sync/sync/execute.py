@@ -1,0 +1,133 @@
+"""Load a plan into a destination batch by batch, and commit what the destination acknowledged.
+
+``load_plan`` walks the plan's batches (adds, then removes), skips those the ledger says were
+acknowledged, marks each batch before sending it and records the answer after. A crash between the
+two leaves the batch ``sending``: the next attempt sends it again (destinations make add/remove
+idempotent; non-idempotent ones use the ledger's attempt count). ``commit_plan`` moves the committed
+state by exactly the acknowledged, not rejected rows: previous state + accepted adds - accepted
+removes (a replace plan: the accepted adds only, and only once every batch was acknowledged).
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+from dataclasses import dataclass
+from typing import Protocol
+
+import duckdb
+import pyarrow as pa
+
+from behavior_sync import parquet_io
+from behavior_sync.identity.engine import connect, fetch_reader, scrubbed
+from behavior_sync.sync.ledger import BatchResult, Ledger
+from behavior_sync.sync.plan import Batch, Capabilities, SyncPlan, batch_rows
+from behavior_sync.sync.state import CommittedState, StateStore
+
+
+@dataclass(frozen=True)
+class BatchContext:
+    """Where a batch sits in its plan (replace sessions need the sequence and the last flag)."""
+
+    op: str
+    number: int
+    count: int  # batches of this op in the plan
+    total_rows: int  # rows of this op in the plan
+
+    @property
+    def is_last(self) -> bool:
+        """True for the op's last batch."""
+        return self.number == self.count - 1
+
+
+class Destination(Protocol):
+    """What the engine needs of a destination: capabilities and one verb per batch."""
+
+    capabilities: Capabilities
+
+    def send(self, rows: pa.Table, context: BatchContext) -> BatchResult:
+        """Apply one batch (``context.op``: add, remove or replace); raise on a failure of the whole batch."""
+        ...
+
+
+@dataclass(frozen=True)
+class LoadSummary:
+    """What a load did: batches sent now and skipped as already acknowledged, rows sent."""
+
+    sent_batches: int
+    skipped_batches: int
+    sent_rows: int
+
+
+def load_plan(
+    plan: SyncPlan, destination: Destination, ledger: Ledger, on_batch: Callable[[str], None] | None = None
+) -> LoadSummary:
+    """Sends every batch not yet acknowledged; raises whatever the destination raises (the batch stays
+    ``sending``). ``on_batch`` receives one line per sent batch (counts only)."""
+    done = ledger.acknowledged()
+    sent = skipped = rows = 0
+    for batch in plan.batches:
+        if (batch.op, batch.number) in done:
+            skipped += 1
+            continue
+        ledger.start(batch.op, batch.number, batch.rows)
+        result = destination.send(batch_rows(plan, batch), _context(plan, batch))
+        ledger.acknowledge(batch.op, batch.number, result)
+        sent, rows = sent + 1, rows + batch.rows
+        if on_batch is not None:
+            on_batch(
+                f"{batch.op} batch {batch.number}: {batch.rows} rows, {result.accepted} accepted, "
+                f"{len(result.rejections)} rejected"
+            )
+    return LoadSummary(sent, skipped, rows)
+
+
+def _context(plan: SyncPlan, batch: Batch) -> BatchContext:
+    same = [b for b in plan.batches if b.op == batch.op]
+    return BatchContext(batch.op, batch.number, len(same), sum(b.rows for b in same))
+
+
+def commit_plan(plan: SyncPlan, ledger: Ledger, store: StateStore, previous: CommittedState | None) -> CommittedState:
+    """Moves the destination's state by the acknowledged rows of ``plan``; idempotent per run and plan.
+
+    ``previous`` must be the state the plan was computed from. Raises StateConflict when the state
+    moved since, ValueError when a replace plan is not fully acknowledged (the old state stays).
+    """
+    acknowledged = ledger.acknowledged()
+    if plan.replace and len(acknowledged) < len(plan.batches):
+        raise ValueError("a replace plan commits only once every batch was acknowledged; the state did not move")
+    with scrubbed(f"commit {plan.destination_id}"), connect() as con:
+        _register_accepted(con, plan, ledger, acknowledged)
+        if previous is None or plan.replace:
+            con.execute("CREATE TEMP TABLE previous (member_key VARCHAR, id_type VARCHAR, value VARCHAR)")
+        else:
+            con.register("previous_src", parquet_io.read_dataset(previous.uri))
+            con.execute("CREATE TEMP TABLE previous AS SELECT member_key, id_type, value FROM previous_src")
+        sql = (
+            "SELECT * FROM (SELECT * FROM previous EXCEPT SELECT * FROM accepted_removes "
+            "UNION SELECT * FROM accepted_adds) ORDER BY member_key, id_type, value"
+        )
+        reader = fetch_reader(con, sql)
+        return store.commit(plan.behavior, plan.destination_id, plan.run_id, reader, plan.base_version or None)
+
+
+_ACCEPTED = (("accepted_adds", ("add", "replace")), ("accepted_removes", ("remove",)))
+
+
+def _register_accepted(
+    con: duckdb.DuckDBPyConnection, plan: SyncPlan, ledger: Ledger, acknowledged: set[tuple[str, int]]
+) -> None:
+    """Tables accepted_adds / accepted_removes: rows of acknowledged batches minus rejected rows."""
+    for table, ops in _ACCEPTED:
+        numbers = ", ".join(str(n) for op, n in sorted(acknowledged) if op in ops) or "-1"
+        pairs = [pair for op in ops for pair in ledger.rejected(op)]
+        rejected = pa.table({"h": [h for h, _ in pairs], "t": [t for _, t in pairs]}, schema=_REJECTED_SCHEMA)
+        con.register(f"{table}_rejected", rejected)
+        con.register(f"{table}_src", parquet_io.read_dataset(plan.removes_uri if "remove" in ops else plan.adds_uri))
+        con.execute(
+            f"CREATE TEMP TABLE {table} AS SELECT member_key, id_type, value FROM {table}_src AS b "
+            f"WHERE batch_no IN ({numbers}) AND NOT EXISTS (SELECT 1 FROM {table}_rejected AS r "
+            "WHERE r.t = b.id_type AND r.h = sha256(b.member_key))"
+        )
+
+
+_REJECTED_SCHEMA = pa.schema([("h", pa.string()), ("t", pa.string())])

@@ -1,0 +1,231 @@
+"""The sync plan: what to add to and remove from one destination, as plain data, computed in DuckDB.
+
+Inputs are the run's prepared identifiers (member_key, id_type, value) and the destination's
+committed state (same columns). Adds are prepared rows not in the state, removes are state rows not
+prepared (so we only ever remove what we added); a member whose e-mail changed gets the new e-mail
+added and the old one removed. ``full_resync`` re-sends every prepared row, as a replace when the
+destination supports one. Rows are numbered into batches of whole members, sized by the
+destination's capabilities, and written run-scoped (``adds.parquet``, ``removes.parquet``) next to
+``plan.json``.
+"""
+
+from __future__ import annotations
+
+import json
+from collections.abc import Mapping
+from dataclasses import asdict, dataclass, field
+from typing import Any
+
+import duckdb
+import pyarrow as pa
+
+from behavior_sync import parquet_io
+from behavior_sync.identity.engine import connect, fetch_reader, scrubbed
+from behavior_sync.sync.state import STATE_SCHEMA, CommittedState
+
+BATCH_SCHEMA = STATE_SCHEMA.append(pa.field("batch_no", pa.int32()))
+
+
+@dataclass(frozen=True)
+class Capabilities:
+    """What a destination can take: members per batch for adds and removes, removal and replace support."""
+
+    add_batch_members: int
+    remove_batch_members: int
+    supports_remove: bool = True
+    supports_replace: bool = False
+
+
+@dataclass(frozen=True)
+class Batch:
+    """One batch of a plan: ``op`` is add, remove or replace; members and rows it carries."""
+
+    op: str
+    number: int
+    members: int
+    rows: int
+
+
+@dataclass(frozen=True)
+class PlanCounts:
+    """Sizes of a plan (members and identifier rows)."""
+
+    prepared_members: int
+    prepared_rows: int
+    committed_members: int
+    committed_rows: int
+    add_members: int
+    add_rows: int
+    remove_members: int
+    remove_rows: int
+    leaving_members: int  # committed members no longer in the segment at all
+    unchanged_rows: int
+
+    @property
+    def removal_share(self) -> float:
+        """Share of the committed audience that would leave (0 when there is none)."""
+        return self.leaving_members / self.committed_members if self.committed_members else 0.0
+
+
+@dataclass(frozen=True)
+class SyncPlan:
+    """A plan as plain data (JSON round trip): ``base_version`` is the state it was computed from (0: none)."""
+
+    behavior: str
+    destination_id: str
+    run_id: str
+    base_version: int
+    full_resync: bool
+    replace: bool
+    adds_uri: str
+    removes_uri: str
+    counts: PlanCounts
+    batches: tuple[Batch, ...] = field(default_factory=tuple)
+
+    def to_json(self) -> str:
+        """The plan as JSON (counts, batch list, artifact paths; no identifiers)."""
+        return json.dumps(asdict(self), sort_keys=True)
+
+    @classmethod
+    def from_json(cls, text: str) -> SyncPlan:
+        """Inverse of ``to_json``."""
+        data = json.loads(text)
+        data["counts"] = PlanCounts(**data["counts"])
+        data["batches"] = tuple(Batch(**b) for b in data["batches"])
+        return cls(**data)
+
+
+def _diff(con: duckdb.DuckDBPyConnection, full_resync: bool, replace: bool) -> None:
+    """Tables ``adds`` and ``removes`` from ``prepared`` and ``committed``."""
+    adds = "SELECT * FROM prepared" if full_resync else "SELECT * FROM prepared EXCEPT SELECT * FROM committed"
+    removes = "SELECT * FROM committed LIMIT 0" if replace else "SELECT * FROM committed EXCEPT SELECT * FROM prepared"
+    con.execute(f"CREATE TEMP TABLE adds AS {adds}")
+    con.execute(f"CREATE TEMP TABLE removes AS {removes}")
+
+
+def _numbered(table: str, batch_members: int) -> str:
+    """SQL: ``table`` with batch numbers of whole members, ``batch_members`` members a batch."""
+    return (
+        f"SELECT member_key, id_type, value, CAST((dense_rank() OVER (ORDER BY member_key) - 1) // {batch_members} "
+        f"AS INTEGER) AS batch_no FROM {table} ORDER BY batch_no, member_key, id_type"
+    )
+
+
+def _counts(con: duckdb.DuckDBPyConnection) -> PlanCounts:
+    sql = (
+        "SELECT (SELECT count(DISTINCT member_key) FROM prepared), (SELECT count(*) FROM prepared), "
+        "(SELECT count(DISTINCT member_key) FROM committed), (SELECT count(*) FROM committed), "
+        "(SELECT count(DISTINCT member_key) FROM adds), (SELECT count(*) FROM adds), "
+        "(SELECT count(DISTINCT member_key) FROM removes), (SELECT count(*) FROM removes), "
+        "(SELECT count(*) FROM (SELECT member_key FROM committed EXCEPT SELECT member_key FROM prepared)), "
+        "(SELECT count(*) FROM (SELECT * FROM prepared INTERSECT SELECT * FROM committed))"
+    )
+    return PlanCounts(*(int(v) for v in con.execute(sql).fetchall()[0]))
+
+
+def _write_batches(con: duckdb.DuckDBPyConnection, table: str, batch_members: int, uri: str, op: str) -> list[Batch]:
+    con.execute(f"CREATE TEMP TABLE {table}_numbered AS {_numbered(table, batch_members)}")
+    reader = fetch_reader(con, f"SELECT * FROM {table}_numbered")
+    parquet_io.write_atomically(uri, (b.cast(BATCH_SCHEMA) for b in reader), BATCH_SCHEMA)
+    rows = con.execute(
+        f"SELECT batch_no, count(DISTINCT member_key), count(*) FROM {table}_numbered GROUP BY 1 ORDER BY 1"
+    ).fetchall()
+    return [Batch(op, int(n), int(m), int(r)) for n, m, r in rows]
+
+
+def compute_plan(
+    ids: Mapping[str, str],
+    prepared_uri: str,
+    state: CommittedState | None,
+    out_dir: str,
+    capabilities: Capabilities,
+    full_resync: bool = False,
+) -> SyncPlan:
+    """Diffs the prepared rows against ``state``; writes adds/removes/plan.json into ``out_dir``.
+
+    ``ids`` holds ``behavior``, ``destination_id`` and ``run_id``. Deterministic for the same inputs.
+    Raises IdentityError (no values in its text) on engine or storage failures.
+    """
+    replace = full_resync and capabilities.supports_replace
+    with scrubbed(f"plan {ids['destination_id']}"), connect() as con:
+        con.register("prepared_src", parquet_io.read_dataset(prepared_uri))
+        con.execute("CREATE TEMP TABLE prepared AS SELECT member_key, id_type, value FROM prepared_src")
+        if state is None:
+            con.execute("CREATE TEMP TABLE committed AS SELECT * FROM prepared LIMIT 0")
+        else:
+            con.register("committed_src", parquet_io.read_dataset(state.uri))
+            con.execute("CREATE TEMP TABLE committed AS SELECT member_key, id_type, value FROM committed_src")
+        _diff(con, full_resync, replace)
+        counts = _counts(con)
+        add_op = "replace" if replace else "add"
+        batches = _write_batches(con, "adds", capabilities.add_batch_members, f"{out_dir}/adds.parquet", add_op)
+        removes = _write_batches(
+            con, "removes", capabilities.remove_batch_members, f"{out_dir}/removes.parquet", "remove"
+        )
+        batches += removes if capabilities.supports_remove else []
+    plan = SyncPlan(
+        behavior=ids["behavior"],
+        destination_id=ids["destination_id"],
+        run_id=ids["run_id"],
+        base_version=state.version if state else 0,
+        full_resync=full_resync,
+        replace=replace,
+        adds_uri=f"{out_dir}/adds.parquet",
+        removes_uri=f"{out_dir}/removes.parquet",
+        counts=counts,
+        batches=tuple(batches),
+    )
+    parquet_io.write_text(f"{out_dir}/plan.json", plan.to_json())
+    return plan
+
+
+def read_plan(uri: str) -> SyncPlan:
+    """The plan written at ``uri`` by ``compute_plan``."""
+    return SyncPlan.from_json(parquet_io.read_text(uri))
+
+
+def batch_rows(plan: SyncPlan, batch: Batch) -> pa.Table:
+    """The rows of one batch (member_key, id_type, value)."""
+    import pyarrow.dataset as pads
+
+    uri = plan.removes_uri if batch.op == "remove" else plan.adds_uri
+    table = parquet_io.read_dataset(uri).to_table(filter=pads.field("batch_no") == batch.number)
+    return table.select(["member_key", "id_type", "value"])
+
+
+@dataclass(frozen=True)
+class Verdict:
+    """Whether a plan may be sent: status ``ok``, ``blocked`` or ``paused_too_small``, and why."""
+
+    status: str
+    message: str = ""
+
+
+def check_guardrails(
+    counts: PlanCounts, guardrails: Mapping[str, Any], min_audience_size: int | None, override: bool
+) -> Verdict:
+    """The behavior's guardrails on a plan, before anything is sent.
+
+    Blocked: an empty segment (unless ``allow_empty``), or members leaving above
+    ``max_removal_fraction`` (default 0.5) of the committed audience. Paused: fewer usable members
+    than ``min_audience_size``. ``override`` (run conf ``override_guardrails``) lifts the blocks.
+    """
+    if min_audience_size and counts.prepared_members < min_audience_size:
+        return Verdict(
+            "paused_too_small",
+            f"{counts.prepared_members} members, below the minimum of {min_audience_size}: nothing sent; "
+            "the sync resumes by itself once the segment is large enough",
+        )
+    if override:
+        return Verdict("ok", "guardrails overridden by the run's conf (override_guardrails)")
+    how = 'trigger the DAG with conf {"override_guardrails": true} if this is intended'
+    if counts.prepared_members == 0 and not guardrails.get("allow_empty", False):
+        return Verdict("blocked", f"the segment is empty: nothing sent, nothing removed; {how}, or set allow_empty")
+    limit = float(guardrails.get("max_removal_fraction", 0.5))
+    if counts.removal_share > limit:
+        return Verdict(
+            "blocked",
+            f"{counts.leaving_members} of {counts.committed_members} members ({counts.removal_share:.0%}) would be "
+            f"removed, above max_removal_fraction {limit:.0%}: nothing sent; {how}",
+        )
+    return Verdict("ok")
