@@ -65,16 +65,16 @@ class HistoryStore:
     """Reads and writes sync history in the state database at ``url``."""
 
     def __init__(self, url: str) -> None:
-        self._db = StateDatabase(url)
-        self._engine = self._db.engine
+        self.db = StateDatabase(url)
+        self._engine = self.db.engine
 
     def close(self) -> None:
         """Release the engine's connections."""
-        self._db.close()
+        self.db.close()
 
     def ensure_schema(self) -> int:
         """Create or migrate the state database's schema (see ``StateDatabase.ensure_schema``)."""
-        return self._db.ensure_schema()
+        return self.db.ensure_schema()
 
     def record(self, rec: SyncRecord) -> None:
         """Write ``rec``, replacing an earlier row of the same (behavior, destination, run): retries never duplicate."""
@@ -105,6 +105,20 @@ class HistoryStore:
             query = query.where(sync_history.c.destination_id == destination_id)
         with self._engine.connect() as conn:
             return [_to_record(row._mapping) for row in conn.execute(query)]
+
+
+def last_success(db: StateDatabase, behavior: str, destination_id: str) -> dt.datetime | None:
+    """When the destination last synced successfully (status success or partial), or None."""
+    query = sa.select(sa.func.max(sync_history.c.finished_at)).where(
+        (sync_history.c.behavior == behavior)
+        & (sync_history.c.destination_id == destination_id)
+        & sync_history.c.status.in_(("success", "partial"))
+    )
+    with db.engine.connect() as conn:
+        finished: dt.datetime | None = conn.execute(query).scalar()
+    if finished is None:
+        return None
+    return finished if finished.tzinfo else finished.replace(tzinfo=dt.UTC)
 
 
 def _to_record(row: sa.RowMapping) -> SyncRecord:

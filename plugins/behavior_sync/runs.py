@@ -64,10 +64,11 @@ class RunOptions:
     dry_run: bool
     full_resync: bool
     destinations: tuple[str, ...]
+    override_guardrails: bool = False
 
     @classmethod
     def from_params(cls, params: Mapping[str, Any], all_destinations: Sequence[str]) -> RunOptions:
-        """Read ``dry_run``, ``full_resync`` and ``destinations`` (empty or missing: all of them).
+        """Read ``dry_run``, ``full_resync``, ``override_guardrails`` and ``destinations`` (empty or missing: all).
 
         Raises ValueError naming unknown destination ids.
         """
@@ -75,4 +76,9 @@ class RunOptions:
         unknown = sorted(set(chosen) - set(all_destinations))
         if unknown:
             raise ValueError(f"unknown destination id(s) {unknown}; this behavior has {sorted(all_destinations)}")
-        return cls(bool(params.get("dry_run", False)), bool(params.get("full_resync", False)), chosen)
+        return cls(
+            dry_run=bool(params.get("dry_run", False)),
+            full_resync=bool(params.get("full_resync", False)),
+            destinations=chosen,
+            override_guardrails=bool(params.get("override_guardrails", False)),
+        )

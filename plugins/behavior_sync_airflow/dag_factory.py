@@ -20,26 +20,18 @@ from airflow.sdk.exceptions import AirflowFailException
 from behavior_sync.config import Behavior, BehaviorFileError, Destination, dag_id_for, display_path, load_behaviors
 from behavior_sync.schema_validation import Problem
 from behavior_sync_airflow.identity_operators import PrepareIdentifiersOperator, ValidateIdentifiersOperator
-from behavior_sync_airflow.operators import (
-    ExtractSnapshotOperator,
-    NotImplementedStepOperator,
-    RecordSyncOperator,
-    RecordUpstream,
+from behavior_sync_airflow.operators import ExtractSnapshotOperator
+from behavior_sync_airflow.record import RecordSyncOperator, RecordUpstream
+from behavior_sync_airflow.sync_operators import (
+    CommitDestinationOperator,
+    LoadDestinationOperator,
+    PlanDestinationOperator,
 )
 
 log = logging.getLogger(__name__)
 
 INVALID_TAG = "invalid-behavior-file"
 _PLACEHOLDER_START = dt.datetime(2026, 1, 1, tzinfo=dt.UTC)
-# Steps not built yet, and where they are tracked (shown in task logs and history).
-PENDING_PLAN = "add/remove planning against committed state (issue #4)"
-PENDING_COMMIT = "committing acknowledged rows to state (issue #4)"
-PENDING_LOAD = {
-    "meta": "loading into Meta Custom Audiences (issue #5)",
-    "hubspot": "loading into HubSpot (issue #6)",
-    "google_ads": "loading into Google Customer Match (issue #7)",
-    "clevertap": "loading into CleverTap (issue #8)",
-}
 
 
 def declare_behavior_dags(namespace: MutableMapping[str, Any]) -> list[str]:
@@ -104,22 +96,15 @@ def build_behavior_dag(behavior: Behavior) -> DAG:
 
 
 def _destination_group(behavior: Behavior, destination: Destination, upstream: RecordUpstream) -> TaskGroup:
-    load_pending = PENDING_LOAD[destination.type]
     with TaskGroup(
         group_id=destination.id, tooltip=f"{destination.type} via connection {destination.connection}"
     ) as group:
-        plan = NotImplementedStepOperator(task_id="plan", step=f"{destination.id}: plan", tracked_in=PENDING_PLAN)
-        load = NotImplementedStepOperator(task_id="load", step=f"{destination.id}: load", tracked_in=load_pending)
-        commit = NotImplementedStepOperator(
-            task_id="commit", step=f"{destination.id}: commit", tracked_in=PENDING_COMMIT
-        )
-        record = RecordSyncOperator(
-            task_id="record",
-            behavior=behavior,
-            destination=destination,
-            upstream=upstream,
-            pending_steps=f"{PENDING_PLAN}; {load_pending}",
-        )
+        b, d = behavior, destination
+        plan = PlanDestinationOperator(task_id="plan", behavior=b, destination=d)
+        # The destination account's pool keeps all behaviors together inside its API quota (design invariant 7).
+        load = LoadDestinationOperator(task_id="load", behavior=b, destination=d, pool=d.connection)
+        commit = CommitDestinationOperator(task_id="commit", behavior=b, destination=d)
+        record = RecordSyncOperator(task_id="record", behavior=b, destination=d, upstream=upstream)
         plan >> load >> commit >> record
     return group
 
@@ -138,6 +123,12 @@ def _params(behavior: Behavior) -> dict[str, Param]:
             type="boolean",
             title="Full re-sync",
             description="Re-send every member instead of only the changes since the last sync.",
+        ),
+        "override_guardrails": Param(
+            False,
+            type="boolean",
+            title="Override guardrails",
+            description="Sync even when a guardrail blocks it (empty segment, mass removal). Use after checking why.",
         ),
         "destinations": Param(
             ids,

@@ -38,7 +38,8 @@ def test_scheduled_run_extracts_validates_prepares_and_records_not_implemented_p
     dag_run = dag.test(logical_date=LOGICAL)
     groups = ["meta", "google_ads", "hubspot_list", "hubspot_property", "clevertap"]
     expected = {"extract": "success", "validate": "success", "prepare": "success"}
-    expected |= {f"{g}.{s}": "skipped" for g in groups for s in ("plan", "load", "commit")}
+    expected |= {f"{g}.plan": "success" for g in groups}
+    expected |= {f"{g}.{s}": "skipped" for g in groups for s in ("load", "commit")}  # no loader yet
     expected |= {f"{g}.record": "success" for g in groups}
     assert states(dag_run) == expected
     assert str(dag_run.state) == "success"
@@ -58,6 +59,7 @@ def test_scheduled_run_extracts_validates_prepares_and_records_not_implemented_p
     for record in records.values():
         assert record.status == "not_implemented" and record.extracted_rows == rows
         assert "not built yet" in record.message and "nothing was sent" in record.message
+        assert record.adds == record.details["plan"]["add_rows"] > 0 and record.removes == 0
         assert record.details["window_end"] == LOGICAL.isoformat()
         identity = record.details["identity"]
         assert identity["members"] == members.num_rows and identity["quality_gate"]["success"] is True
@@ -77,7 +79,8 @@ def test_manual_run_without_logical_date_syncs_only_the_chosen_destinations(run_
     assert result["extract"] == "success"
     assert result["meta.record"] == "success" and result["hubspot_property.record"] == "skipped"
     (record,) = [r for r in history(run_env, "comfort_seekers") if r.run_id == dag_run.run_id]
-    assert record.destination_id == "meta" and record.details["dry_run"] is True
+    assert record.destination_id == "meta" and record.details["dry_run"] is True and record.status == "dry_run"
+    assert record.adds == record.details["plan"]["add_rows"] > 0
     assert dt.datetime.fromisoformat(record.details["window_end"]) - dt.datetime.fromisoformat(
         record.details["window_start"]
     ) == dt.timedelta(days=1)

@@ -41,7 +41,7 @@ def test_behavior_dag_shape(bag: Any, slug: str) -> None:
     assert {"behavior-sync", *spec.get("tags", [])} == set(dag.tags)
     assert dag.default_args["owner"] == spec["owner"]
     assert spec["name"] in dag.doc_md and spec["description"].split("\n")[0] in dag.doc_md
-    assert set(dag.params) == {"dry_run", "full_resync", "destinations"}
+    assert set(dag.params) == {"dry_run", "full_resync", "override_guardrails", "destinations"}
     expected_schedule = {"daily": "@daily", "weekly": "@weekly"}.get(spec["schedule"], spec["schedule"])
     assert dag.schedule == expected_schedule
     groups = [

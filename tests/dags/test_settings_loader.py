@@ -187,8 +187,12 @@ def test_project_settings_file_expands_and_matches_the_connection_schemas() -> N
     for conn in settings.connections:  # the hooks would accept these extras
         assert conn.conn_type is not None and conn.password is None
         validated_extras(conn.conn_type, conn.conn_id, json.loads(conn.extra or "{}"))
-    assert [(p.name, p.slots, p.description) for p in settings.pools] == [
-        ("warehouse_default", 4, "Concurrent extractions against warehouse_default")
+    assert [(p.name, p.slots) for p in settings.pools] == [
+        ("warehouse_default", 4),
+        ("meta_default", 2),
+        ("google_ads_default", 2),
+        ("hubspot_default", 2),
+        ("clevertap_default", 4),
     ]
     assert [(v.key, v.value) for v in settings.variables] == [
         ("behavior_sync_artifacts_base", "/opt/bsync/data/artifacts")
@@ -201,6 +205,10 @@ def test_project_settings_file_loads_into_the_metadata_db(airflow_db: Path) -> N
         "connection warehouse_default",
         "connection sync_state_default",
         "pool warehouse_default",
+        "pool meta_default",
+        "pool google_ads_default",
+        "pool hubspot_default",
+        "pool clevertap_default",
         "variable behavior_sync_artifacts_base",
     ]
     assert stored("warehouse_default", "warehouse_default", "behavior_sync_artifacts_base")["conn"]["extra"] == {
@@ -216,4 +224,4 @@ def test_check_mode_from_the_command_line_touches_no_database() -> None:
         check=False,
     )
     assert result.returncode == 0, result.stderr
-    assert "ok (2 connection(s), 1 pool(s), 1 variable(s))" in result.stdout
+    assert "ok (2 connection(s), 5 pool(s), 1 variable(s))" in result.stdout

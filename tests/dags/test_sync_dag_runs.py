@@ -1,0 +1,152 @@
+"""Whole behavior DAGs syncing into the in-process test destination (registered as the Meta loader).
+
+Two runs with churn (the demo warehouse moved a week on), then guardrails, dry runs, frequency and
+a load killed mid-way: what the destination holds, what state says and what history records.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+import json
+from collections.abc import Iterator
+from pathlib import Path
+from typing import Any
+
+import pyarrow.parquet as pq
+import pytest
+
+from behavior_sync.statedb import StateDatabase
+from behavior_sync.sync.plan import Capabilities
+from behavior_sync.sync.state import StateStore
+from tests.dags.helpers import history, load_dag, states
+from tests.support.fake_destination import FakeDestination
+
+pytestmark = pytest.mark.slow
+WEEK1 = dt.datetime(2026, 11, 23, tzinfo=dt.UTC)
+WEEK2 = dt.datetime(2026, 11, 30, tzinfo=dt.UTC)
+
+
+@pytest.fixture()
+def fake(run_env: dict[str, str], tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> Iterator[FakeDestination]:
+    """The test destination as the Meta loader, a fresh state DB and artifacts, a warehouse for two dates."""
+    from behavior_sync.demo_warehouse import generate_demo_warehouse
+    from behavior_sync_airflow import destination_registry
+
+    destination = FakeDestination(capabilities=Capabilities(add_batch_members=500, remove_batch_members=100))
+    monkeypatch.setitem(destination_registry.FACTORIES, "meta", lambda _config: destination)
+    monkeypatch.setitem(destination_registry.CAPABILITIES, "meta", destination.capabilities)
+    for when in (WEEK1, WEEK2):
+        generate_demo_warehouse(tmp_path / f"w{when:%d}.duckdb", seed=7, as_of=when.date(), customers=3_000)
+    monkeypatch.setenv(
+        "AIRFLOW_CONN_SYNC_STATE_DEFAULT",
+        json.dumps({"conn_type": "sync_state", "extra": {"url": f"sqlite:///{tmp_path}/state.db"}}),
+    )
+    monkeypatch.setenv("AIRFLOW_VAR_BEHAVIOR_SYNC_ARTIFACTS_BASE", str(tmp_path / "artifacts"))
+    run_env["state"], run_env["artifacts"], run_env["tmp"] = (
+        f"sqlite:///{tmp_path}/state.db",
+        str(tmp_path / "artifacts"),
+        str(tmp_path),
+    )
+    yield destination
+
+
+def use_warehouse(run_env: dict[str, str], when: dt.datetime, monkeypatch: pytest.MonkeyPatch) -> None:
+    url = f"duckdb:///{run_env['tmp']}/w{when:%d}.duckdb"
+    monkeypatch.setenv("AIRFLOW_CONN_WAREHOUSE_DEFAULT", json.dumps({"conn_type": "warehouse", "extra": {"url": url}}))
+
+
+def committed_rows(run_env: dict[str, str], behavior: str) -> set[tuple[str, str, str]]:
+    db = StateDatabase(run_env["state"])
+    try:
+        state = StateStore(db, run_env["artifacts"]).current(behavior, "meta")
+    finally:
+        db.close()
+    assert state is not None
+    return {(r["member_key"], r["id_type"], r["value"]) for r in pq.read_table(state.uri).to_pylist()}
+
+
+def sync(behavior: str, when: dt.datetime, **conf: Any) -> Any:
+    return load_dag(f"behavior__{behavior}").test(logical_date=when, run_conf={"destinations": ["meta"], **conf})
+
+
+def meta_record(run_env: dict[str, str], behavior: str, dag_run: Any) -> Any:
+    (record,) = [r for r in history(run_env, behavior) if r.run_id == dag_run.run_id and r.destination_id == "meta"]
+    return record
+
+
+def test_two_runs_with_churn_leave_the_destination_exactly_as_the_segment(
+    fake: FakeDestination, run_env: dict[str, str], monkeypatch: pytest.MonkeyPatch
+) -> None:
+    use_warehouse(run_env, WEEK1, monkeypatch)
+    first = sync("comfort_seekers", WEEK1)
+    assert states(first)["meta.load"] == "success" and states(first)["meta.commit"] == "success"
+    record = meta_record(run_env, "comfort_seekers", first)
+    assert record.status == "success" and record.acknowledged == record.adds == len(fake.rows) > 0
+    assert fake.rows == committed_rows(run_env, "comfort_seekers") and record.audience_size > 0
+
+    use_warehouse(run_env, WEEK2, monkeypatch)
+    second = sync("comfort_seekers", WEEK2)
+    record2 = meta_record(run_env, "comfort_seekers", second)
+    assert record2.status == "success" and record2.adds > 0 and record2.removes > 0  # members joined and left
+    assert fake.rows == committed_rows(run_env, "comfort_seekers")
+
+
+def test_dry_run_plans_but_sends_nothing_and_state_does_not_move(
+    fake: FakeDestination, run_env: dict[str, str], monkeypatch: pytest.MonkeyPatch
+) -> None:
+    use_warehouse(run_env, WEEK1, monkeypatch)
+    dag_run = sync("quality_enthusiasts", WEEK1, dry_run=True)
+    record = meta_record(run_env, "quality_enthusiasts", dag_run)
+    assert record.status == "dry_run" and record.adds > 0 and fake.calls == []
+    assert states(dag_run)["meta.load"] == "skipped" and states(dag_run)["meta.commit"] == "skipped"
+
+
+def test_mass_removal_is_blocked_until_overridden(
+    fake: FakeDestination, run_env: dict[str, str], monkeypatch: pytest.MonkeyPatch
+) -> None:
+    behaviors = Path(run_env["tmp"]) / "behaviors"
+    behaviors.mkdir()
+    (behaviors / "abandoners_guarded.yaml").write_text(
+        "name: Abandoners guarded\nquery: include/sql/behaviors/cart_abandoners.sql\nmember_key: customer_id\n"
+        "identifiers: {email: email, phone: phone, country: country}\nguardrails: {max_removal_fraction: 0.2}\n"
+        "destinations: [{type: meta}]\n"
+    )
+    monkeypatch.setenv("BEHAVIOR_SYNC_BEHAVIORS_DIR", str(behaviors))
+    use_warehouse(run_env, WEEK1, monkeypatch)
+    sync("abandoners_guarded", WEEK1)  # a 7-day window: most members are gone a week later
+    before = set(fake.rows)
+    use_warehouse(run_env, WEEK2, monkeypatch)
+    blocked = sync("abandoners_guarded", WEEK2)
+    record = meta_record(run_env, "abandoners_guarded", blocked)
+    assert record.status == "blocked" and "override_guardrails" in record.message and fake.rows == before
+    overridden = sync("abandoners_guarded", WEEK2, override_guardrails=True)
+    assert meta_record(run_env, "abandoners_guarded", overridden).status == "success"
+    assert fake.rows == committed_rows(run_env, "abandoners_guarded") != before
+
+
+def test_a_load_killed_mid_way_resumes_on_retry_without_resending(
+    fake: FakeDestination, run_env: dict[str, str], monkeypatch: pytest.MonkeyPatch
+) -> None:
+    from behavior_sync_airflow import destination_registry
+
+    behaviors = Path(run_env["tmp"]) / "behaviors"
+    behaviors.mkdir()
+    (behaviors / "trend_small_batches.yaml").write_text(
+        "name: Trend small batches\nquery: include/sql/behaviors/trend_followers.sql\nmember_key: customer_id\n"
+        "retries: 0\nidentifiers: {email: email, phone: phone, country: country}\ndestinations: [{type: meta}]\n"
+    )
+    monkeypatch.setenv("BEHAVIOR_SYNC_BEHAVIORS_DIR", str(behaviors))
+    fake.capabilities = Capabilities(add_batch_members=100, remove_batch_members=100)
+    monkeypatch.setitem(destination_registry.CAPABILITIES, "meta", fake.capabilities)
+    use_warehouse(run_env, WEEK1, monkeypatch)
+    fake.fail_batches = {("add", 1)}
+    first = sync("trend_small_batches", WEEK1)
+    record = meta_record(run_env, "trend_small_batches", first)
+    assert str(first.state) == "failed" and states(first)["meta.load"] == "failed"
+    assert record.status == "partial" and "not every batch was acknowledged" in record.message
+    assert committed_rows(run_env, "trend_small_batches") == fake.rows and len(fake.calls) == 1  # batch 0 kept
+    fake.fail_batches.clear()
+    second = sync("trend_small_batches", WEEK1)  # the next run plans only what is missing
+    assert meta_record(run_env, "trend_small_batches", second).status == "success"
+    assert fake.rows == committed_rows(run_env, "trend_small_batches")
+    assert sum(rows for op, _, rows in fake.calls if op == "add") == len(fake.rows)  # no row was sent twice
