@@ -115,7 +115,20 @@ def _demo_warehouse(args: argparse.Namespace) -> int:
     return 0
 
 
-HISTORY_COLUMNS = ("finished_at", "behavior", "destination_id", "status", "extracted_rows", "run_id", "message")
+HISTORY_COLUMNS = (
+    "finished_at",
+    "behavior",
+    "destination_id",
+    "status",
+    "extracted_rows",
+    "adds",
+    "removes",
+    "acknowledged",
+    "rejected",
+    "audience_size",
+    "run_id",
+    "message",
+)
 
 
 def _history(args: argparse.Namespace) -> int:

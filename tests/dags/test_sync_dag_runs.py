@@ -150,3 +150,69 @@ def test_a_load_killed_mid_way_resumes_on_retry_without_resending(
     assert meta_record(run_env, "trend_small_batches", second).status == "success"
     assert fake.rows == committed_rows(run_env, "trend_small_batches")
     assert sum(rows for op, _, rows in fake.calls if op == "add") == len(fake.rows)  # no row was sent twice
+
+
+def write_behavior(run_env: dict[str, str], monkeypatch: pytest.MonkeyPatch, name: str, text: str) -> None:
+    behaviors = Path(run_env["tmp"]) / "behaviors"
+    behaviors.mkdir(exist_ok=True)
+    (behaviors / f"{name}.yaml").write_text(text)
+    monkeypatch.setenv("BEHAVIOR_SYNC_BEHAVIORS_DIR", str(behaviors))
+
+
+def test_a_weekly_destination_in_a_daily_behavior_is_not_due_until_a_week_passed(
+    fake: FakeDestination, run_env: dict[str, str], monkeypatch: pytest.MonkeyPatch
+) -> None:
+    write_behavior(
+        run_env,
+        monkeypatch,
+        "weekly_meta",
+        (
+            "name: Weekly Meta\nquery: include/sql/behaviors/value_hunters.sql\nmember_key: customer_id\n"
+            "identifiers: {email: email, country: country}\ndestinations: [{type: meta, frequency: weekly}]\n"
+        ),
+    )
+    use_warehouse(run_env, WEEK1, monkeypatch)
+    first = sync("weekly_meta", WEEK1)
+    assert meta_record(run_env, "weekly_meta", first).status == "success"
+    calls = len(fake.calls)
+    next_day = sync("weekly_meta", WEEK1 + dt.timedelta(days=1))
+    record = meta_record(run_env, "weekly_meta", next_day)
+    assert record.status == "not_due" and len(fake.calls) == calls
+    assert states(next_day)["meta.load"] == "skipped"
+
+
+def test_a_manual_destination_syncs_only_when_the_run_names_it(
+    fake: FakeDestination, run_env: dict[str, str], monkeypatch: pytest.MonkeyPatch
+) -> None:
+    write_behavior(
+        run_env,
+        monkeypatch,
+        "manual_meta",
+        (
+            "name: Manual Meta\nquery: include/sql/behaviors/value_hunters.sql\nmember_key: customer_id\n"
+            "identifiers: {email: email}\ndestinations: [{type: meta, frequency: manual}]\n"
+        ),
+    )
+    use_warehouse(run_env, WEEK1, monkeypatch)
+    unnamed = load_dag("behavior__manual_meta").test(logical_date=WEEK1)
+    assert meta_record(run_env, "manual_meta", unnamed).status == "not_due" and fake.calls == []
+    named = sync("manual_meta", WEEK1 + dt.timedelta(hours=1))
+    assert meta_record(run_env, "manual_meta", named).status == "success" and fake.calls
+
+
+def test_a_segment_below_the_minimum_size_pauses_then_resumes(
+    fake: FakeDestination, run_env: dict[str, str], monkeypatch: pytest.MonkeyPatch
+) -> None:
+    template = (
+        "name: Small\nquery: include/sql/behaviors/value_hunters.sql\nmember_key: customer_id\n"
+        "identifiers: {{email: email}}\ndestinations: [{{type: meta, min_audience_size: {minimum}}}]\n"
+    )
+    write_behavior(run_env, monkeypatch, "small_meta", template.format(minimum=1_000_000))
+    use_warehouse(run_env, WEEK1, monkeypatch)
+    paused = sync("small_meta", WEEK1)
+    record = meta_record(run_env, "small_meta", paused)
+    assert record.status == "paused_too_small" and "below the minimum of 1000000" in record.message
+    assert fake.calls == [] and str(paused.state) == "success"
+    write_behavior(run_env, monkeypatch, "small_meta", template.format(minimum=10))
+    resumed = sync("small_meta", WEEK1 + dt.timedelta(hours=1))
+    assert meta_record(run_env, "small_meta", resumed).status == "success" and fake.rows

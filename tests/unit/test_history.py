@@ -78,6 +78,11 @@ def test_history_cli_prints_a_table_newest_first(tmp_path: Path, capsys: pytest.
         "destination_id",
         "status",
         "extracted_rows",
+        "adds",
+        "removes",
+        "acknowledged",
+        "rejected",
+        "audience_size",
         "run_id",
         "message",
     ]

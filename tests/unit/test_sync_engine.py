@@ -247,3 +247,17 @@ def test_planning_alone_never_moves_state(engine: Engine) -> None:
     before = engine.state()
     engine.plan("r2", BOB, dest)
     assert engine.state() == before and dest.rows == set(ALICE)
+
+
+def test_destination_frequency_decides_whether_a_run_syncs_it() -> None:
+    import datetime as dt
+
+    from behavior_sync.sync.steps import is_due
+
+    now = dt.datetime(2026, 11, 30, 6, tzinfo=dt.UTC)
+    assert is_due("every_run", now, now, named_in_conf=False)
+    assert is_due("weekly", None, now, named_in_conf=False)  # never synced: due
+    assert not is_due("weekly", now - dt.timedelta(days=3), now, named_in_conf=False)
+    assert is_due("weekly", now - dt.timedelta(days=7, seconds=-30), now, named_in_conf=False)  # within the slack
+    assert not is_due("daily", now - dt.timedelta(hours=12), now, named_in_conf=False)
+    assert not is_due("manual", None, now, named_in_conf=False) and is_due("manual", now, now, named_in_conf=True)
