@@ -119,6 +119,9 @@ def loggable_path(target: str) -> str:
 
 class _SandboxServer(ThreadingHTTPServer):
     daemon_threads = True
+    # The stdlib listens with a backlog of 5: a burst of parallel clients (e.g. 20 concurrent uploads
+    # to test a concurrency limit) would see connection resets instead of the vendor's answer.
+    request_queue_size = 128
 
     def __init__(self, address: tuple[str, int], app: SandboxApp, limits: HttpLimits) -> None:
         super().__init__(address, _Handler)
