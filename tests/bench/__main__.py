@@ -12,6 +12,7 @@ import platform
 from pathlib import Path
 from typing import Any
 
+from tests.bench import plan_bench
 from tests.bench.identity_bench import run
 
 TARGETS = {"prepare_members_per_s": 250_000, "speedup_vs_naive": 10.0, "peak_rss_mib": 1536.0}
@@ -22,15 +23,51 @@ def main() -> int:
     parser.add_argument("--out", type=Path, default=Path("bench-reports"))
     parser.add_argument("--sizes", default="100000,1000000", help="member counts, comma-separated")
     parser.add_argument("--naive-max-rows", type=int, default=200_000, help="rows the naive way runs on (per size)")
+    parser.add_argument("--plan-members", type=int, default=1_000_000, help="members of the two-sync plan run")
+    parser.add_argument("--plan-large", type=int, default=10_000_000, help="members of the plan-only memory run")
+    parser.add_argument("--only", choices=["identity", "plan"], help="run one benchmark only")
     args = parser.parse_args()
     args.out.mkdir(parents=True, exist_ok=True)
-    sizes = tuple(int(s) for s in args.sizes.split(","))
-    results = run(args.out, sizes, args.naive_max_rows)
     machine = {"cores": os.cpu_count(), "python": platform.python_version(), "platform": platform.platform()}
-    (args.out / "identity.json").write_text(json.dumps({"machine": machine, "results": results}, indent=1))
-    (args.out / "identity.md").write_text(report(results, machine))
-    print((args.out / "identity.md").read_text())
+    if args.only in (None, "identity"):
+        results = run(args.out, tuple(int(s) for s in args.sizes.split(",")), args.naive_max_rows)
+        (args.out / "identity.json").write_text(json.dumps({"machine": machine, "results": results}, indent=1))
+        (args.out / "identity.md").write_text(report(results, machine))
+        print((args.out / "identity.md").read_text())
+    if args.only in (None, "plan"):
+        plan = plan_bench.run(args.out, args.plan_members, args.plan_large)
+        (args.out / "plan.json").write_text(json.dumps({"machine": machine, "results": plan}, indent=1))
+        (args.out / "plan.md").write_text(plan_report(plan))
+        print((args.out / "plan.md").read_text())
     return 0
+
+
+def plan_report(r: dict[str, Any]) -> str:
+    """The markdown report of the plan benchmark."""
+    two, big = r["two_syncs"], r["large_plan"]
+    ratio = two["second_plan_s"] / two["first_plan_s"]
+    return "\n".join(
+        [
+            "# Plan benchmark: diff against committed state",
+            "",
+            "Synthetic prepared identifiers, three per member (e-mail, phone, country hashes); the second sync has",
+            "1 % of members leaving, 1 % joining and 1 % changing e-mail. Each measurement in its own process.",
+            "",
+            "| figure | value | target | |",
+            "|---|---|---|---|",
+            f"| first plan, {r['members']:,} members | {two['first_plan_s']:.2f} s | | "
+            f"{two['first_adds']:,} additions |",
+            f"| commit of the first sync | {two['first_commit_s']:.2f} s | | |",
+            f"| second plan (1 % churn) | {two['second_plan_s']:.2f} s | | {two['second_adds']:,} additions, "
+            f"{two['second_removes']:,} removals |",
+            f"| second plan / first plan | {ratio:.0%} | <= 30 % (with prepare) | {_mark(0.30, ratio)} |",
+            f"| peak RSS, two syncs of {r['members']:,} | {two['peak_rss_mib']:.0f} MiB | | |",
+            f"| peak RSS, plan only, {r['large']:,} members | {big['peak_rss_mib']:.0f} MiB | <= 2048 MiB | "
+            f"{_mark(big['peak_rss_mib'], 2048.0, higher_is_better=False)} |",
+            f"| plan only, {r['large']:,} members | {big['first_plan_s']:.2f} s | | |",
+            "",
+        ]
+    )
 
 
 def _mark(value: float, target: float, higher_is_better: bool = True) -> str:
