@@ -1,4 +1,4 @@
-"""Fixtures for sandbox tests: Meta, HubSpot and CleverTap sandboxes on ephemeral ports, clients pointed at them."""
+"""Fixtures for sandbox tests: vendor sandboxes (Meta, HubSpot, CleverTap, Google Data Manager) on ephemeral ports."""
 
 from __future__ import annotations
 
@@ -18,6 +18,11 @@ from facebook_business.api import FacebookAdsApi
 from facebook_business.session import FacebookSession
 
 from sandbox.clevertap import CleverTapSandbox, CleverTapSandboxConfig, running_clevertap_sandbox
+from sandbox.google_data_manager import (
+    GoogleDataManagerSandbox,
+    GoogleDataManagerSandboxConfig,
+    running_google_data_manager_sandbox,
+)
 from sandbox.hubspot import HubSpotSandbox, HubSpotSandboxConfig, running_hubspot_sandbox
 from sandbox.meta import MetaSandbox, MetaSandboxConfig, running_meta_sandbox
 
@@ -306,3 +311,84 @@ def start_clevertap() -> Iterator[StartCleverTap]:
 def clevertap_sandbox(start_clevertap: StartCleverTap) -> CleverTapHarness:
     """A CleverTap sandbox with the two test accounts and default limits."""
     return start_clevertap()
+
+
+# --- Google Data Manager ---------------------------------------------------------------------------
+
+GDM_ACCOUNT = "1234567890"  # Google Ads, accessible
+GDM_OTHER_ACCOUNT = "5555555555"  # Google Ads, accessible (isolation tests)
+GDM_FOREIGN_ACCOUNT = "9999999999"  # not configured: PERMISSION_DENIED
+GDM_TOKEN = "ya29.sandbox-test-token"
+GDM_ACCOUNTS: dict[str, dict[str, Any]] = {
+    GDM_ACCOUNT: {"type": "GOOGLE_ADS"},
+    GDM_OTHER_ACCOUNT: {"type": "GOOGLE_ADS"},
+}
+GDM_DELAY = 1800  # seconds of (fake) processing time
+
+
+@dataclass
+class GoogleDataManagerHarness:
+    """A running Data Manager sandbox, its fake clock, and the official REST clients pointed at it."""
+
+    base_url: str
+    app: GoogleDataManagerSandbox
+    clock: FakeClock
+
+    def _options(self) -> dict[str, Any]:
+        from google.auth.credentials import AnonymousCredentials
+
+        return {
+            "transport": "rest",
+            "credentials": AnonymousCredentials(),
+            "client_options": {"api_endpoint": self.base_url},
+        }
+
+    def ingestion(self) -> Any:
+        """``IngestionServiceClient`` over REST with anonymous credentials."""
+        from google.ads import datamanager_v1
+
+        return datamanager_v1.IngestionServiceClient(**self._options())
+
+    def user_lists(self) -> Any:
+        """``UserListServiceClient`` over REST with anonymous credentials."""
+        from google.ads import datamanager_v1
+
+        return datamanager_v1.UserListServiceClient(**self._options())
+
+    def get(self, path: str, **params: Any) -> Any:
+        """GET a ``/_sandbox`` inspection endpoint (no credentials); raises on an HTTP error."""
+        response = requests.get(f"{self.base_url}/_sandbox/{path}", params=params, timeout=10)
+        response.raise_for_status()
+        return response.json()
+
+    def control(self, path: str, body: dict[str, Any]) -> dict[str, Any]:
+        """POST to a ``/_sandbox`` control endpoint; raises on an HTTP error."""
+        response = requests.post(f"{self.base_url}/_sandbox/{path}", json=body, timeout=10)
+        response.raise_for_status()
+        answer: dict[str, Any] = response.json()
+        return answer
+
+
+StartGoogleDataManager = Callable[..., GoogleDataManagerHarness]
+
+
+@pytest.fixture
+def start_google_data_manager() -> Iterator[StartGoogleDataManager]:
+    """A factory: ``start_google_data_manager(**config_overrides)`` starts a sandbox on a fake clock."""
+    with ExitStack() as stack:
+
+        def start(state_file: Path | None = None, **overrides: Any) -> GoogleDataManagerHarness:
+            settings = {"accounts": GDM_ACCOUNTS, "access_tokens": [GDM_TOKEN], "processing_delay_seconds": GDM_DELAY}
+            config = GoogleDataManagerSandboxConfig.from_mapping({**settings, **overrides})
+            clock = FakeClock()
+            running = running_google_data_manager_sandbox(config, state_file=state_file, clock=clock)
+            server, app = stack.enter_context(running)
+            return GoogleDataManagerHarness(server.base_url, app, clock)
+
+        yield start
+
+
+@pytest.fixture
+def google_data_manager(start_google_data_manager: StartGoogleDataManager) -> GoogleDataManagerHarness:
+    """A Data Manager sandbox with the two test accounts and documented limits."""
+    return start_google_data_manager()

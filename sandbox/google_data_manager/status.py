@@ -1,0 +1,68 @@
+"""``requestStatus:retrieve`` answers: per-destination status, record counts and match-rate range.
+
+RequestStatus (RequestStatusPerDestination.RequestStatus): SUCCESS 1, PROCESSING 2, FAILED 3,
+PARTIAL_SUCCESS 4. An operation reports PROCESSING until it is settled; then, per destination,
+FAILED when every record was dropped (denied consent, lenient policy), PARTIAL_SUCCESS when some
+were, else SUCCESS. The match-rate range (MatchRateRange) is the share of ingested records with an
+e-mail or phone identifier in the configured universe.
+"""
+
+from __future__ import annotations
+
+from typing import Any
+
+from sandbox.google_data_manager.store import INGEST, REMOVE, Operation, Work
+
+SUCCESS, PROCESSING, FAILED, PARTIAL_SUCCESS = 1, 2, 3, 4
+NOT_ELIGIBLE = 1
+DENIED_CONSENT = 4  # ProcessingErrorReason.PROCESSING_ERROR_REASON_DENIED_CONSENT
+# upper bounds (exclusive, percent) of MatchRateRange values 2..9; 10 is 91-100
+_RANGE_BOUNDS = ((20, 2), (31, 3), (41, 4), (51, 5), (61, 6), (71, 7), (81, 8), (91, 9))
+
+
+def match_rate_range(matched: int, records: int) -> int:
+    """The MatchRateRange enum value for ``matched`` of ``records`` (NOT_ELIGIBLE without records)."""
+    if records <= 0:
+        return NOT_ELIGIBLE
+    percent = 100.0 * matched / records
+    return next((value for bound, value in _RANGE_BOUNDS if percent < bound), 10)
+
+
+def retrieve(operation: Operation) -> dict[str, Any]:
+    """The RetrieveRequestStatusResponse JSON, destinations in request order."""
+    return {"requestStatusPerDestination": [_per_destination(operation, work) for work in operation.work]}
+
+
+def _per_destination(operation: Operation, work: Work) -> dict[str, Any]:
+    entry: dict[str, Any] = {"destination": dict(work.echo)}
+    if not operation.applied:
+        entry["requestStatus"] = PROCESSING
+        return entry
+    entry["requestStatus"] = _outcome(work)
+    if operation.kind == INGEST:
+        accepted = work.record_count - work.denied_count
+        entry["audienceMembersIngestionStatus"] = {
+            "userDataIngestionStatus": {
+                "recordCount": str(work.record_count),
+                "userIdentifierCount": str(work.identifier_count),
+                "uploadMatchRateRange": match_rate_range(work.matched_count, accepted),
+            }
+        }
+    elif operation.kind == REMOVE:
+        entry["audienceMembersRemovalStatus"] = {
+            "userDataRemovalStatus": {
+                "recordCount": str(work.record_count),
+                "userIdentifierCount": str(work.identifier_count),
+            }
+        }
+    else:
+        entry["removeAllAudienceMembersStatus"] = {}
+    if work.denied_count:
+        entry["errorInfo"] = {"errorCounts": [{"recordCount": str(work.denied_count), "reason": DENIED_CONSENT}]}
+    return entry
+
+
+def _outcome(work: Work) -> int:
+    if not work.denied_count:
+        return SUCCESS
+    return FAILED if work.denied_count >= work.record_count else PARTIAL_SUCCESS
