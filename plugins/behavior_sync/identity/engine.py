@@ -10,6 +10,7 @@ from __future__ import annotations
 
 import os
 import re
+import tempfile
 from collections.abc import Iterator
 from contextlib import contextmanager
 
@@ -28,15 +29,21 @@ def connect() -> duckdb.DuckDBPyConnection:
     """An in-memory DuckDB connection for one step.
 
     ``BEHAVIOR_SYNC_DUCKDB_THREADS`` (default: all cores) and ``BEHAVIOR_SYNC_DUCKDB_MEMORY``
-    (default ``1GB``; DuckDB spills to a temporary folder beyond it) bound its resources.
+    (default ``1GB``; DuckDB spills beyond it to ``BEHAVIOR_SYNC_DUCKDB_TEMP``, default
+    ``<system temp>/bsync_duckdb``) bound its resources.
     """
     config: dict[str, str | bool | int | float | list[str]] = {
-        "memory_limit": os.environ.get("BEHAVIOR_SYNC_DUCKDB_MEMORY", "1GB")
+        "memory_limit": os.environ.get("BEHAVIOR_SYNC_DUCKDB_MEMORY", "1GB"),
+        # DuckDB would spill into ./.tmp of whatever folder the worker runs in
+        "temp_directory": os.environ.get("BEHAVIOR_SYNC_DUCKDB_TEMP")
+        or os.path.join(tempfile.gettempdir(), "bsync_duckdb"),
     }
     threads = os.environ.get("BEHAVIOR_SYNC_DUCKDB_THREADS")
     if threads:
         config["threads"] = threads
-    return duckdb.connect(config=config)
+    con = duckdb.connect(config=config)
+    con.execute("SET enable_progress_bar = false")  # it would print bars into task logs on long queries
+    return con
 
 
 def fetch_reader(con: duckdb.DuckDBPyConnection, sql: str) -> pa.RecordBatchReader:

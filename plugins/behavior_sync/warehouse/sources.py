@@ -108,6 +108,7 @@ def _duckdb_connection(url: str) -> Iterator[duckdb.DuckDBPyConnection]:
     with con:
         try:
             con.execute("SET TimeZone = 'UTC'")
+            con.execute("SET enable_progress_bar = false")  # no progress bars in task logs
         except duckdb.Error as exc:
             raise driver_error("set up a session on", url, exc, HINT_CONNECT) from chainable(exc)
         yield con
