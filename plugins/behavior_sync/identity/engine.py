@@ -46,6 +46,22 @@ def connect() -> duckdb.DuckDBPyConnection:
     return con
 
 
+def register_parquet(con: duckdb.DuckDBPyConnection, name: str, uri: str) -> None:
+    """Makes the Parquet file at ``uri`` queryable as ``name``.
+
+    Local files are read by DuckDB itself (parallel, within its memory limit); object storage
+    (``s3://``, ``gs://``) goes through a pyarrow dataset (ADR 0002).
+    """
+    from behavior_sync import parquet_io
+
+    filesystem, path = parquet_io.resolve(uri)
+    if filesystem.type_name == "local":
+        escaped = path.replace("'", "''")
+        con.execute(f"CREATE OR REPLACE TEMP VIEW {name} AS SELECT * FROM read_parquet('{escaped}')")
+    else:
+        con.register(name, parquet_io.read_dataset(uri))
+
+
 def fetch_reader(con: duckdb.DuckDBPyConnection, sql: str) -> pa.RecordBatchReader:
     """The result of ``sql`` as a stream of record batches (memory bounded by the batch size)."""
     return con.sql(sql).to_arrow_reader(BATCH_ROWS)

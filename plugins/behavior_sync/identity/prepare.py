@@ -21,7 +21,7 @@ import duckdb
 import pyarrow as pa
 
 from behavior_sync import parquet_io
-from behavior_sync.identity.engine import connect, fetch_reader, scrubbed
+from behavior_sync.identity.engine import connect, fetch_reader, register_parquet, scrubbed
 from behavior_sync.identity.rules import Rule, value_sql
 from behavior_sync.identity.spec import DestinationSpec, IdentitySpec
 from behavior_sync.identity.validate import usable_sql
@@ -134,7 +134,7 @@ def prepare_destinations(
     """
     summaries = {}
     with scrubbed("prepare identifiers"), connect() as con:
-        con.register("identities", parquet_io.read_dataset(identities_uri))
+        register_parquet(con, "identities", identities_uri)
         con.execute("CREATE TEMP TABLE members AS SELECT * FROM identities")
         for destination_id, uri in outputs.items():
             summaries[destination_id] = _prepare_one(con, spec, spec.destination(destination_id), uri)

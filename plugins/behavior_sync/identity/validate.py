@@ -18,7 +18,7 @@ import duckdb
 from behavior_sync import parquet_io
 from behavior_sync.identity import reasons as r
 from behavior_sync.identity.checks import build_members, identifiable_sql
-from behavior_sync.identity.engine import connect, fetch_reader, scrubbed
+from behavior_sync.identity.engine import connect, fetch_reader, register_parquet, scrubbed
 from behavior_sync.identity.rules import sendable_sql
 from behavior_sync.identity.spec import DestinationSpec, IdentitySpec
 
@@ -141,7 +141,7 @@ def validate_snapshot(snapshot_uri: str, out_dir: str, spec: IdentitySpec) -> Va
     """
     started = time.monotonic()
     with scrubbed("validate identifiers"), connect() as con:
-        con.register("snapshot", parquet_io.read_dataset(snapshot_uri))
+        register_parquet(con, "snapshot", snapshot_uri)
         summary = validate_members(con, "SELECT * FROM snapshot", spec)
         identities_uri, quarantine_uri = f"{out_dir}/identities.parquet", f"{out_dir}/quarantine.parquet"
         reader = fetch_reader(con, "SELECT * FROM members")

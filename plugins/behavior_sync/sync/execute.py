@@ -17,8 +17,7 @@ from typing import Protocol
 import duckdb
 import pyarrow as pa
 
-from behavior_sync import parquet_io
-from behavior_sync.identity.engine import connect, fetch_reader, scrubbed
+from behavior_sync.identity.engine import connect, fetch_reader, register_parquet, scrubbed
 from behavior_sync.sync.ledger import BatchResult, Ledger
 from behavior_sync.sync.plan import Batch, Capabilities, SyncPlan, batch_rows
 from behavior_sync.sync.state import CommittedState, StateStore
@@ -100,7 +99,7 @@ def commit_plan(plan: SyncPlan, ledger: Ledger, store: StateStore, previous: Com
         if previous is None or plan.replace:
             con.execute("CREATE TEMP TABLE previous (member_key VARCHAR, id_type VARCHAR, value VARCHAR)")
         else:
-            con.register("previous_src", parquet_io.read_dataset(previous.uri))
+            register_parquet(con, "previous_src", previous.uri)
             con.execute("CREATE TEMP TABLE previous AS SELECT member_key, id_type, value FROM previous_src")
         sql = (
             "SELECT * FROM (SELECT * FROM previous EXCEPT SELECT * FROM accepted_removes "
@@ -122,7 +121,7 @@ def _register_accepted(
         pairs = [pair for op in ops for pair in ledger.rejected(op)]
         rejected = pa.table({"h": [h for h, _ in pairs], "t": [t for _, t in pairs]}, schema=_REJECTED_SCHEMA)
         con.register(f"{table}_rejected", rejected)
-        con.register(f"{table}_src", parquet_io.read_dataset(plan.removes_uri if "remove" in ops else plan.adds_uri))
+        register_parquet(con, f"{table}_src", plan.removes_uri if "remove" in ops else plan.adds_uri)
         con.execute(
             f"CREATE TEMP TABLE {table} AS SELECT member_key, id_type, value FROM {table}_src AS b "
             f"WHERE batch_no IN ({numbers}) AND NOT EXISTS (SELECT 1 FROM {table}_rejected AS r "

@@ -20,7 +20,7 @@ import duckdb
 import pyarrow as pa
 
 from behavior_sync import parquet_io
-from behavior_sync.identity.engine import connect, fetch_reader, scrubbed
+from behavior_sync.identity.engine import connect, fetch_reader, register_parquet, scrubbed
 from behavior_sync.sync.state import STATE_SCHEMA, CommittedState
 
 BATCH_SCHEMA = STATE_SCHEMA.append(pa.field("batch_no", pa.int32()))
@@ -97,8 +97,9 @@ class SyncPlan:
 
 def _diff(con: duckdb.DuckDBPyConnection, full_resync: bool, replace: bool) -> None:
     """Tables ``adds`` and ``removes`` from ``prepared`` and ``committed``."""
-    adds = "SELECT * FROM prepared" if full_resync else "SELECT * FROM prepared EXCEPT SELECT * FROM committed"
-    removes = "SELECT * FROM committed LIMIT 0" if replace else "SELECT * FROM committed EXCEPT SELECT * FROM prepared"
+    key = "USING (member_key, id_type, value)"  # both sides hold each row once: anti joins, no dedup
+    adds = "SELECT * FROM prepared" if full_resync else f"SELECT * FROM prepared ANTI JOIN committed {key}"
+    removes = "SELECT * FROM committed LIMIT 0" if replace else f"SELECT * FROM committed ANTI JOIN prepared {key}"
     con.execute(f"CREATE TEMP TABLE adds AS {adds}")
     con.execute(f"CREATE TEMP TABLE removes AS {removes}")
 
@@ -111,16 +112,26 @@ def _numbered(table: str, batch_members: int) -> str:
     )
 
 
-def _counts(con: duckdb.DuckDBPyConnection) -> PlanCounts:
-    sql = (
-        "SELECT (SELECT count(DISTINCT member_key) FROM prepared), (SELECT count(*) FROM prepared), "
-        "(SELECT count(DISTINCT member_key) FROM committed), (SELECT count(*) FROM committed), "
-        "(SELECT count(DISTINCT member_key) FROM adds), (SELECT count(*) FROM adds), "
-        "(SELECT count(DISTINCT member_key) FROM removes), (SELECT count(*) FROM removes), "
-        "(SELECT count(*) FROM (SELECT member_key FROM committed EXCEPT SELECT member_key FROM prepared)), "
-        "(SELECT count(*) FROM (SELECT * FROM prepared INTERSECT SELECT * FROM committed))"
+def _counts(con: duckdb.DuckDBPyConnection, full_resync: bool) -> PlanCounts:
+    """Sizes from one aggregate per table (the diff is already materialized in adds/removes)."""
+
+    def sizes(table: str) -> tuple[int, int]:
+        members, rows = con.execute(f"SELECT count(DISTINCT member_key), count(*) FROM {table}").fetchall()[0]
+        return int(members), int(rows)
+
+    (pm, pr), (cm, cr), (am, ar), (rm, rr) = (sizes(t) for t in ("prepared", "committed", "adds", "removes"))
+    leaving = con.execute(
+        "SELECT count(*) FROM (SELECT DISTINCT member_key FROM committed) ANTI JOIN "
+        "(SELECT DISTINCT member_key FROM prepared) USING (member_key)"
+    ).fetchall()[0][0]
+    new_rows = (
+        con.execute("SELECT count(*) FROM prepared ANTI JOIN committed USING (member_key, id_type, value)").fetchall()[
+            0
+        ][0]
+        if full_resync
+        else ar
     )
-    return PlanCounts(*(int(v) for v in con.execute(sql).fetchall()[0]))
+    return PlanCounts(pm, pr, cm, cr, am, ar, rm, rr, int(leaving), pr - int(new_rows))
 
 
 def _write_batches(con: duckdb.DuckDBPyConnection, table: str, batch_members: int, uri: str, op: str) -> list[Batch]:
@@ -148,15 +159,15 @@ def compute_plan(
     """
     replace = full_resync and capabilities.supports_replace
     with scrubbed(f"plan {ids['destination_id']}"), connect() as con:
-        con.register("prepared_src", parquet_io.read_dataset(prepared_uri))
+        register_parquet(con, "prepared_src", prepared_uri)
         con.execute("CREATE TEMP TABLE prepared AS SELECT member_key, id_type, value FROM prepared_src")
         if state is None:
             con.execute("CREATE TEMP TABLE committed AS SELECT * FROM prepared LIMIT 0")
         else:
-            con.register("committed_src", parquet_io.read_dataset(state.uri))
+            register_parquet(con, "committed_src", state.uri)
             con.execute("CREATE TEMP TABLE committed AS SELECT member_key, id_type, value FROM committed_src")
         _diff(con, full_resync, replace)
-        counts = _counts(con)
+        counts = _counts(con, full_resync)
         add_op = "replace" if replace else "add"
         batches = _write_batches(con, "adds", capabilities.add_batch_members, f"{out_dir}/adds.parquet", add_op)
         removes = _write_batches(
