@@ -74,6 +74,13 @@ def meta_record(run_env: dict[str, str], behavior: str, dag_run: Any) -> Any:
     return record
 
 
+def write_behavior(run_env: dict[str, str], monkeypatch: pytest.MonkeyPatch, name: str, text: str) -> None:
+    behaviors = Path(run_env["tmp"]) / "behaviors"
+    behaviors.mkdir(exist_ok=True)
+    (behaviors / f"{name}.yaml").write_text(text)
+    monkeypatch.setenv("BEHAVIOR_SYNC_BEHAVIORS_DIR", str(behaviors))
+
+
 def test_two_runs_with_churn_leave_the_destination_exactly_as_the_segment(
     fake: FakeDestination, run_env: dict[str, str], monkeypatch: pytest.MonkeyPatch
 ) -> None:
@@ -104,14 +111,16 @@ def test_dry_run_plans_but_sends_nothing_and_state_does_not_move(
 def test_mass_removal_is_blocked_until_overridden(
     fake: FakeDestination, run_env: dict[str, str], monkeypatch: pytest.MonkeyPatch
 ) -> None:
-    behaviors = Path(run_env["tmp"]) / "behaviors"
-    behaviors.mkdir()
-    (behaviors / "abandoners_guarded.yaml").write_text(
-        "name: Abandoners guarded\nquery: include/sql/behaviors/cart_abandoners.sql\nmember_key: customer_id\n"
-        "identifiers: {email: email, phone: phone, country: country}\nguardrails: {max_removal_fraction: 0.2}\n"
-        "destinations: [{type: meta}]\n"
+    write_behavior(
+        run_env,
+        monkeypatch,
+        "abandoners_guarded",
+        (
+            "name: Abandoners guarded\nquery: include/sql/behaviors/cart_abandoners.sql\nmember_key: customer_id\n"
+            "identifiers: {email: email, phone: phone, country: country}\nguardrails: {max_removal_fraction: 0.2}\n"
+            "destinations: [{type: meta}]\n"
+        ),
     )
-    monkeypatch.setenv("BEHAVIOR_SYNC_BEHAVIORS_DIR", str(behaviors))
     use_warehouse(run_env, WEEK1, monkeypatch)
     sync("abandoners_guarded", WEEK1)  # a 7-day window: most members are gone a week later
     before = set(fake.rows)
@@ -124,18 +133,20 @@ def test_mass_removal_is_blocked_until_overridden(
     assert fake.rows == committed_rows(run_env, "abandoners_guarded") != before
 
 
-def test_a_load_killed_mid_way_resumes_on_retry_without_resending(
+def test_a_load_failing_at_batch_k_commits_what_was_acknowledged_and_the_next_run_sends_only_the_rest(
     fake: FakeDestination, run_env: dict[str, str], monkeypatch: pytest.MonkeyPatch
 ) -> None:
     from behavior_sync_airflow import destination_registry
 
-    behaviors = Path(run_env["tmp"]) / "behaviors"
-    behaviors.mkdir()
-    (behaviors / "trend_small_batches.yaml").write_text(
-        "name: Trend small batches\nquery: include/sql/behaviors/trend_followers.sql\nmember_key: customer_id\n"
-        "retries: 0\nidentifiers: {email: email, phone: phone, country: country}\ndestinations: [{type: meta}]\n"
+    write_behavior(
+        run_env,
+        monkeypatch,
+        "trend_small_batches",
+        (
+            "name: Trend small batches\nquery: include/sql/behaviors/trend_followers.sql\nmember_key: customer_id\n"
+            "retries: 0\nidentifiers: {email: email, phone: phone, country: country}\ndestinations: [{type: meta}]\n"
+        ),
     )
-    monkeypatch.setenv("BEHAVIOR_SYNC_BEHAVIORS_DIR", str(behaviors))
     fake.capabilities = Capabilities(add_batch_members=100, remove_batch_members=100)
     monkeypatch.setitem(destination_registry.CAPABILITIES, "meta", fake.capabilities)
     use_warehouse(run_env, WEEK1, monkeypatch)
@@ -150,13 +161,6 @@ def test_a_load_killed_mid_way_resumes_on_retry_without_resending(
     assert meta_record(run_env, "trend_small_batches", second).status == "success"
     assert fake.rows == committed_rows(run_env, "trend_small_batches")
     assert sum(rows for op, _, rows in fake.calls if op == "add") == len(fake.rows)  # no row was sent twice
-
-
-def write_behavior(run_env: dict[str, str], monkeypatch: pytest.MonkeyPatch, name: str, text: str) -> None:
-    behaviors = Path(run_env["tmp"]) / "behaviors"
-    behaviors.mkdir(exist_ok=True)
-    (behaviors / f"{name}.yaml").write_text(text)
-    monkeypatch.setenv("BEHAVIOR_SYNC_BEHAVIORS_DIR", str(behaviors))
 
 
 def test_a_weekly_destination_in_a_daily_behavior_is_not_due_until_a_week_passed(
