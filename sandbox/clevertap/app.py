@@ -33,7 +33,7 @@ from sandbox.clevertap.routing import UPLOAD, Route, Target, match, resolve
 from sandbox.clevertap.store import Store
 from sandbox.common.faults import FaultInjector
 from sandbox.common.http import HttpLimits, Request, Response
-from sandbox.common.persist import PeriodicFlusher, load_json, save_json_atomic
+from sandbox.common.persist import StateFile
 
 logger = logging.getLogger(__name__)
 
@@ -57,13 +57,7 @@ class CleverTapSandbox:
         self._errors: Counter[str] = Counter()
         self._records: Counter[tuple[str, str]] = Counter()
         self._call_number = 0
-        self._state_file = state_file
-        self._flusher: PeriodicFlusher | None = None
-        if state_file is not None:
-            document = load_json(state_file)
-            if document is not None:
-                self.store.load_json(document)
-            self._flusher = PeriodicFlusher(self._save)
+        self._state = StateFile(state_file, self.store.load_json, self.store.to_json)
 
     @property
     def limits(self) -> HttpLimits:
@@ -104,17 +98,11 @@ class CleverTapSandbox:
 
     def close(self) -> None:
         """Save the state file (when configured) and stop its flusher."""
-        if self._flusher is not None:
-            self._flusher.stop()
+        self._state.close()
 
     def mark_changed(self) -> None:
         """Note a state change, for the state file."""
-        if self._flusher is not None:
-            self._flusher.mark_dirty()
-
-    def _save(self) -> None:
-        assert self._state_file is not None
-        save_json_atomic(self._state_file, self.store.to_json())
+        self._state.mark_changed()
 
     def _route(self, method: str, target: Target) -> Route:
         route, path_exists = match(method, target.path)

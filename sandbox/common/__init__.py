@@ -1,4 +1,7 @@
-"""What every sandbox shares: HTTP server lifecycle, fault injection, rate windows, state files."""
+"""What every sandbox shares: HTTP server lifecycle, fault injection, rate windows, state files.
+
+The vendor-neutral parts of the ``/_sandbox`` inspection API are in ``sandbox.common.inspection``.
+"""
 
 from __future__ import annotations
 
@@ -13,7 +16,7 @@ from sandbox.common.http import (
     serve_forever,
     serve_in_background,
 )
-from sandbox.common.persist import PeriodicFlusher, load_json, save_json_atomic
+from sandbox.common.persist import PeriodicFlusher, StateFile, load_json, save_json_atomic
 from sandbox.common.ratelimit import SlidingWindowCounter
 
 __all__ = [
@@ -28,6 +31,7 @@ __all__ = [
     "SandboxApp",
     "ScriptedFault",
     "SlidingWindowCounter",
+    "StateFile",
     "load_json",
     "loggable_path",
     "save_json_atomic",

@@ -74,3 +74,36 @@ class PeriodicFlusher:
         except OSError as exc:
             self._dirty.set()
             logger.error("could not save sandbox state: %s", exc)
+
+
+class StateFile:
+    """A sandbox's optional state file: loaded once at construction, saved in the background after changes.
+
+    With ``path`` None nothing is read or written and every method does nothing. Otherwise an existing
+    file is handed to ``load`` (a missing one is skipped), and after ``mark_changed`` a background
+    flusher writes ``dump()`` atomically; ``close`` writes pending changes and stops it (idempotent).
+    """
+
+    def __init__(self, path: Path | None, load: Callable[[Any], None], dump: Callable[[], Any]) -> None:
+        self._path = path
+        self._dump = dump
+        self._flusher: PeriodicFlusher | None = None
+        if path is not None:
+            document = load_json(path)
+            if document is not None:
+                load(document)
+            self._flusher = PeriodicFlusher(self._save)
+
+    def mark_changed(self) -> None:
+        """Note a state change, to be saved by the flusher."""
+        if self._flusher is not None:
+            self._flusher.mark_dirty()
+
+    def close(self) -> None:
+        """Save pending changes and stop the flusher."""
+        if self._flusher is not None:
+            self._flusher.stop()
+
+    def _save(self) -> None:
+        assert self._path is not None
+        save_json_atomic(self._path, self._dump())

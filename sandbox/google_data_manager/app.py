@@ -28,7 +28,7 @@ from typing import Any
 
 from sandbox.common.faults import FaultInjector
 from sandbox.common.http import HttpLimits, Request, Response
-from sandbox.common.persist import PeriodicFlusher, load_json, save_json_atomic
+from sandbox.common.persist import StateFile
 from sandbox.common.ratelimit import SlidingWindowCounter
 from sandbox.google_data_manager import audience, errors, user_lists
 from sandbox.google_data_manager.config import GoogleDataManagerSandboxConfig
@@ -76,13 +76,7 @@ class GoogleDataManagerSandbox:
         self._stats_lock = threading.Lock()
         self._calls: Counter[str] = Counter()
         self._errors: Counter[str] = Counter()
-        self._state_file = state_file
-        self._flusher: PeriodicFlusher | None = None
-        if state_file is not None:
-            document = load_json(state_file)
-            if document is not None:
-                self.store.load_json(document)
-            self._flusher = PeriodicFlusher(self._save)
+        self._state = StateFile(state_file, self.store.load_json, self._document)
 
     @property
     def limits(self) -> HttpLimits:
@@ -122,19 +116,15 @@ class GoogleDataManagerSandbox:
 
     def close(self) -> None:
         """Save the state file (when configured) and stop its flusher."""
-        if self._flusher is not None:
-            self._flusher.stop()
+        self._state.close()
 
     def mark_changed(self) -> None:
         """Note a state change, for the state file."""
-        if self._flusher is not None:
-            self._flusher.mark_dirty()
+        self._state.mark_changed()
 
-    def _save(self) -> None:
-        assert self._state_file is not None
+    def _document(self) -> Any:
         with self.store.lock:
-            document = self.store.to_json()
-        save_json_atomic(self._state_file, document)
+            return self.store.to_json()
 
     def _authenticate(self, headers: Mapping[str, str]) -> str:
         authorization = headers.get("authorization", "")

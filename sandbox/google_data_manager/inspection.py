@@ -17,17 +17,15 @@ this API is the sandbox's own, for tests and the demo. Reads first apply operati
 
 from __future__ import annotations
 
-import re
-from dataclasses import asdict
 from typing import TYPE_CHECKING, Any
 
-from sandbox.common.faults import FaultConfig, ScriptedFault
 from sandbox.common.http import Request, Response
+from sandbox.common.inspection import FaultSpecRules, answer_read_or_faults, faults_view
 
 if TYPE_CHECKING:
     from sandbox.google_data_manager.app import GoogleDataManagerSandbox
 
-SPEC_KEYS = frozenset({"http_status", "message", "reason"})
+FAULT_SPECS = FaultSpecRules(spec_keys=frozenset({"http_status", "message", "reason"}), default_status=503)
 _LIMITS = (
     "processing_delay_seconds",
     "requests_per_minute",
@@ -39,25 +37,15 @@ _LIMITS = (
 )
 
 
-class _BadRequest(Exception):
-    """A control request the sandbox cannot follow (answered with 400)."""
-
-
 def handle_inspection(sandbox: GoogleDataManagerSandbox, request: Request) -> Response:
-    """Answer a ``/_sandbox/...`` request."""
-    path = request.path.rstrip("/")
-    try:
-        if path == "/_sandbox/faults" and request.method in {"POST", "DELETE"}:
-            return Response.json(200, _faults(sandbox, request))
-        if request.method != "GET":
-            raise LookupError
+    """Answer a ``/_sandbox/...`` request; reads first apply due operations, then run under the store lock."""
+
+    def read(path: str) -> dict[str, Any]:
         sandbox.settle()
         with sandbox.store.lock:
-            return Response.json(200, _read(sandbox, request, path))
-    except _BadRequest as exc:
-        return Response.json(400, {"error": str(exc)})
-    except LookupError:
-        return Response.json(404, {"error": f"no sandbox endpoint: {request.method} {path[:120]}"})
+            return _read(sandbox, request, path)
+
+    return answer_read_or_faults(request, sandbox.faults, FAULT_SPECS, read, not_found="no sandbox endpoint")
 
 
 def _read(sandbox: GoogleDataManagerSandbox, request: Request, path: str) -> dict[str, Any]:
@@ -122,55 +110,5 @@ def state(sandbox: GoogleDataManagerSandbox) -> dict[str, Any]:
         "requests": {"pending": pending, "processed": len(store.operations) - pending},
         **sandbox.stats(),
         "limits": {name: getattr(sandbox.config, name) for name in _LIMITS},
-        "faults": {"random": asdict(sandbox.faults.config), "scripted_pending": sandbox.faults.pending()},
+        "faults": faults_view(sandbox.faults),
     }
-
-
-def _faults(sandbox: GoogleDataManagerSandbox, request: Request) -> dict[str, Any]:
-    if request.method == "DELETE":
-        sandbox.faults.clear_scripted()
-        sandbox.faults.configure(FaultConfig())
-    else:
-        body = _json_object(request)
-        unknown = set(body) - {"scripted", "random"}
-        if unknown:
-            raise _BadRequest(f"unknown keys: {sorted(unknown)}")
-        scripted = [_scripted_fault(spec) for spec in body.get("scripted", [])]
-        try:
-            random_config = FaultConfig.from_mapping(body["random"]) if "random" in body else None
-        except (ValueError, TypeError) as exc:
-            raise _BadRequest(str(exc)) from None
-        for fault in scripted:
-            sandbox.faults.script(fault)
-        if random_config is not None:
-            sandbox.faults.configure(random_config)
-    return {"random": asdict(sandbox.faults.config), "scripted_pending": sandbox.faults.pending()}
-
-
-def _scripted_fault(spec: Any) -> ScriptedFault:
-    if not isinstance(spec, dict) or not isinstance(spec.get("match"), str):
-        raise _BadRequest("each scripted fault is an object with a string 'match'")
-    unknown = set(spec) - SPEC_KEYS - {"match", "count"}
-    if unknown:
-        raise _BadRequest(f"unknown scripted fault keys: {sorted(unknown)}")
-    for key in ("count", "http_status"):
-        if key in spec and (not isinstance(spec[key], int) or isinstance(spec[key], bool)):
-            raise _BadRequest(f"{key} must be an integer")
-    if not 400 <= spec.get("http_status", 503) <= 599:
-        raise _BadRequest("http_status must be within [400, 599]")
-    try:
-        return ScriptedFault(spec["match"], spec.get("count", 1), {k: v for k, v in spec.items() if k in SPEC_KEYS})
-    except (ValueError, re.error) as exc:
-        raise _BadRequest(str(exc)) from None
-
-
-def _json_object(request: Request) -> dict[str, Any]:
-    try:
-        body = request.json_body()
-    except ValueError:
-        raise _BadRequest("the body must be JSON") from None
-    if body is None:
-        return {}
-    if not isinstance(body, dict):
-        raise _BadRequest("the body must be a JSON object")
-    return body

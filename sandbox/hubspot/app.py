@@ -23,7 +23,7 @@ from pathlib import Path
 
 from sandbox.common.faults import FaultInjector
 from sandbox.common.http import HttpLimits, Request, Response
-from sandbox.common.persist import PeriodicFlusher, load_json, save_json_atomic
+from sandbox.common.persist import StateFile
 from sandbox.hubspot import errors
 from sandbox.hubspot.calls import Call, Reply
 from sandbox.hubspot.config import HubSpotSandboxConfig, PortalConfig, TokenGrant
@@ -57,13 +57,7 @@ class HubSpotSandbox:
         self.errors: Counter[str] = Counter()
         self._stats_lock = threading.Lock()
         self._sleep = sleep
-        self._state_file = state_file
-        self._flusher: PeriodicFlusher | None = None
-        if state_file is not None:
-            document = load_json(state_file)
-            if document is not None:
-                self.store.load_json(document)
-            self._flusher = PeriodicFlusher(self._save)
+        self._state = StateFile(state_file, self.store.load_json, self.store.to_json)
         if self.store.seed(config.portals):
             self.mark_changed()
 
@@ -108,17 +102,11 @@ class HubSpotSandbox:
 
     def close(self) -> None:
         """Save the state file (when configured) and stop its flusher."""
-        if self._flusher is not None:
-            self._flusher.stop()
+        self._state.close()
 
     def mark_changed(self) -> None:
         """Note a state change, for the state file."""
-        if self._flusher is not None:
-            self._flusher.mark_dirty()
-
-    def _save(self) -> None:
-        assert self._state_file is not None
-        save_json_atomic(self._state_file, self.store.to_json())
+        self._state.mark_changed()
 
     def _route(self, request: Request) -> tuple[Route, dict[str, str]]:
         route, params, path_exists = match(request.method, request.path)

@@ -30,7 +30,7 @@ from pathlib import Path
 
 from sandbox.common.faults import FaultInjector
 from sandbox.common.http import HttpLimits, Request, Response
-from sandbox.common.persist import PeriodicFlusher, load_json, save_json_atomic
+from sandbox.common.persist import StateFile
 from sandbox.common.ratelimit import SlidingWindowCounter
 from sandbox.meta import errors
 from sandbox.meta.config import MetaSandboxConfig, TokenGrant
@@ -72,13 +72,7 @@ class MetaSandbox:
         self.errors: Counter[int] = Counter()
         self._stats_lock = threading.Lock()
         self._sleep = sleep
-        self._state_file = state_file
-        self._flusher: PeriodicFlusher | None = None
-        if state_file is not None:
-            document = load_json(state_file)
-            if document is not None:
-                self.store.load_json(document)
-            self._flusher = PeriodicFlusher(self._save)
+        self._state = StateFile(state_file, self.store.load_json, self.store.to_json)
 
     @property
     def limits(self) -> HttpLimits:
@@ -112,17 +106,11 @@ class MetaSandbox:
 
     def close(self) -> None:
         """Save the state file (when configured) and stop its flusher."""
-        if self._flusher is not None:
-            self._flusher.stop()
+        self._state.close()
 
     def mark_changed(self) -> None:
         """Note a state change, for the state file."""
-        if self._flusher is not None:
-            self._flusher.mark_dirty()
-
-    def _save(self) -> None:
-        assert self._state_file is not None
-        save_json_atomic(self._state_file, self.store.to_json())
+        self._state.mark_changed()
 
     def _graph_call(self, request: Request, usage: _Usage) -> dict[str, object]:
         route = parse_route(request.path)

@@ -47,10 +47,29 @@ def sha(value: str) -> str:
 
 
 @dataclass
-class MetaHarness:
-    """A running Meta sandbox plus helpers to reach it with the real facebook-business SDK."""
+class SandboxHarness:
+    """What every sandbox harness has: the base URL and the vendor-neutral ``/_sandbox`` API."""
 
     base_url: str
+
+    def get(self, path: str, **params: Any) -> Any:
+        """GET a ``/_sandbox`` inspection endpoint (no credentials); raises on an HTTP error."""
+        response = requests.get(f"{self.base_url}/_sandbox/{path}", params=params, timeout=10)
+        response.raise_for_status()
+        return response.json()
+
+    def control(self, path: str, body: dict[str, Any]) -> dict[str, Any]:
+        """POST to a ``/_sandbox`` control endpoint; raises on an HTTP error."""
+        response = requests.post(f"{self.base_url}/_sandbox/{path}", json=body, timeout=10)
+        response.raise_for_status()
+        answer: dict[str, Any] = response.json()
+        return answer
+
+
+@dataclass
+class MetaHarness(SandboxHarness):
+    """A running Meta sandbox plus helpers to reach it with the real facebook-business SDK."""
+
     app: MetaSandbox
 
     def api(self, token: str | None = TOKEN, app_secret: str | None = None, version: str = "v26.0") -> FacebookAdsApi:
@@ -82,17 +101,8 @@ class MetaHarness:
 
     def state(self) -> dict[str, Any]:
         """``GET /_sandbox/state``."""
-        response = requests.get(f"{self.base_url}/_sandbox/state", timeout=10)
-        response.raise_for_status()
-        state: dict[str, Any] = response.json()
+        state: dict[str, Any] = self.get("state")
         return state
-
-    def control(self, path: str, body: dict[str, Any]) -> dict[str, Any]:
-        """POST to a ``/_sandbox`` control endpoint; raises on an HTTP error."""
-        response = requests.post(f"{self.base_url}/_sandbox/{path}", json=body, timeout=10)
-        response.raise_for_status()
-        answer: dict[str, Any] = response.json()
-        return answer
 
 
 StartMeta = Callable[..., MetaHarness]
@@ -158,29 +168,15 @@ class FakeClock:
 
 
 @dataclass
-class HubSpotHarness:
+class HubSpotHarness(SandboxHarness):
     """A running HubSpot sandbox, its fake clock, and helpers to reach it with the real hubspot-api-client."""
 
-    base_url: str
     app: HubSpotSandbox
     clock: FakeClock
 
     def client(self, token: str = HS_TOKEN, **kwargs: Any) -> hubspot.Client:
         """``hubspot.Client`` pointed at the sandbox (``host`` for generated APIs, ``base_url`` for api_request)."""
         return hubspot.Client.create(access_token=token, host=self.base_url, base_url=self.base_url, **kwargs)
-
-    def get(self, path: str, **params: Any) -> Any:
-        """GET a ``/_sandbox`` inspection endpoint (no token); raises on an HTTP error."""
-        response = requests.get(f"{self.base_url}/_sandbox/{path}", params=params, timeout=10)
-        response.raise_for_status()
-        return response.json()
-
-    def control(self, path: str, body: dict[str, Any]) -> dict[str, Any]:
-        """POST to a ``/_sandbox`` control endpoint; raises on an HTTP error."""
-        response = requests.post(f"{self.base_url}/_sandbox/{path}", json=body, timeout=10)
-        response.raise_for_status()
-        answer: dict[str, Any] = response.json()
-        return answer
 
     def members(self, list_id: str) -> list[str]:
         """The record ids the sandbox holds in a list (inspection)."""
@@ -229,10 +225,9 @@ CT_ACCOUNTS: dict[str, dict[str, Any]] = {
 
 
 @dataclass
-class CleverTapHarness:
+class CleverTapHarness(SandboxHarness):
     """A running CleverTap sandbox plus helpers speaking its wire protocol with plain ``requests``."""
 
-    base_url: str
     app: CleverTapSandbox
 
     def post(
@@ -256,19 +251,6 @@ class CleverTapHarness:
     def delete(self, body: Any, **kwargs: Any) -> requests.Response:
         """``POST /1/delete/profiles.json``."""
         return self.post("/1/delete/profiles.json", body, **kwargs)
-
-    def get(self, path: str, **params: Any) -> Any:
-        """GET a ``/_sandbox`` inspection endpoint (no credentials); raises on an HTTP error."""
-        response = requests.get(f"{self.base_url}/_sandbox/{path}", params=params, timeout=10)
-        response.raise_for_status()
-        return response.json()
-
-    def control(self, path: str, body: dict[str, Any]) -> dict[str, Any]:
-        """POST to a ``/_sandbox`` control endpoint; raises on an HTTP error."""
-        response = requests.post(f"{self.base_url}/_sandbox/{path}", json=body, timeout=10)
-        response.raise_for_status()
-        answer: dict[str, Any] = response.json()
-        return answer
 
     def profiles(self, account: str = CT_ACCOUNT) -> dict[str, dict[str, Any]]:
         """Identity -> stored properties of every profile of an account that has an identity."""
@@ -327,10 +309,9 @@ GDM_DELAY = 1800  # seconds of (fake) processing time
 
 
 @dataclass
-class GoogleDataManagerHarness:
+class GoogleDataManagerHarness(SandboxHarness):
     """A running Data Manager sandbox, its fake clock, and the official REST clients pointed at it."""
 
-    base_url: str
     app: GoogleDataManagerSandbox
     clock: FakeClock
 
@@ -354,19 +335,6 @@ class GoogleDataManagerHarness:
         from google.ads import datamanager_v1
 
         return datamanager_v1.UserListServiceClient(**self._options())
-
-    def get(self, path: str, **params: Any) -> Any:
-        """GET a ``/_sandbox`` inspection endpoint (no credentials); raises on an HTTP error."""
-        response = requests.get(f"{self.base_url}/_sandbox/{path}", params=params, timeout=10)
-        response.raise_for_status()
-        return response.json()
-
-    def control(self, path: str, body: dict[str, Any]) -> dict[str, Any]:
-        """POST to a ``/_sandbox`` control endpoint; raises on an HTTP error."""
-        response = requests.post(f"{self.base_url}/_sandbox/{path}", json=body, timeout=10)
-        response.raise_for_status()
-        answer: dict[str, Any] = response.json()
-        return answer
 
 
 StartGoogleDataManager = Callable[..., GoogleDataManagerHarness]
