@@ -76,6 +76,22 @@ state_pointer = sa.Table(
     sa.Column("rows", sa.BigInteger, nullable=False),
     sa.Column("run_id", sa.String(250), nullable=False),
     sa.Column("committed_at", sa.DateTime(timezone=True), nullable=False),
+    # version 4: the state's member fingerprints (member_key, fp) that let prepare skip unchanged members
+    sa.Column("members_uri", sa.Text, nullable=True),
+)
+
+# Version 4: objects a destination created or found for a behavior (an audience, a list, a property),
+# so the next run reuses them instead of searching by name.
+destination_objects = sa.Table(
+    "bsync_destination_objects",
+    metadata,
+    sa.Column("behavior", sa.String(64), primary_key=True),
+    sa.Column("destination_id", sa.String(64), primary_key=True),
+    sa.Column("kind", sa.String(32), primary_key=True),  # e.g. audience, list, property
+    sa.Column("object_id", sa.String(250), nullable=False),
+    sa.Column("name", sa.String(500), nullable=False),
+    sa.Column("account", sa.String(250), nullable=False),  # the ad account / portal / customer it lives in
+    sa.Column("updated_at", sa.DateTime(timezone=True), nullable=False),
 )
 
 batch_ledger = sa.Table(
@@ -118,13 +134,17 @@ def _v1_create_history(conn: sa.Connection) -> None:
     sync_history.create(conn, checkfirst=True)
 
 
-def _v2_history_counts(conn: sa.Connection) -> None:
-    """Adds the model's history columns a version-1 table lacks (a new table already has them)."""
-    present = {c["name"] for c in sa.inspect(conn).get_columns(sync_history.name)}
-    for column in sync_history.columns:
+def _add_missing_columns(conn: sa.Connection, table: sa.Table) -> None:
+    """Adds the model's (nullable) columns an older ``table`` lacks (a new table already has them)."""
+    present = {c["name"] for c in sa.inspect(conn).get_columns(table.name)}
+    for column in table.columns:
         if column.name not in present:
             kind = column.type.compile(dialect=conn.dialect)
-            conn.execute(sa.text(f"ALTER TABLE {sync_history.name} ADD COLUMN {column.name} {kind}"))
+            conn.execute(sa.text(f"ALTER TABLE {table.name} ADD COLUMN {column.name} {kind}"))
+
+
+def _v2_history_counts(conn: sa.Connection) -> None:
+    _add_missing_columns(conn, sync_history)
 
 
 def _v3_state_and_ledger(conn: sa.Connection) -> None:
@@ -132,10 +152,16 @@ def _v3_state_and_ledger(conn: sa.Connection) -> None:
         table.create(conn, checkfirst=True)
 
 
+def _v4_fingerprints_and_objects(conn: sa.Connection) -> None:
+    _add_missing_columns(conn, state_pointer)
+    destination_objects.create(conn, checkfirst=True)
+
+
 MIGRATIONS: Sequence[tuple[int, Callable[[sa.Connection], None]]] = (
     (1, _v1_create_history),
     (2, _v2_history_counts),
     (3, _v3_state_and_ledger),
+    (4, _v4_fingerprints_and_objects),
 )
 LATEST_VERSION = MIGRATIONS[-1][0]
 

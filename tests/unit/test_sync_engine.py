@@ -261,3 +261,21 @@ def test_destination_frequency_decides_whether_a_run_syncs_it() -> None:
     assert is_due("weekly", now - dt.timedelta(days=7, seconds=-30), now, named_in_conf=False)  # within the slack
     assert not is_due("daily", now - dt.timedelta(hours=12), now, named_in_conf=False)
     assert not is_due("manual", None, now, named_in_conf=False) and is_due("manual", now, now, named_in_conf=True)
+
+
+def test_destination_objects_are_remembered_replaced_and_forgotten_per_behavior_and_destination(tmp_path: Path) -> None:
+    from behavior_sync.sync.objects import DestinationObjects, StoredObject
+
+    db = StateDatabase(f"sqlite:///{tmp_path}/state.db")
+    db.ensure_schema()
+    objects = DestinationObjects(db)
+    assert objects.recall("b", "meta", "audience") is None
+    objects.remember("b", "meta", "audience", StoredObject("123", "[Behavior] - B", "act_1"))
+    objects.remember("b", "meta2", "audience", StoredObject("999", "other", "act_2"))
+    assert objects.recall("b", "meta", "audience") == StoredObject("123", "[Behavior] - B", "act_1")
+    objects.remember("b", "meta", "audience", StoredObject("456", "[Behavior] - B", "act_1"))
+    assert objects.recall("b", "meta", "audience") == StoredObject("456", "[Behavior] - B", "act_1")
+    objects.forget("b", "meta", "audience")
+    assert objects.recall("b", "meta", "audience") is None
+    assert objects.recall("b", "meta2", "audience") == StoredObject("999", "other", "act_2")
+    db.close()
