@@ -66,6 +66,14 @@ class RunArtifacts:
         """One destination's prepared identifiers (member key, identifier type, value)."""
         return f"{self.destination_dir(destination_id)}/prepared.parquet"
 
+    def prepared_members_uri(self, destination_id: str) -> str:
+        """One destination's usable members with their fingerprints (member key, fp, changed)."""
+        return f"{self.destination_dir(destination_id)}/members.parquet"
+
+    def prepared_summary_uri(self, destination_id: str) -> str:
+        """One destination's prepare summary (JSON counts and paths; read by the plan step)."""
+        return f"{self.destination_dir(destination_id)}/prepared.json"
+
     def destination_dir(self, destination_id: str) -> str:
         """Folder of one destination's artifacts for this run (plan, batches, results)."""
         return f"{self.run_dir}/destinations/{destination_id}"

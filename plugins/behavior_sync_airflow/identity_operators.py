@@ -57,7 +57,11 @@ class ValidateIdentifiersOperator(BaseOperator):
 
 
 class PrepareIdentifiersOperator(BaseOperator):
-    """Normalizes and hashes identifiers per destination chosen for this run; XCom: counts and paths only."""
+    """Normalizes and hashes identifiers per destination chosen for this run; XCom: counts and paths only.
+
+    Incremental: a destination whose committed state has member fingerprints gets only the members
+    that changed since prepared (all of them with ``full_resync``).
+    """
 
     ui_color = "#fdebd0"
 
@@ -67,14 +71,20 @@ class PrepareIdentifiersOperator(BaseOperator):
 
     def execute(self, context: Any) -> dict[str, Any]:
         from behavior_sync.identity.steps import prepare_step
+        from behavior_sync_airflow.sync_operators import state_store
 
-        chosen = run_options(context, self.behavior).destinations
-        prepared = prepare_step(self.behavior, run_artifacts(context, self.behavior), chosen)
+        options = run_options(context, self.behavior)
+        with state_store(context, self.behavior) as store:
+            prepared = prepare_step(
+                self.behavior, run_artifacts(context, self.behavior), options.destinations, store, options.full_resync
+            )
         for dest_id, summary in prepared.items():
             self.log.info(
-                "%s: %d members -> %d identifiers %s in %.2f s",
+                "%s: %d members, %d prepared (%s) -> %d identifiers %s in %.2f s",
                 dest_id,
                 summary.members,
+                summary.changed_members,
+                f"changed since state v{summary.base_version}" if summary.base_version else "all",
                 summary.rows,
                 dict(summary.by_type),
                 summary.seconds,

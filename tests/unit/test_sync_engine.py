@@ -18,8 +18,8 @@ from behavior_sync.identity.engine import IdentityError
 from behavior_sync.statedb import StateDatabase
 from behavior_sync.sync.execute import commit_plan, load_plan
 from behavior_sync.sync.ledger import Ledger
-from behavior_sync.sync.plan import Capabilities, SyncPlan, check_guardrails, compute_plan, read_plan
-from behavior_sync.sync.state import STATE_SCHEMA, CommittedState, StateConflict, StateStore
+from behavior_sync.sync.plan import Capabilities, PreparedInput, SyncPlan, check_guardrails, compute_plan, read_plan
+from behavior_sync.sync.state import CommittedState, StateConflict, StateStore
 from tests.support.fake_destination import FakeDestination, Row, WorkerKilled
 
 ALICE = [("a", "email", "ha1"), ("a", "phone", "hp1")]
@@ -55,7 +55,8 @@ class Engine:
         ids = {"behavior": "b1", "destination_id": self.destination_id, "run_id": run_id}
         state = self.state()
         out = str(self.folder / run_id / "plan")
-        return compute_plan(ids, self.prepared(run_id, rows), state, out, dest.capabilities, full_resync)
+        prepared = PreparedInput(self.prepared(run_id, rows))
+        return compute_plan(ids, prepared, state, out, dest.capabilities, full_resync)
 
     def ledger(self, plan: SyncPlan) -> Ledger:
         return Ledger(self.db, plan.behavior, plan.destination_id, plan.run_id, plan.base_version)
@@ -205,7 +206,7 @@ def test_commit_is_atomic_and_idempotent(engine: Engine, monkeypatch: pytest.Mon
     assert commit_plan(plan, engine.ledger(plan), engine.store, before) == after  # a retried commit
     assert engine.state_rows() == set(ALICE + BOB)
     with pytest.raises(StateConflict):  # a plan computed from version 1 cannot commit over version 2
-        engine.store.commit("b1", "fake", "r9", pa.RecordBatchReader.from_batches(STATE_SCHEMA, []), 1)
+        engine.store.commit("b1", "fake", "r9", lambda rows_uri, members_uri: (0, 0), 1)
     assert engine.state() == after
 
 

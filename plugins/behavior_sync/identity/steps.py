@@ -9,10 +9,11 @@ from typing import Any
 from behavior_sync import parquet_io
 from behavior_sync.artifacts import RunArtifacts
 from behavior_sync.identity.engine import IdentityError, scrubbed
-from behavior_sync.identity.prepare import PreparedSummary, prepare_destinations
+from behavior_sync.identity.prepare import PreparedSummary, PrepareTarget, prepare_destinations
 from behavior_sync.identity.quality import GateResult, run_gate
 from behavior_sync.identity.spec import IdentitySpec
 from behavior_sync.identity.validate import ValidationSummary, validate_snapshot
+from behavior_sync.sync.state import StateStore
 
 
 class QualityGateFailed(Exception):
@@ -55,11 +56,33 @@ def check_gate(behavior_slug: str, gate: GateResult) -> None:
         )
 
 
-def prepare_step(behavior: Any, artifacts: RunArtifacts, destination_ids: Iterable[str]) -> dict[str, PreparedSummary]:
-    """Prepares the identifiers of each chosen destination from the run's identities; returns counts per id."""
+def prepare_step(
+    behavior: Any,
+    artifacts: RunArtifacts,
+    destination_ids: Iterable[str],
+    store: StateStore | None = None,
+    full_resync: bool = False,
+) -> dict[str, PreparedSummary]:
+    """Prepares the identifiers of each chosen destination from the run's identities; returns counts per id.
+
+    With a state ``store`` (and not ``full_resync``), a destination whose committed state carries
+    member fingerprints is prepared incrementally: only members that changed since are prepared.
+    """
     spec = IdentitySpec.from_behavior(behavior)
     identities = f"{artifacts.identity_dir}/identities.parquet"
-    return prepare_destinations(identities, spec, {d: artifacts.prepared_uri(d) for d in destination_ids})
+    targets = {}
+    for destination_id in destination_ids:
+        state = None if store is None or full_resync else store.current(behavior.slug, destination_id)
+        base: dict[str, Any] = {}
+        if state is not None and state.members_uri is not None:
+            base = {"base_version": state.version, "base_members_uri": state.members_uri}
+        targets[destination_id] = PrepareTarget(
+            artifacts.prepared_uri(destination_id),
+            artifacts.prepared_members_uri(destination_id),
+            summary_uri=artifacts.prepared_summary_uri(destination_id),
+            **base,
+        )
+    return prepare_destinations(identities, spec, targets)
 
 
 __all__ = ["IdentityError", "QualityGateFailed", "ValidateOutcome", "check_gate", "prepare_step", "validate_step"]

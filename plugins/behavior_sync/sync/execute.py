@@ -5,7 +5,9 @@ acknowledged, marks each batch before sending it and records the answer after. A
 two leaves the batch ``sending``: the next attempt sends it again (destinations make add/remove
 idempotent; non-idempotent ones use the ledger's attempt count). ``commit_plan`` moves the committed
 state by exactly the acknowledged, not rejected rows: previous state + accepted adds - accepted
-removes (a replace plan: the accepted adds only, and only once every batch was acknowledged).
+removes (a replace plan: the accepted adds only, and only once every batch was acknowledged). It
+stores the run's fingerprint of a member only when the member is settled (none of its planned rows
+was left unacknowledged or rejected), so an unsettled member is prepared and diffed again next run.
 """
 
 from __future__ import annotations
@@ -17,10 +19,11 @@ from typing import Protocol
 import duckdb
 import pyarrow as pa
 
+from behavior_sync import parquet_io
 from behavior_sync.identity.engine import connect, fetch_reader, register_parquet, scrubbed
 from behavior_sync.sync.ledger import BatchResult, Ledger
 from behavior_sync.sync.plan import Batch, Capabilities, SyncPlan, batch_rows
-from behavior_sync.sync.state import CommittedState, StateStore
+from behavior_sync.sync.state import STATE_MEMBERS_SCHEMA, STATE_SCHEMA, CommittedState, StateStore
 
 
 @dataclass(frozen=True)
@@ -97,16 +100,43 @@ def commit_plan(plan: SyncPlan, ledger: Ledger, store: StateStore, previous: Com
     with scrubbed(f"commit {plan.destination_id}"), connect() as con:
         _register_accepted(con, plan, ledger, acknowledged)
         if previous is None or plan.replace:
-            con.execute("CREATE TEMP TABLE previous (member_key VARCHAR, id_type VARCHAR, value VARCHAR)")
+            con.execute("CREATE TEMP VIEW previous AS SELECT * FROM accepted_adds LIMIT 0")
         else:
             register_parquet(con, "previous_src", previous.uri)
-            con.execute("CREATE TEMP TABLE previous AS SELECT member_key, id_type, value FROM previous_src")
+            con.execute("CREATE TEMP VIEW previous AS SELECT member_key, id_type, value FROM previous_src")
+        key = "USING (member_key, id_type, value)"
         sql = (
-            "SELECT * FROM (SELECT * FROM previous EXCEPT SELECT * FROM accepted_removes "
-            "UNION SELECT * FROM accepted_adds) ORDER BY member_key, id_type, value"
+            f"SELECT * FROM previous ANTI JOIN accepted_removes {key} ANTI JOIN accepted_adds {key} "
+            "UNION ALL SELECT * FROM accepted_adds"
         )
-        reader = fetch_reader(con, sql)
-        return store.commit(plan.behavior, plan.destination_id, plan.run_id, reader, plan.base_version or None)
+
+        def write(uri: str, members_uri: str) -> tuple[int, int]:
+            rows = parquet_io.write_atomically(uri, fetch_reader(con, sql), STATE_SCHEMA).rows
+            return rows, _write_members(con, plan, uri, members_uri)
+
+        return store.commit(plan.behavior, plan.destination_id, plan.run_id, write, plan.base_version or None)
+
+
+def _write_members(con: duckdb.DuckDBPyConnection, plan: SyncPlan, state_uri: str, members_uri: str) -> int:
+    """Writes the new state's members with the run's fingerprint where settled (else NULL); returns their count."""
+    key = "USING (member_key, id_type, value)"
+    con.execute(
+        "CREATE TEMP TABLE unsettled AS "
+        f"SELECT DISTINCT member_key FROM (SELECT * FROM planned_adds ANTI JOIN accepted_adds {key} "
+        f"UNION ALL SELECT * FROM planned_removes ANTI JOIN accepted_removes {key})"
+    )
+    if plan.members_uri is None:
+        con.execute("CREATE TEMP VIEW current AS SELECT CAST(NULL AS VARCHAR) AS member_key, 0::UBIGINT AS fp LIMIT 0")
+    else:
+        register_parquet(con, "current_src", plan.members_uri)
+        con.execute("CREATE TEMP VIEW current AS SELECT member_key, fp FROM current_src")
+    register_parquet(con, "new_state", state_uri)
+    sql = (
+        "SELECT n.member_key, CASE WHEN u.member_key IS NULL THEN c.fp END AS fp "
+        "FROM (SELECT DISTINCT member_key FROM new_state) AS n LEFT JOIN current AS c USING (member_key) "
+        "LEFT JOIN unsettled AS u USING (member_key)"
+    )
+    return parquet_io.write_atomically(members_uri, fetch_reader(con, sql), STATE_MEMBERS_SCHEMA).rows
 
 
 _ACCEPTED = (("accepted_adds", ("add", "replace")), ("accepted_removes", ("remove",)))
@@ -121,9 +151,10 @@ def _register_accepted(
         pairs = [pair for op in ops for pair in ledger.rejected(op)]
         rejected = pa.table({"h": [h for h, _ in pairs], "t": [t for _, t in pairs]}, schema=_REJECTED_SCHEMA)
         con.register(f"{table}_rejected", rejected)
-        register_parquet(con, f"{table}_src", plan.removes_uri if "remove" in ops else plan.adds_uri)
+        planned = "planned_removes" if "remove" in ops else "planned_adds"
+        register_parquet(con, planned, plan.removes_uri if "remove" in ops else plan.adds_uri)
         con.execute(
-            f"CREATE TEMP TABLE {table} AS SELECT member_key, id_type, value FROM {table}_src AS b "
+            f"CREATE TEMP TABLE {table} AS SELECT member_key, id_type, value FROM {planned} AS b "
             f"WHERE batch_no IN ({numbers}) AND NOT EXISTS (SELECT 1 FROM {table}_rejected AS r "
             "WHERE r.t = b.id_type AND r.h = sha256(b.member_key))"
         )

@@ -1,12 +1,17 @@
 """The sync plan: what to add to and remove from one destination, as plain data, computed in DuckDB.
 
-Inputs are the run's prepared identifiers (member_key, id_type, value) and the destination's
-committed state (same columns). Adds are prepared rows not in the state, removes are state rows not
-prepared (so we only ever remove what we added); a member whose e-mail changed gets the new e-mail
-added and the old one removed. ``full_resync`` re-sends every prepared row, as a replace when the
-destination supports one. Rows are numbered into batches of whole members, sized by the
-destination's capabilities, and written run-scoped (``adds.parquet``, ``removes.parquet``) next to
-``plan.json``.
+Inputs are the run's prepared identifiers (member_key, id_type, value), the run's usable members
+with their fingerprints, and the destination's committed state (same columns, plus its members).
+Adds are prepared rows not in the state, removes are state rows not prepared (so we only ever
+remove what we added); a member whose e-mail changed gets the new e-mail added and the old one
+removed. ``full_resync`` re-sends every prepared row, as a replace when the destination supports one.
+Rows are numbered into batches of whole members, sized by the destination's capabilities, and
+written run-scoped (``adds.parquet``, ``removes.parquet``) next to ``plan.json``.
+
+Incremental: when prepare skipped the members whose fingerprint matches the committed state
+(``PreparedInput.base_version``), only the state rows of the members that changed or left are
+diffed; the unchanged members' rows are, by the fingerprint's contract, exactly what is committed.
+The cost then follows the churn, not the audience size (one scan of the state's member keys).
 """
 
 from __future__ import annotations
@@ -21,7 +26,7 @@ import pyarrow as pa
 
 from behavior_sync import parquet_io
 from behavior_sync.identity.engine import connect, fetch_reader, register_parquet, scrubbed
-from behavior_sync.sync.state import STATE_SCHEMA, CommittedState
+from behavior_sync.sync.state import STATE_SCHEMA, CommittedState, StateConflict
 
 BATCH_SCHEMA = STATE_SCHEMA.append(pa.field("batch_no", pa.int32()))
 
@@ -34,6 +39,20 @@ class Capabilities:
     remove_batch_members: int
     supports_remove: bool = True
     supports_replace: bool = False
+
+
+@dataclass(frozen=True)
+class PreparedInput:
+    """A destination's prepare output: the rows of the members prepared now and every usable member.
+
+    ``members_uri`` (member_key, fp, changed) may be None: the members are then the rows' members,
+    without fingerprints. ``base_version`` is the state version prepare skipped unchanged members
+    against (0: every member was prepared).
+    """
+
+    uri: str
+    members_uri: str | None = None
+    base_version: int = 0
 
 
 @dataclass(frozen=True)
@@ -81,6 +100,8 @@ class SyncPlan:
     removes_uri: str
     counts: PlanCounts
     batches: tuple[Batch, ...] = field(default_factory=tuple)
+    members_uri: str | None = None  # the run's usable members and fingerprints (commit stores them)
+    incremental: bool = False
 
     def to_json(self) -> str:
         """The plan as JSON (counts, batch list, artifact paths; no identifiers)."""
@@ -96,10 +117,14 @@ class SyncPlan:
 
 
 def _diff(con: duckdb.DuckDBPyConnection, full_resync: bool, replace: bool) -> None:
-    """Tables ``adds`` and ``removes`` from ``prepared`` and ``committed``."""
+    """Tables ``adds`` and ``removes`` from ``prepared`` and ``committed_affected``."""
     key = "USING (member_key, id_type, value)"  # both sides hold each row once: anti joins, no dedup
-    adds = "SELECT * FROM prepared" if full_resync else f"SELECT * FROM prepared ANTI JOIN committed {key}"
-    removes = "SELECT * FROM committed LIMIT 0" if replace else f"SELECT * FROM committed ANTI JOIN prepared {key}"
+    adds = "SELECT * FROM prepared" if full_resync else f"SELECT * FROM prepared ANTI JOIN committed_affected {key}"
+    removes = (
+        "SELECT * FROM committed_affected LIMIT 0"
+        if replace
+        else f"SELECT * FROM committed_affected ANTI JOIN prepared {key}"
+    )
     con.execute(f"CREATE TEMP TABLE adds AS {adds}")
     con.execute(f"CREATE TEMP TABLE removes AS {removes}")
 
@@ -112,26 +137,39 @@ def _numbered(table: str, batch_members: int) -> str:
     )
 
 
-def _counts(con: duckdb.DuckDBPyConnection, full_resync: bool) -> PlanCounts:
-    """Sizes from one aggregate per table (the diff is already materialized in adds/removes)."""
+def _counts(con: duckdb.DuckDBPyConnection, full_resync: bool, state: CommittedState | None) -> PlanCounts:
+    """Sizes from one aggregate per table (the diff is already materialized in adds/removes).
 
-    def sizes(table: str) -> tuple[int, int]:
-        members, rows = con.execute(f"SELECT count(DISTINCT member_key), count(*) FROM {table}").fetchall()[0]
-        return int(members), int(rows)
+    Rows of members prepare skipped are counted from the state: all committed rows outside
+    ``committed_affected`` are unchanged prepared rows.
+    """
 
-    (pm, pr), (cm, cr), (am, ar), (rm, rr) = (sizes(t) for t in ("prepared", "committed", "adds", "removes"))
-    leaving = con.execute(
-        "SELECT count(*) FROM (SELECT DISTINCT member_key FROM committed) ANTI JOIN "
-        "(SELECT DISTINCT member_key FROM prepared) USING (member_key)"
-    ).fetchall()[0][0]
-    new_rows = (
-        con.execute("SELECT count(*) FROM prepared ANTI JOIN committed USING (member_key, id_type, value)").fetchall()[
-            0
-        ][0]
-        if full_resync
-        else ar
+    def sizes(table: str, members: str = "count(DISTINCT member_key)") -> tuple[int, int]:
+        m, r = con.execute(f"SELECT {members}, count(*) FROM {table}").fetchall()[0]
+        return int(m), int(r)
+
+    committed_members, committed_rows = (state.members, state.rows) if state else (0, 0)
+    (_, affected_rows), (_, prepared_rows), (am, ar), (rm, rr) = (
+        sizes(t) for t in ("committed_affected", "prepared", "adds", "removes")
     )
-    return PlanCounts(pm, pr, cm, cr, am, ar, rm, rr, int(leaving), pr - int(new_rows))
+    prepared_members = sizes("current", "count(*)")[0]
+    prepared_rows += committed_rows - affected_rows
+    leaving = sizes("committed_members ANTI JOIN current USING (member_key)", "count(*)")[0]
+    new_rows = (
+        sizes("prepared ANTI JOIN committed_affected USING (member_key, id_type, value)", "0")[1] if full_resync else ar
+    )
+    return PlanCounts(
+        prepared_members,
+        prepared_rows,
+        committed_members,
+        committed_rows,
+        am,
+        ar,
+        rm,
+        rr,
+        leaving,
+        prepared_rows - new_rows,
+    )
 
 
 def _write_batches(con: duckdb.DuckDBPyConnection, table: str, batch_members: int, uri: str, op: str) -> list[Batch]:
@@ -146,7 +184,7 @@ def _write_batches(con: duckdb.DuckDBPyConnection, table: str, batch_members: in
 
 def compute_plan(
     ids: Mapping[str, str],
-    prepared_uri: str,
+    prepared: PreparedInput,
     state: CommittedState | None,
     out_dir: str,
     capabilities: Capabilities,
@@ -155,19 +193,18 @@ def compute_plan(
     """Diffs the prepared rows against ``state``; writes adds/removes/plan.json into ``out_dir``.
 
     ``ids`` holds ``behavior``, ``destination_id`` and ``run_id``. Deterministic for the same inputs.
-    Raises IdentityError (no values in its text) on engine or storage failures.
+    Raises StateConflict when an incremental prepare was based on another state version than
+    ``state``, ValueError for ``full_resync`` over an incremental prepare, IdentityError (no values
+    in its text) on engine or storage failures.
     """
     replace = full_resync and capabilities.supports_replace
+    incremental = prepared.base_version != 0
+    _check_base(ids, prepared, state, full_resync)
     with scrubbed(f"plan {ids['destination_id']}"), connect() as con:
-        register_parquet(con, "prepared_src", prepared_uri)
-        con.execute("CREATE TEMP TABLE prepared AS SELECT member_key, id_type, value FROM prepared_src")
-        if state is None:
-            con.execute("CREATE TEMP TABLE committed AS SELECT * FROM prepared LIMIT 0")
-        else:
-            register_parquet(con, "committed_src", state.uri)
-            con.execute("CREATE TEMP TABLE committed AS SELECT member_key, id_type, value FROM committed_src")
+        _register_inputs(con, prepared, state)
+        _affected(con, incremental)
         _diff(con, full_resync, replace)
-        counts = _counts(con, full_resync)
+        counts = _counts(con, full_resync, state)
         add_op = "replace" if replace else "add"
         batches = _write_batches(con, "adds", capabilities.add_batch_members, f"{out_dir}/adds.parquet", add_op)
         removes = _write_batches(
@@ -185,9 +222,59 @@ def compute_plan(
         removes_uri=f"{out_dir}/removes.parquet",
         counts=counts,
         batches=tuple(batches),
+        members_uri=prepared.members_uri,
+        incremental=incremental,
     )
     parquet_io.write_text(f"{out_dir}/plan.json", plan.to_json())
     return plan
+
+
+def _check_base(
+    ids: Mapping[str, str], prepared: PreparedInput, state: CommittedState | None, full_resync: bool
+) -> None:
+    if not prepared.base_version:
+        return
+    if full_resync:
+        raise ValueError("full_resync needs every member prepared; the prepare step skipped unchanged members")
+    if state is None or state.version != prepared.base_version:
+        raise StateConflict(
+            f"{ids['behavior']}/{ids['destination_id']}: the committed state moved from version "
+            f"{prepared.base_version} since the prepare step ran; clear the prepare task to prepare again"
+        )
+
+
+def _register_inputs(con: duckdb.DuckDBPyConnection, prepared: PreparedInput, state: CommittedState | None) -> None:
+    """Table ``prepared``; views ``current`` (usable members), ``committed`` and ``committed_members``."""
+    register_parquet(con, "prepared_src", prepared.uri)
+    con.execute("CREATE TEMP TABLE prepared AS SELECT member_key, id_type, value FROM prepared_src")
+    if prepared.members_uri is None:
+        con.execute("CREATE TEMP VIEW current AS SELECT DISTINCT member_key, true AS changed FROM prepared")
+    else:
+        register_parquet(con, "current_src", prepared.members_uri)
+        con.execute("CREATE TEMP TABLE current AS SELECT member_key, changed FROM current_src")
+    if state is None:
+        con.execute("CREATE TEMP VIEW committed AS SELECT * FROM prepared LIMIT 0")
+    else:
+        register_parquet(con, "committed_src", state.uri)
+        con.execute("CREATE TEMP VIEW committed AS SELECT member_key, id_type, value FROM committed_src")
+    if state is not None and state.members_uri is not None:
+        register_parquet(con, "committed_members_src", state.members_uri)
+        con.execute("CREATE TEMP TABLE committed_members AS SELECT member_key FROM committed_members_src")
+    else:
+        con.execute("CREATE TEMP TABLE committed_members AS SELECT DISTINCT member_key FROM committed")
+
+
+def _affected(con: duckdb.DuckDBPyConnection, incremental: bool) -> None:
+    """Table ``committed_affected``: the committed rows the diff must see (all, or those of the members
+    that changed or left when prepare skipped the unchanged ones)."""
+    if not incremental:
+        con.execute("CREATE TEMP TABLE committed_affected AS SELECT * FROM committed")
+        return
+    con.execute(
+        "CREATE TEMP TABLE affected AS SELECT member_key FROM current WHERE changed "
+        "UNION ALL SELECT member_key FROM committed_members ANTI JOIN current USING (member_key)"
+    )
+    con.execute("CREATE TEMP TABLE committed_affected AS SELECT * FROM committed SEMI JOIN affected USING (member_key)")
 
 
 def read_plan(uri: str) -> SyncPlan:

@@ -1,24 +1,30 @@
 """Committed state: what a destination holds because we put it there, versioned and switched atomically.
 
 A destination's committed state is a Parquet file of (member_key, id_type, value) under the artifacts
-base (``<base>/<behavior>/state/<destination id>/v000042-<run>.parquet``) and a pointer row in the
-state database naming the current version. A commit writes the new version's file first (atomic
-write), then moves the pointer in one transaction guarded by the version it started from, so a crash
-leaves the old state or the new one, never a mix, and two commits cannot both win.
+base (``<base>/<behavior>/state/<destination id>/v000042-<run>.parquet``), the fingerprints of its
+members next to it (``...-<run>.members.parquet``: member_key, fp; fp NULL for a member whose
+prepared rows were not all acknowledged) and a pointer row in the state database naming the current
+version. A commit writes the new version's files first (atomic writes), then moves the pointer in one
+transaction guarded by the version it started from, so a crash leaves the old state or the new one,
+never a mix, and two commits cannot both win. States committed before fingerprints existed have no
+members file (``members_uri`` None): their next prepare is a full one.
 """
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from dataclasses import dataclass
 
 import pyarrow as pa
 import sqlalchemy as sa
 
-from behavior_sync import parquet_io
 from behavior_sync.artifacts import normalize_base, run_key
 from behavior_sync.statedb import StateDatabase, now, state_pointer
 
 STATE_SCHEMA = pa.schema([("member_key", pa.string()), ("id_type", pa.string()), ("value", pa.string())])
+STATE_MEMBERS_SCHEMA = pa.schema([("member_key", pa.string()), ("fp", pa.uint64())])
+# Writes a version's files at (rows uri, members uri); returns (rows, members) written.
+StateWriter = Callable[[str, str], tuple[int, int]]
 
 
 class StateConflict(Exception):
@@ -34,6 +40,7 @@ class CommittedState:
     members: int
     rows: int
     run_id: str
+    members_uri: str | None = None
 
 
 class StateStore:
@@ -49,17 +56,19 @@ class StateStore:
             row = conn.execute(query).mappings().first()
         if row is None:
             return None
-        return CommittedState(row["version"], row["uri"], row["members"], row["rows"], row["run_id"])
+        return CommittedState(
+            row["version"], row["uri"], row["members"], row["rows"], row["run_id"], row["members_uri"]
+        )
 
-    def version_uri(self, behavior: str, destination_id: str, version: int, run_id: str) -> str:
-        """Where version ``version`` of the state is written."""
-        folder = f"{normalize_base(self.base)}/{behavior}/state/{destination_id}"
-        return f"{folder}/v{version:06d}-{run_key(run_id)}.parquet"
+    def version_uris(self, behavior: str, destination_id: str, version: int, run_id: str) -> tuple[str, str]:
+        """Where version ``version`` of the state is written: (rows uri, members uri)."""
+        stem = f"{normalize_base(self.base)}/{behavior}/state/{destination_id}/v{version:06d}-{run_key(run_id)}"
+        return f"{stem}.parquet", f"{stem}.members.parquet"
 
     def commit(
-        self, behavior: str, destination_id: str, run_id: str, reader: pa.RecordBatchReader, based_on: int | None
+        self, behavior: str, destination_id: str, run_id: str, write: StateWriter, based_on: int | None
     ) -> CommittedState:
-        """Writes the rows of ``reader`` as the next version and moves the pointer to it.
+        """Has ``write`` write the next version's files, then moves the pointer to it.
 
         ``based_on`` is the version the rows were derived from (None: no state yet). Idempotent: when
         the pointer already names the version this commit would create, written by ``run_id`` (a
@@ -70,10 +79,9 @@ class StateStore:
         current = self.current(behavior, destination_id)
         if current is not None and current.run_id == run_id and current.version == version:
             return current
-        uri = self.version_uri(behavior, destination_id, version, run_id)
-        written = parquet_io.write_atomically(uri, reader, STATE_SCHEMA)
-        members = _members(uri)
-        state = CommittedState(version, uri, members, written.rows, run_id)
+        uri, members_uri = self.version_uris(behavior, destination_id, version, run_id)
+        rows, members = write(uri, members_uri)
+        state = CommittedState(version, uri, members, rows, run_id, members_uri)
         self._move_pointer(behavior, destination_id, state, based_on)
         return state
 
@@ -84,6 +92,7 @@ class StateStore:
             "members": state.members,
             "rows": state.rows,
             "run_id": state.run_id,
+            "members_uri": state.members_uri,
             "committed_at": now(),
         }
         with self.db.engine.begin() as conn:
@@ -100,10 +109,3 @@ class StateStore:
 
 def _key(behavior: str, destination_id: str) -> sa.ColumnElement[bool]:
     return (state_pointer.c.behavior == behavior) & (state_pointer.c.destination_id == destination_id)
-
-
-def _members(uri: str) -> int:
-    import pyarrow.compute as pc
-
-    table = parquet_io.read_dataset(uri).to_table(columns=["member_key"])
-    return int(pc.count_distinct(table.column("member_key")).as_py())

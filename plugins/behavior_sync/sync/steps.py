@@ -13,10 +13,11 @@ from dataclasses import asdict, dataclass
 from typing import Any
 
 from behavior_sync.artifacts import RunArtifacts
+from behavior_sync.identity.prepare import read_summary
 from behavior_sync.statedb import StateDatabase
 from behavior_sync.sync.execute import Destination, LoadSummary, commit_plan, load_plan
 from behavior_sync.sync.ledger import Ledger
-from behavior_sync.sync.plan import Capabilities, SyncPlan, check_guardrails, compute_plan, read_plan
+from behavior_sync.sync.plan import Capabilities, PreparedInput, SyncPlan, check_guardrails, compute_plan, read_plan
 from behavior_sync.sync.state import CommittedState, StateStore
 
 FREQUENCY_PERIODS = {"daily": dt.timedelta(days=1), "weekly": dt.timedelta(days=7)}
@@ -59,9 +60,9 @@ def plan_step(
     full_resync, dry_run, override_guardrails (bools), guardrails (mapping), min_audience_size."""
     state = store.current(ids["behavior"], ids["destination_id"])
     out_dir = f"{artifacts.destination_dir(ids['destination_id'])}/plan"
-    plan = compute_plan(
-        ids, artifacts.prepared_uri(ids["destination_id"]), state, out_dir, capabilities, settings["full_resync"]
-    )
+    prepared = read_summary(artifacts.prepared_summary_uri(ids["destination_id"]))
+    source = PreparedInput(prepared.uri, prepared.members_uri, prepared.base_version)
+    plan = compute_plan(ids, source, state, out_dir, capabilities, settings["full_resync"])
     verdict = check_guardrails(
         plan.counts, settings["guardrails"], settings.get("min_audience_size"), settings["override_guardrails"]
     )
