@@ -18,7 +18,7 @@ from sandbox.common.faults import FaultConfig, FaultInjector, ScriptedFault
 from sandbox.common.http import parse_request
 from sandbox.meta import MetaSandbox, MetaSandboxConfig, running_meta_sandbox
 from sandbox.meta.membership import Membership, approximate_bounds
-from tests.sandbox.conftest import (
+from tests.support.meta_harness import (
     ACCOUNT,
     APP_SECRET,
     OTHER_TOKEN,
