@@ -1,30 +1,47 @@
 """Which code loads each destination type: capabilities (as data) and a factory building the client.
 
-A destination module registers itself here when it lands (Meta: issue #5, HubSpot: #6, Google: #7,
-CleverTap: #8). A type without a factory is planned (so dry runs and history show what would be sent)
+A destination module registers itself here when it lands (Meta: issue #5, done; HubSpot: #6,
+Google: #7, CleverTap: #8). A type without a factory is planned (so dry runs and history show what would be sent)
 but not loaded: its load task ends skipped with ``not_implemented``.
 """
 
 from __future__ import annotations
 
 from collections.abc import Callable
+from dataclasses import dataclass
 
+from behavior_sync.config import Behavior
 from behavior_sync.config import Destination as DestinationConfig
+from behavior_sync.statedb import StateDatabase
 from behavior_sync.sync.execute import Destination
 from behavior_sync.sync.plan import Capabilities
 
-Factory = Callable[[DestinationConfig], Destination]
 
-# Batches of whole members; removal batches are smaller where the API is (Meta's DELETE puts rows in the URL).
+@dataclass(frozen=True)
+class LoadTarget:
+    """What a factory gets besides the destination's settings: the behavior, the state database
+    (remembered audiences), the run (it keys upload sessions) and the committed audience size."""
+
+    behavior: Behavior
+    db: StateDatabase
+    run_id: str
+    committed_members: int
+
+
+Factory = Callable[[DestinationConfig, LoadTarget], Destination]
+
+# Batches of whole members; removal batches are smaller where the API is. Meta's DELETE carries the rows in
+# the URL: measured with the real SDK against the sandbox, a 7-key row (EMAIL, PHONE, FN, LN, ZIP, COUNTRY,
+# MADID) costs ~490 URL bytes, so 267 rows fill the sandbox's 128 KiB URL limit and 133 fill the 64 KiB
+# budget (MAX_DELETE_QUERY_BYTES, half of it, below the public failure reports). 120 keeps a margin for
+# longer tokens; wider schemas are split further by the client (meta_rows.delete_chunks).
 CAPABILITIES: dict[str, Capabilities] = {
-    "meta": Capabilities(add_batch_members=10_000, remove_batch_members=100, supports_replace=True),
+    "meta": Capabilities(add_batch_members=10_000, remove_batch_members=120, supports_replace=True),
     "google_ads": Capabilities(add_batch_members=10_000, remove_batch_members=10_000),
     "hubspot": Capabilities(add_batch_members=100, remove_batch_members=100),
     "clevertap": Capabilities(add_batch_members=1_000, remove_batch_members=1_000),
 }
-FACTORIES: dict[str, Factory] = {}
 PENDING = {
-    "meta": "loading into Meta Custom Audiences (issue #5)",
     "hubspot": "loading into HubSpot (issue #6)",
     "google_ads": "loading into Google Customer Match (issue #7)",
     "clevertap": "loading into CleverTap (issue #8)",
@@ -36,7 +53,25 @@ def capabilities_for(destination_type: str) -> Capabilities:
     return CAPABILITIES[destination_type]
 
 
-def build(destination: DestinationConfig) -> Destination | None:
+def build(destination: DestinationConfig, target: LoadTarget) -> Destination | None:
     """The destination's loader, or None when its type has none yet."""
     factory = FACTORIES.get(destination.type)
-    return None if factory is None else factory(destination)
+    return None if factory is None else factory(destination, target)
+
+
+def _meta(destination: DestinationConfig, target: LoadTarget) -> Destination:
+    """Meta Custom Audiences through the destination's ``meta_ads`` connection."""
+    from behavior_sync.destinations.meta import MetaDestination, MetaTarget
+    from behavior_sync.destinations.meta_audience import AudienceSpec, LoadKey
+    from behavior_sync.sync.objects import DestinationObjects
+    from behavior_sync_airflow.hooks.destinations import MetaAdsHook
+
+    b = target.behavior
+    label = f"behavior {b.slug}, destination {destination.id} (Meta, connection {destination.connection})"
+    client = MetaAdsHook(destination.connection).get_conn(label)
+    spec = AudienceSpec.from_settings(destination.settings, b.name, b.slug, b.description)
+    meta_target = MetaTarget(spec, LoadKey(b.slug, destination.id, target.committed_members > 0), target.run_id)
+    return MetaDestination(client, DestinationObjects(target.db), meta_target, capabilities_for("meta"))
+
+
+FACTORIES: dict[str, Factory] = {"meta": _meta}

@@ -41,6 +41,7 @@ class RecordUpstream:
             identity=ti.xcom_pull(task_ids=self.validate, key=IDENTITY_XCOM_KEY),
             prepared=(ti.xcom_pull(task_ids=self.prepare) or {}).get(destination_id),
             plan=ti.xcom_pull(task_ids=f"{destination_id}.plan"),
+            loaded=ti.xcom_pull(task_ids=f"{destination_id}.load"),
             committed=ti.xcom_pull(task_ids=f"{destination_id}.commit"),
         )
 
@@ -53,6 +54,7 @@ class Upstream:
     identity: dict[str, Any] | None
     prepared: dict[str, Any] | None
     plan: dict[str, Any] | None
+    loaded: dict[str, Any] | None
     committed: dict[str, Any] | None
 
 
@@ -156,17 +158,25 @@ def _loaded(record: SyncRecord, up: Upstream, destination: Destination, store: H
     if up.committed is None and outcome.acknowledged:
         status, message = "failed", message + "; the commit did not complete: see the commit task's log"
     size = (up.committed or {}).get("members", record.audience_size)
+    audience = (up.loaded or {}).get("audience")
     return replace(
-        record,
-        details=dict(record.details) | {"load_incomplete": not outcome.complete},
+        _with_audience(record, audience),
+        details=dict(record.details) | {"load_incomplete": not outcome.complete, "audience": audience},
         status=status,
         message=message,
         sent=outcome.sent,
         acknowledged=outcome.acknowledged,
         rejected=outcome.rejected,
         errors=outcome.errors,
-        audience_size=size,
+        audience_size=size if audience is None else audience["size_lower_bound"],
     )
+
+
+def _with_audience(record: SyncRecord, audience: dict[str, Any] | None) -> SyncRecord:
+    """The vendor's audience id and name (from the load task's report), when there is one."""
+    if audience is None:
+        return record
+    return replace(record, audience_id=audience["audience_id"], audience_name=audience["name"])
 
 
 def _base_record(behavior: Behavior, destination: Destination, run_id: str, up: Upstream, options: Any) -> SyncRecord:

@@ -93,30 +93,38 @@ class LoadDestinationOperator(_DestinationOperator):
     """Sends the plan's unacknowledged batches through the destination; skips when there is nothing to send.
 
     A retry resumes: acknowledged batches are skipped (the ledger). Types without a loader yet end
-    skipped (history: not_implemented).
+    skipped (history: not_implemented). Returns (XCom) batch counts and, for destinations that keep an
+    audience, what the vendor reports about it (id, name, size bounds, status: no identifiers).
     """
 
     ui_color = "#d4e6f1"
 
     def execute(self, context: Any) -> dict[str, Any]:
+        from behavior_sync.destinations import Reporting
         from behavior_sync.sync.steps import load_step
-        from behavior_sync_airflow.destination_registry import PENDING, build
+        from behavior_sync_airflow.destination_registry import FACTORIES, PENDING, LoadTarget, build
 
         plan = self.plan_xcom(context)
         if plan is None or plan["status"] != "planned":
             raise AirflowSkipException(f"nothing to send ({(plan or {}).get('status', 'no plan')})")
-        destination = build(self.destination)
-        if destination is None:
+        if self.destination.type not in FACTORIES:
             raise AirflowSkipException(f"NOT IMPLEMENTED: {PENDING[self.destination.type]}; nothing was sent")
         with state_store(context, self.behavior) as store:
+            committed = int((plan.get("counts") or {}).get("committed_members") or 0)
+            target = LoadTarget(self.behavior, store.db, context["dag_run"].run_id, committed)
+            destination = build(self.destination, target)
+            assert destination is not None  # the type has a factory
             summary = load_step(plan["plan_uri"], destination, store.db, self.log.info)
+            report = destination.report() if isinstance(destination, Reporting) else None
         self.log.info(
-            "load: %d batches sent, %d already acknowledged, %d rows",
+            "load: %d batches sent, %d already acknowledged, %d rows; audience %s",
             summary.sent_batches,
             summary.skipped_batches,
             summary.sent_rows,
+            report,
         )
-        return {"sent_batches": summary.sent_batches, "skipped_batches": summary.skipped_batches}
+        audience = None if report is None else report.as_dict()
+        return {"sent_batches": summary.sent_batches, "skipped_batches": summary.skipped_batches, "audience": audience}
 
 
 class CommitDestinationOperator(_DestinationOperator):

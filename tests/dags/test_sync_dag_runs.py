@@ -33,7 +33,7 @@ def fake(run_env: dict[str, str], tmp_path: Path, monkeypatch: pytest.MonkeyPatc
     from behavior_sync_airflow import destination_registry
 
     destination = FakeDestination(capabilities=Capabilities(add_batch_members=500, remove_batch_members=100))
-    monkeypatch.setitem(destination_registry.FACTORIES, "meta", lambda _config: destination)
+    monkeypatch.setitem(destination_registry.FACTORIES, "meta", lambda _config, _target: destination)
     monkeypatch.setitem(destination_registry.CAPABILITIES, "meta", destination.capabilities)
     for when in (WEEK1, WEEK2):
         generate_demo_warehouse(tmp_path / f"w{when:%d}.duckdb", seed=7, as_of=when.date(), customers=3_000)

@@ -2,21 +2,60 @@
 
 Each hook reads one destination account's connection and validates its extras
 (``include/schemas/connections/<type>.json``). The API clients built on these
-settings belong to each destination's own module and arrive with it.
+settings belong to each destination's own module (``behavior_sync.destinations``).
 """
 
 from __future__ import annotations
 
+from typing import TYPE_CHECKING
+
 from behavior_sync_airflow.hooks.base import ValidatedConnectionHook
+
+if TYPE_CHECKING:
+    from behavior_sync.destinations.meta_client import MetaClient, MetaCredentials, RetryPolicy
 
 
 class MetaAdsHook(ValidatedConnectionHook):
-    """One Meta ad account (connection type ``meta_ads``; access token in the Password field)."""
+    """One Meta ad account (connection type ``meta_ads``).
+
+    Password: access token; extras: ``ad_account_id``, optional ``app_secret`` (appsecret_proof);
+    Host: empty (Meta) or the local sandbox only. The token is never logged.
+    """
 
     conn_type = "meta_ads"
     conn_name_attr = "meta_conn_id"
     default_conn_name = "meta_default"
     hook_name = "Meta Ads (Custom Audiences)"
+
+    def credentials(self) -> MetaCredentials:
+        """The connection as explicit credentials. Raises ``MetaError`` (no token, or a non-sandbox host)
+        and ``ConnectionSettingsError`` (bad extras)."""
+        from behavior_sync.destinations.meta_client import MetaCredentials, api_base_url
+        from behavior_sync.destinations.meta_errors import MetaError
+
+        extras, host, token = self.settings()
+        if not token:
+            raise MetaError(f"connection {self.conn_id!r} has no access token: put it in the Password field")
+        return MetaCredentials(token, extras["ad_account_id"], extras.get("app_secret"), api_base_url(host))
+
+    def get_conn(self, label: str | None = None, policy: RetryPolicy | None = None) -> MetaClient:
+        """A client for the connection's ad account; ``label`` names the behavior and destination in errors."""
+        from behavior_sync.destinations.meta_client import MetaClient
+
+        return MetaClient(self.credentials(), label or f"connection {self.conn_id}", policy)
+
+    def test_connection(self) -> tuple[bool, str]:
+        """Lists the ad account's audiences: checks the token and the account permission (no write)."""
+        from behavior_sync.connections import ConnectionSettingsError
+        from behavior_sync.destinations.meta_client import RetryPolicy
+        from behavior_sync.destinations.meta_errors import MetaError
+
+        try:
+            client = self.get_conn(policy=RetryPolicy(attempts=1, throttle_budget_seconds=0))
+            client.check_access()
+        except (MetaError, ConnectionSettingsError) as exc:
+            return False, str(exc)
+        return True, f"the token can read ad account {client.account_id}"
 
 
 class GoogleAdsHook(ValidatedConnectionHook):
