@@ -8,7 +8,9 @@
 # API server on 127.0.0.1 only, no example DAGs, DAGs unpaused at creation (the demo
 # behaviors run as soon as they are seen). scripts/run.sh, stop.sh and the Makefile use it.
 #
-# Knobs (set before sourcing): BEHAVIOR_SYNC_PORT (API port, default 8080).
+# Knobs (set before sourcing): BEHAVIOR_SYNC_PORT (API port, default 8080),
+# BEHAVIOR_SYNC_META_SANDBOX_PORT (the demo's Meta sandbox, default 8701) and
+# BEHAVIOR_SYNC_META_SANDBOX=0 (no sandbox: meta_default is then whatever connection you create).
 #
 # Airflow's log servers (the scheduler's on [logging] worker_log_server_port 8793 and the
 # triggerer's on trigger_log_server_port 8794) cannot be bound to 127.0.0.1: Airflow 3.3
@@ -72,3 +74,13 @@ export AIRFLOW__API_AUTH__JWT_SECRET
 
 # include/ and the project's modules importable by every component (triggerer included).
 export PYTHONPATH="$PROJECT_DIR"
+
+# The demo's Meta connection: the local Meta sandbox that scripts/run.sh starts, with its demo token
+# (not a secret: it only opens the sandbox). An AIRFLOW_CONN_ variable wins over a meta_default made in
+# the UI, so set BEHAVIOR_SYNC_META_SANDBOX=0 to use a real ad account (README, "Meta Custom Audiences").
+export BEHAVIOR_SYNC_META_SANDBOX_PORT="${BEHAVIOR_SYNC_META_SANDBOX_PORT:-8701}"
+if [ "${BEHAVIOR_SYNC_META_SANDBOX:-1}" != 0 ]; then
+    AIRFLOW_CONN_META_DEFAULT='{"conn_type": "meta_ads", "host": "http://127.0.0.1:'"$BEHAVIOR_SYNC_META_SANDBOX_PORT"'", '
+    AIRFLOW_CONN_META_DEFAULT+='"password": "sandbox-meta-token", "extra": {"ad_account_id": "act_1000000001"}}'
+    export AIRFLOW_CONN_META_DEFAULT
+fi

@@ -6,7 +6,9 @@
 #      airflow_settings.yaml (connections, pools, variables) via the settings loader
 #   3. the demo warehouse data/warehouse.duckdb if it is missing
 #   4. `airflow dags reserialize` so the DAGs show at once
-#   5. scheduler, dag-processor, triggerer and api-server, each in its own process group
+#   5. the Meta sandbox (python -m sandbox.meta, state in data/meta-sandbox.json; the demo's
+#      meta_default connection points at it: scripts/env.sh), then the scheduler, dag-processor,
+#      triggerer and api-server, each in its own process group
 #      (logs .airflow/logs/<component>.out, pids .airflow/run/<component>.pid)
 #   6. wait for /api/v2/monitor/health, print the URL and the login
 #
@@ -14,7 +16,8 @@
 # scripts/stop.sh. If a component dies, the others are stopped too. Re-running while Airflow
 # runs only prints the login; two runs started together do not start two copies.
 # Knobs: BEHAVIOR_SYNC_DETACH=1 (return after start-up; `make start`), BEHAVIOR_SYNC_PORT,
-# BEHAVIOR_SYNC_START_TIMEOUT (seconds, default 120), BEHAVIOR_SYNC_SERVE_LOGS=0 (no log servers).
+# BEHAVIOR_SYNC_START_TIMEOUT (seconds, default 120), BEHAVIOR_SYNC_SERVE_LOGS=0 (no log servers),
+# BEHAVIOR_SYNC_META_SANDBOX_PORT (default 8701), BEHAVIOR_SYNC_META_SANDBOX=0 (no Meta sandbox).
 set -euo pipefail
 
 SCRIPTS="$(cd "$(dirname "${BASH_SOURCE[0]}")" && pwd -P)"
@@ -23,6 +26,10 @@ SCRIPTS="$(cd "$(dirname "${BASH_SOURCE[0]}")" && pwd -P)"
 source "$SCRIPTS/env.sh"
 
 COMPONENTS=(scheduler dag-processor triggerer api-server)
+SANDBOXES=()
+[[ "${BEHAVIOR_SYNC_META_SANDBOX:-1}" != 0 ]] && SANDBOXES+=(meta-sandbox)
+MANAGED=(${SANDBOXES[@]+"${SANDBOXES[@]}"} "${COMPONENTS[@]}")
+META_PORT="$BEHAVIOR_SYNC_META_SANDBOX_PORT"
 RUN_DIR="$AIRFLOW_HOME/run"
 LOG_DIR="$AIRFLOW_HOME/logs"
 URL="http://127.0.0.1:$AIRFLOW__API__PORT"
@@ -33,14 +40,14 @@ PASSWORDS="$AIRFLOW__CORE__SIMPLE_AUTH_MANAGER_PASSWORDS_FILE"
 
 step() { echo "==> $*"; }
 
-# True when component $1's recorded process (its group leader) runs and is not a zombie.
+# True when managed process $1's recorded process (its group leader) runs and is not a zombie.
 component_alive() {
     local file="$RUN_DIR/$1.pid" pid state
     [[ -f "$file" ]] || return 1
     pid="$(cat "$file")"
     [[ "$pid" =~ ^[0-9]+$ ]] || return 1
     state="$(ps -o stat= -p "$pid" 2>/dev/null)" || return 1
-    [[ "$state" != Z* ]] && ps -o args= -p "$pid" | grep -q airflow
+    [[ "$state" != Z* ]] && ps -o args= -p "$pid" | grep -qE 'airflow|sandbox\.meta'
 }
 
 # True when the API server answers $HEALTH_URL.
@@ -56,6 +63,12 @@ admin_password() {
         || echo "(unreadable: see $PASSWORDS)"
 }
 
+# Where the Meta sandbox's audiences can be seen (nothing when it is off).
+meta_line() {
+    ((${#SANDBOXES[@]} > 0)) || return 0
+    echo "  Meta sandbox:        http://127.0.0.1:$META_PORT/_sandbox/state (audiences: README, Meta Custom Audiences)"
+}
+
 # Prints the URL and login; $1 says how to stop.
 print_login() {
     cat <<EOF
@@ -66,6 +79,7 @@ print_login() {
 
   $1
   Logs: $LOG_DIR/<component>.out   CLI: source scripts/env.sh; airflow dags list
+$(meta_line)
 
 EOF
 }
@@ -92,11 +106,11 @@ fi
 
 # ---- already running? ------------------------------------------------------------------
 up=() down=()
-for c in "${COMPONENTS[@]}"; do
+for c in "${MANAGED[@]}"; do
     if component_alive "$c"; then up+=("$c"); else down+=("$c"); fi
 done
 if ((${#down[@]} == 0)); then
-    echo "Airflow is already running (${COMPONENTS[*]})."
+    echo "Airflow is already running (${MANAGED[*]})."
     print_login "Stop it with 'make stop' (or Ctrl-C in the terminal running 'make run')."
     exit 0
 fi
@@ -109,6 +123,11 @@ rm -f "$RUN_DIR"/*.pid "$RUN_DIR/stopping"
 if (exec 3<>"/dev/tcp/127.0.0.1/$AIRFLOW__API__PORT") 2>/dev/null; then
     echo "run: ERROR: port $AIRFLOW__API__PORT on 127.0.0.1 is already in use by another program." >&2
     echo "     Free it, or choose another port: BEHAVIOR_SYNC_PORT=8081 make run" >&2
+    exit 1
+fi
+if ((${#SANDBOXES[@]} > 0)) && (exec 3<>"/dev/tcp/127.0.0.1/$META_PORT") 2>/dev/null; then
+    echo "run: ERROR: port $META_PORT on 127.0.0.1 (Meta sandbox) is already in use by another program." >&2
+    echo "     Free it, or choose another port: BEHAVIOR_SYNC_META_SANDBOX_PORT=8702 make run" >&2
     exit 1
 fi
 
@@ -169,8 +188,15 @@ else
     new_session=(python -c 'import os, sys; os.setsid(); os.execvp(sys.argv[1], sys.argv[1:])')
 fi
 
-step "starting ${COMPONENTS[*]}"
 components_at=$SECONDS
+if ((${#SANDBOXES[@]} > 0)); then
+    step "starting the Meta sandbox on http://127.0.0.1:$META_PORT (state data/meta-sandbox.json)"
+    mkdir -p "$PROJECT_DIR/data"
+    "${new_session[@]}" python -m sandbox.meta --port "$META_PORT" --state "$PROJECT_DIR/data/meta-sandbox.json" \
+        >"$LOG_DIR/meta-sandbox.out" 2>&1 </dev/null 8>&- &
+    echo "$!" >"$RUN_DIR/meta-sandbox.pid"
+fi
+step "starting ${COMPONENTS[*]}"
 for c in "${COMPONENTS[@]}"; do
     args=("$c")
     [[ "$c" == scheduler || "$c" == triggerer ]] && args+=(${serve_logs_flag[@]+"${serve_logs_flag[@]}"})
@@ -178,9 +204,9 @@ for c in "${COMPONENTS[@]}"; do
     echo "$!" >"$RUN_DIR/$c.pid"
 done
 
-# Which component has exited, if any.
+# Which managed process has exited, if any.
 dead_component() {
-    for c in "${COMPONENTS[@]}"; do
+    for c in "${MANAGED[@]}"; do
         component_alive "$c" || { echo "$c"; return 0; }
     done
     return 1
@@ -200,7 +226,7 @@ until healthy; do
     fi
     if ((SECONDS >= deadline)); then
         echo "run: ERROR: Airflow did not answer $HEALTH_URL within ${START_TIMEOUT}s." >&2
-        for c in "${COMPONENTS[@]}"; do
+        for c in "${MANAGED[@]}"; do
             echo "---- $LOG_DIR/$c.out (last 15 lines)" >&2
             tail -n 15 "$LOG_DIR/$c.out" >&2 || true
         done

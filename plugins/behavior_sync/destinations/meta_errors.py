@@ -1,7 +1,7 @@
 """Meta Graph API errors as a table: (HTTP status, code, subcode) -> action and what the user should do.
 
 Design invariant 8: no string matching. ``classify`` looks the most specific key up first
-((status, code, subcode), then (any, code, subcode), (any, code, any), (status, any, any)); 5xx
+((status, code, subcode), then (status, any, any), (any, code, subcode), (any, code, any)); 5xx
 without an entry retries, anything else fails. Messages never quote tokens or identifiers: they
 name the behavior, the destination and the fix. Sources: reference §1.2, §1.3, §1.7 (Meta's error
 reference and rate-limiting pages).
@@ -94,7 +94,7 @@ _UNKNOWN = ErrorRule(Action.FAIL, "Meta refused the request: see the error code 
 
 def classify(status: int | None, code: int | None, subcode: int | None) -> ErrorRule:
     """The rule for an error: most specific table entry first; unknown 5xx retry, anything else fails."""
-    for key in ((status, code, subcode), (ANY, code, subcode), (ANY, code, ANY), (status, ANY, ANY)):
+    for key in ((status, code, subcode), (status, ANY, ANY), (ANY, code, subcode), (ANY, code, ANY)):
         rule = ERROR_TABLE.get(key)
         if rule is not None:
             return rule
