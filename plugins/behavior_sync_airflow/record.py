@@ -3,8 +3,10 @@
 Runs whatever happened upstream (trigger rule all_done). The status comes from the steps' XComs
 and, for a planned sync, from the batch ledger: success (all acknowledged, nothing rejected),
 partial, failed, or the plan's own status (blocked, paused_too_small, dry_run, not_due), or
-not_implemented for destination types that cannot load yet. A failed sync fails this task after
-writing history, so the DAG run is red. Idempotent: a retry replaces the row of the same run.
+not_implemented for destination types that cannot load yet. Where the load task reported the
+vendor's audience (Meta), its id, name and approximate size go into the row. A failed sync fails
+this task after writing history, so the DAG run is red. Idempotent: a retry replaces the row of
+the same run.
 """
 
 from __future__ import annotations

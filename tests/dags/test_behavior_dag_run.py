@@ -1,8 +1,9 @@
 """Whole behavior DAGs run with dag.test(): real Airflow, real DuckDB, real Parquet and history.
 
-Extraction, identifier validation (with the quality gate) and preparation run for real. Until
-planning and the destinations land, their tasks must end SKIPPED with a "not implemented" message and
-history must say ``not_implemented``: never a fake success.
+Extraction, identifier validation (with the quality gate), preparation and planning run for real; Meta
+loads into the Meta sandbox (``meta_default`` of ``run_env``). Until the other loaders land, their tasks
+must end SKIPPED with a "not implemented" message and history must say ``not_implemented``: never a fake
+success.
 """
 
 from __future__ import annotations
@@ -31,7 +32,7 @@ def direct_count(run_env: dict[str, str], sql_file: str, end: dt.datetime) -> in
     return sum(b.num_rows for b in iter_record_batches(f"duckdb:///{run_env['warehouse']}", sql, params))
 
 
-def test_scheduled_run_extracts_validates_prepares_and_records_not_implemented_per_destination(
+def test_scheduled_run_loads_meta_and_records_not_implemented_for_the_other_destinations(
     run_env: dict[str, str],
 ) -> None:
     dag = load_dag("behavior__value_hunters")
@@ -39,7 +40,8 @@ def test_scheduled_run_extracts_validates_prepares_and_records_not_implemented_p
     groups = ["meta", "google_ads", "hubspot_list", "hubspot_property", "clevertap"]
     expected = {"extract": "success", "validate": "success", "prepare": "success"}
     expected |= {f"{g}.plan": "success" for g in groups}
-    expected |= {f"{g}.{s}": "skipped" for g in groups for s in ("load", "commit")}  # no loader yet
+    expected |= {f"{g}.{s}": "skipped" for g in groups[1:] for s in ("load", "commit")}  # no loader yet
+    expected |= {"meta.load": "success", "meta.commit": "success"}
     expected |= {f"{g}.record": "success" for g in groups}
     assert states(dag_run) == expected
     assert str(dag_run.state) == "success"
@@ -56,9 +58,12 @@ def test_scheduled_run_extracts_validates_prepares_and_records_not_implemented_p
     artifacts = RunArtifacts(run_env["artifacts"], "value_hunters", dag_run.run_id)
     members = pq.read_table(f"{artifacts.identity_dir}/identities.parquet")
     assert members.num_rows == len(set(table.column("customer_id").to_pylist()))
+    assert records["meta"].status == "success" and records["meta"].audience_size
     for record in records.values():
-        assert record.status == "not_implemented" and record.extracted_rows == rows
-        assert "not built yet" in record.message and "nothing was sent" in record.message
+        assert record.extracted_rows == rows
+        if record.destination_id != "meta":
+            assert record.status == "not_implemented"
+            assert "not built yet" in record.message and "nothing was sent" in record.message
         assert record.adds == record.details["plan"]["add_rows"] > 0 and record.removes == 0
         assert record.details["window_end"] == LOGICAL.isoformat()
         identity = record.details["identity"]
