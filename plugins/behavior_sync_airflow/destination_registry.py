@@ -36,7 +36,9 @@ Factory = Callable[[DestinationConfig, LoadTarget], Destination]
 # budget (MAX_DELETE_QUERY_BYTES, half of it, below the public failure reports). 120 keeps a margin for
 # longer tokens; wider schemas are split further by the client (meta_rows.delete_chunks).
 CAPABILITIES: dict[str, Capabilities] = {
-    "meta": Capabilities(add_batch_members=10_000, remove_batch_members=120, supports_replace=True),
+    "meta": Capabilities(
+        add_batch_members=10_000, remove_batch_members=120, supports_replace=True, whole_member_rows=True
+    ),
     "google_ads": Capabilities(add_batch_members=10_000, remove_batch_members=10_000),
     "hubspot": Capabilities(add_batch_members=100, remove_batch_members=100),
     "clevertap": Capabilities(add_batch_members=1_000, remove_batch_members=1_000),

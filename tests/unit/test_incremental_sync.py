@@ -72,6 +72,7 @@ class Pipeline:
 
     folder: Path
     incremental: bool
+    capabilities: Capabilities = field(default_factory=lambda: Capabilities(3, 2))
     db: StateDatabase = field(init=False)
     store: StateStore = field(init=False)
     destinations: dict[str, FakeDestination] = field(init=False)
@@ -81,7 +82,7 @@ class Pipeline:
         self.db = StateDatabase(f"sqlite:///{self.folder}/state.db")
         self.db.ensure_schema()
         self.store = StateStore(self.db, str(self.folder / "artifacts"))
-        self.destinations = {d.id: FakeDestination(capabilities=Capabilities(3, 2)) for d in DESTINATIONS}
+        self.destinations = {d.id: FakeDestination(capabilities=self.capabilities) for d in DESTINATIONS}
 
     def state(self, destination_id: str) -> CommittedState | None:
         return self.store.current("b", destination_id)
@@ -142,14 +143,16 @@ def identities(folder: Path, run: str, people: dict[str, dict[str, Any]], spec: 
     return validate_snapshot(str(snapshot), str(folder / run / "identity"), spec).identities_uri
 
 
+@pytest.mark.parametrize("whole_member_rows", [False, True], ids=["row_level", "whole_member_rows"])
 @pytest.mark.parametrize("seed", [1, 2, 3])
 def test_incremental_prepare_and_plan_match_full_ones_through_churn_rejections_and_failed_batches(
-    tmp_path: Path, seed: int
+    tmp_path: Path, seed: int, whole_member_rows: bool
 ) -> None:
     rng = random.Random(seed)
     people = {f"m{i}": person(rng, i) for i in range(60)}
     next_id = 60
-    fast, full = Pipeline(tmp_path / "fast", True), Pipeline(tmp_path / "full", False)
+    capabilities = Capabilities(3, 2, whole_member_rows=whole_member_rows)
+    fast, full = Pipeline(tmp_path / "fast", True, capabilities), Pipeline(tmp_path / "full", False, capabilities)
     for number in range(5):
         run = f"r{number}"
         uri = identities(tmp_path, run, people)

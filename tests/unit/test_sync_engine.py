@@ -112,6 +112,26 @@ def test_we_only_remove_what_we_added(engine: Engine) -> None:
     assert dest.rows == {*ALICE, ("z", "email", "someone-elses")}
 
 
+def test_a_whole_member_rows_destination_gets_a_changed_member_removed_whole_before_added_whole(
+    engine: Engine,
+) -> None:
+    dest = FakeDestination(capabilities=Capabilities(2, 2, whole_member_rows=True))
+    engine.sync("r1", ALICE + BOB + CAROL, dest)
+    first_calls = len(dest.calls)
+    churned = [*ALICE, ("c", "email", "hc2"), ("c", "first_name", "hcf"), *DAVE]  # Carol changes e-mail, Bob leaves
+    plan = engine.sync("r2", churned, dest)
+    adds, removes = (
+        {(r["member_key"], r["id_type"], r["value"]) for r in pq.read_table(uri).to_pylist()}
+        for uri in (plan.adds_uri, plan.removes_uri)
+    )
+    assert adds == {("c", "email", "hc2"), ("c", "first_name", "hcf"), *DAVE}  # Carol whole, Dave new
+    assert removes == set(BOB + CAROL)  # Bob left, Carol's old row whole
+    assert [b.op for b in plan.batches] == ["remove", "add"]
+    assert plan.counts.unchanged_rows == 3  # Alice's two rows and Carol's first name: only the e-mail is new
+    assert [op for op, _, _ in dest.calls[first_calls:]] == ["remove", "add"]
+    assert dest.rows == engine.state_rows() == set(churned)
+
+
 def test_batches_hold_whole_members_sized_by_capabilities(engine: Engine) -> None:
     dest = FakeDestination(capabilities=Capabilities(add_batch_members=2, remove_batch_members=1))
     plan = engine.plan("r1", ALICE + BOB + CAROL + DAVE + ERIN, dest)

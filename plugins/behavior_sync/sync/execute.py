@@ -1,6 +1,6 @@
 """Load a plan into a destination batch by batch, and commit what the destination acknowledged.
 
-``load_plan`` walks the plan's batches (adds, then removes), skips those the ledger says were
+``load_plan`` walks the plan's batches in the plan's order (see ``compute_plan``), skips those the ledger says were
 acknowledged, marks each batch before sending it and records the answer after. A crash between the
 two leaves the batch ``sending``: the next attempt sends it again (destinations make add/remove
 idempotent; non-idempotent ones use the ledger's attempt count). ``commit_plan`` moves the committed

@@ -5,8 +5,10 @@ with their fingerprints, and the destination's committed state (same columns, pl
 Adds are prepared rows not in the state, removes are state rows not prepared (so we only ever
 remove what we added); a member whose e-mail changed gets the new e-mail added and the old one
 removed. ``full_resync`` re-sends every prepared row, as a replace when the destination supports one.
-Rows are numbered into batches of whole members, sized by the destination's capabilities, and
-written run-scoped (``adds.parquet``, ``removes.parquet``) next to ``plan.json``.
+A destination that keeps one row per member (``Capabilities.whole_member_rows``) gets a changed
+member removed whole and added whole, removes first. Rows are numbered into batches of whole
+members, sized by the destination's capabilities, and written run-scoped (``adds.parquet``,
+``removes.parquet``) next to ``plan.json``.
 
 Incremental: when prepare skipped the members whose fingerprint matches the committed state
 (``PreparedInput.base_version``), only the state rows of the members that changed or left are
@@ -33,12 +35,20 @@ BATCH_SCHEMA = STATE_SCHEMA.append(pa.field("batch_no", pa.int32()))
 
 @dataclass(frozen=True)
 class Capabilities:
-    """What a destination can take: members per batch for adds and removes, removal and replace support."""
+    """What a destination can take: members per batch for adds and removes, removal and replace support.
+
+    ``whole_member_rows``: the destination stores one row per member made of all its identifiers and
+    a remove takes away every stored row that shares any identifier with it (Meta's multi-key
+    uploads). A member whose identifiers changed is then planned as a remove of all its committed
+    rows and an add of all its prepared rows, and removes are sent before adds, so the member ends
+    up as exactly one row of its new identifiers.
+    """
 
     add_batch_members: int
     remove_batch_members: int
     supports_remove: bool = True
     supports_replace: bool = False
+    whole_member_rows: bool = False
 
 
 @dataclass(frozen=True)
@@ -116,17 +126,23 @@ class SyncPlan:
         return cls(**data)
 
 
-def _diff(con: duckdb.DuckDBPyConnection, full_resync: bool, replace: bool) -> None:
-    """Tables ``adds`` and ``removes`` from ``prepared`` and ``committed_affected``."""
-    key = "USING (member_key, id_type, value)"  # both sides hold each row once: anti joins, no dedup
-    adds = "SELECT * FROM prepared" if full_resync else f"SELECT * FROM prepared ANTI JOIN committed_affected {key}"
-    removes = (
-        "SELECT * FROM committed_affected LIMIT 0"
-        if replace
-        else f"SELECT * FROM committed_affected ANTI JOIN prepared {key}"
-    )
-    con.execute(f"CREATE TEMP TABLE adds AS {adds}")
-    con.execute(f"CREATE TEMP TABLE removes AS {removes}")
+_KEY = "USING (member_key, id_type, value)"  # both sides hold each row once: anti joins, no dedup
+
+
+def _diff(con: duckdb.DuckDBPyConnection, full_resync: bool, replace: bool, whole_member_rows: bool) -> None:
+    """Tables ``adds`` and ``removes`` from ``prepared`` and ``committed_affected``.
+
+    With ``whole_member_rows`` a member with any added or removed row is removed whole (all its
+    committed rows) and added whole (all its prepared rows).
+    """
+    new_rows = f"SELECT * FROM prepared ANTI JOIN committed_affected {_KEY}"
+    gone_rows = f"SELECT * FROM committed_affected ANTI JOIN prepared {_KEY}"
+    if whole_member_rows and not replace:
+        con.execute(f"CREATE TEMP TABLE touched AS SELECT DISTINCT member_key FROM ({new_rows} UNION ALL {gone_rows})")
+        new_rows = "SELECT * FROM prepared SEMI JOIN touched USING (member_key)"
+        gone_rows = "SELECT * FROM committed_affected SEMI JOIN touched USING (member_key)"
+    con.execute(f"CREATE TEMP TABLE adds AS {'SELECT * FROM prepared' if full_resync else new_rows}")
+    con.execute(f"CREATE TEMP TABLE removes AS {'SELECT * FROM committed_affected LIMIT 0' if replace else gone_rows}")
 
 
 def _numbered(table: str, batch_members: int) -> str:
@@ -137,11 +153,12 @@ def _numbered(table: str, batch_members: int) -> str:
     )
 
 
-def _counts(con: duckdb.DuckDBPyConnection, full_resync: bool, state: CommittedState | None) -> PlanCounts:
+def _counts(con: duckdb.DuckDBPyConnection, adds_are_new: bool, state: CommittedState | None) -> PlanCounts:
     """Sizes from one aggregate per table (the diff is already materialized in adds/removes).
 
     Rows of members prepare skipped are counted from the state: all committed rows outside
-    ``committed_affected`` are unchanged prepared rows.
+    ``committed_affected`` are unchanged prepared rows. ``adds_are_new``: ``adds`` holds exactly the
+    prepared rows not committed (else they are counted with one more anti join).
     """
 
     def sizes(table: str, members: str = "count(DISTINCT member_key)") -> tuple[int, int]:
@@ -155,9 +172,7 @@ def _counts(con: duckdb.DuckDBPyConnection, full_resync: bool, state: CommittedS
     prepared_members = sizes("current", "count(*)")[0]
     prepared_rows += committed_rows - affected_rows
     leaving = sizes("committed_members ANTI JOIN current USING (member_key)", "count(*)")[0]
-    new_rows = (
-        sizes("prepared ANTI JOIN committed_affected USING (member_key, id_type, value)", "0")[1] if full_resync else ar
-    )
+    new_rows = ar if adds_are_new else sizes(f"prepared ANTI JOIN committed_affected {_KEY}", "0")[1]
     return PlanCounts(
         prepared_members,
         prepared_rows,
@@ -203,14 +218,16 @@ def compute_plan(
     with scrubbed(f"plan {ids['destination_id']}"), connect() as con:
         _register_inputs(con, prepared, state)
         _affected(con, incremental)
-        _diff(con, full_resync, replace)
-        counts = _counts(con, full_resync, state)
+        whole = capabilities.whole_member_rows
+        _diff(con, full_resync, replace, whole)
+        counts = _counts(con, not (full_resync or whole), state)
         add_op = "replace" if replace else "add"
-        batches = _write_batches(con, "adds", capabilities.add_batch_members, f"{out_dir}/adds.parquet", add_op)
+        adds = _write_batches(con, "adds", capabilities.add_batch_members, f"{out_dir}/adds.parquet", add_op)
         removes = _write_batches(
             con, "removes", capabilities.remove_batch_members, f"{out_dir}/removes.parquet", "remove"
         )
-        batches += removes if capabilities.supports_remove else []
+        removes = removes if capabilities.supports_remove else []
+        batches = removes + adds if whole else adds + removes
     plan = SyncPlan(
         behavior=ids["behavior"],
         destination_id=ids["destination_id"],
