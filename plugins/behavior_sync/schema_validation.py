@@ -88,6 +88,8 @@ def _problem_from_error(error: ValidationError) -> Problem:
         known = ", ".join(sorted(allowed))
         prefix = f"{path}." if path else ""
         return Problem(f"{prefix}{unknown[0]}" if unknown else path, f"unknown field (allowed here: {known})")
+    if error.validator == "pattern" and "description" in error.schema:  # say what is expected, not the regex
+        return Problem(path, f"{error.instance!r} does not match: {error.schema['description']}")
     return Problem(path, error.message)
 
 

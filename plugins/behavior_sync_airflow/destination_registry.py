@@ -7,6 +7,7 @@ but not loaded: its load task ends skipped with ``not_implemented``.
 
 from __future__ import annotations
 
+import datetime as dt
 from collections.abc import Callable
 from dataclasses import dataclass
 
@@ -20,12 +21,14 @@ from behavior_sync.sync.plan import Capabilities
 @dataclass(frozen=True)
 class LoadTarget:
     """What a factory gets besides the destination's settings: the behavior, the state database
-    (remembered audiences), the run (it keys upload sessions) and the committed audience size."""
+    (remembered audiences), the run (it keys upload sessions), the committed audience size and the
+    run's day (the end of its data window: it fills {date}/{year}/{quarter} in name templates)."""
 
     behavior: Behavior
     db: StateDatabase
     run_id: str
     committed_members: int
+    run_day: dt.date
 
 
 Factory = Callable[[DestinationConfig, LoadTarget], Destination]
@@ -71,7 +74,7 @@ def _meta(destination: DestinationConfig, target: LoadTarget) -> Destination:
     b = target.behavior
     label = f"behavior {b.slug}, destination {destination.id} (Meta, connection {destination.connection})"
     client = MetaAdsHook(destination.connection).get_conn(label)
-    spec = AudienceSpec.from_settings(destination.settings, b.name, b.slug, b.description)
+    spec = AudienceSpec.from_settings(destination.settings, b.name, b.slug, b.description, target.run_day)
     meta_target = MetaTarget(spec, LoadKey(b.slug, destination.id, target.committed_members > 0), target.run_id)
     return MetaDestination(client, DestinationObjects(target.db), meta_target, capabilities_for("meta"))
 

@@ -111,7 +111,8 @@ class LoadDestinationOperator(_DestinationOperator):
             raise AirflowSkipException(f"NOT IMPLEMENTED: {PENDING[self.destination.type]}; nothing was sent")
         with state_store(context, self.behavior) as store:
             committed = int((plan.get("counts") or {}).get("committed_members") or 0)
-            target = LoadTarget(self.behavior, store.db, context["dag_run"].run_id, committed)
+            day = run_window(context, self.behavior).end.date()
+            target = LoadTarget(self.behavior, store.db, context["dag_run"].run_id, committed, day)
             destination = build(self.destination, target)
             assert destination is not None  # the type has a factory
             summary = load_step(plan["plan_uri"], destination, store.db, self.log.info)

@@ -112,6 +112,10 @@ def with_changes(**changes: object) -> str:
         ({"identifiers": {"email": "email", "fax": "fax"}}, "identifiers.fax: unknown field"),
         ({"identifiers": {"email": "not a column"}}, "identifiers.email: 'not a column' does not match"),
         (
+            {"destinations": [{"type": "meta", "audience_name": "[B] {name} {week}"}]},
+            "destinations[0].audience_name: '[B] {name} {week}' does not match: Text with placeholders {name}",
+        ),
+        (
             {"prehashed": ["phone"], "identifiers": {"email": "email"}},
             "prehashed[0]: 'phone' is not mapped in identifiers",
         ),

@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import datetime as dt
+
 import pyarrow as pa
 import pytest
 from facebook_business import apiconfig
@@ -87,12 +89,13 @@ def test_invalid_rows_reject_every_identifier_of_the_member_and_never_quote_valu
     assert all("E1" not in r.message for r in found.rejections) and found.unidentified == 1
 
 
-def test_audience_names_render_name_and_slug_only() -> None:
-    spec = AudienceSpec.from_settings({"audience_name": "[B] {name} ({slug})"}, "Value Hunters", "value_hunters", "")
+def test_audience_names_render_the_template_with_the_run_day() -> None:
+    settings = {"audience_name": "[B] {name} ({slug}) - {quarter}"}
+    spec = AudienceSpec.from_settings(settings, "Value Hunters", "value_hunters", "", dt.date(2026, 11, 23))
     assert (spec.name, spec.description, spec.customer_file_source) == (
-        "[B] Value Hunters (value_hunters)",
+        "[B] Value Hunters (value_hunters) - 2026-Q4",
         "Value Hunters",
         "USER_PROVIDED_ONLY",
     )
-    with pytest.raises(MetaError, match="placeholders"):
-        AudienceSpec.from_settings({"audience_name": "{name} {quarter}"}, "V", "v", "")
+    with pytest.raises(MetaError, match=r"audience_name: .*\{week\}; allowed placeholders"):
+        AudienceSpec.from_settings({"audience_name": "{name} {week}"}, "V", "v", "", dt.date(2026, 1, 1))

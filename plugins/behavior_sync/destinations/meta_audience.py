@@ -10,6 +10,7 @@ command to run. A flagged audience (operation_status 471) is refused with what t
 
 from __future__ import annotations
 
+import datetime as dt
 import json
 from dataclasses import dataclass
 from typing import Any
@@ -17,6 +18,7 @@ from typing import Any
 from behavior_sync.destinations import AudienceReport
 from behavior_sync.destinations.meta_client import MetaClient
 from behavior_sync.destinations.meta_errors import MetaAudienceMissing, MetaError
+from behavior_sync.naming import render_name
 from behavior_sync.sync.objects import DestinationObjects, StoredObject
 
 KIND = "audience"
@@ -32,16 +34,18 @@ class AudienceSpec:
     customer_file_source: str
 
     @classmethod
-    def from_settings(cls, settings: Any, behavior_name: str, slug: str, description: str) -> AudienceSpec:
-        """From a Meta destination's settings (``audience_name`` with {name} and {slug}, ...).
-
-        Raises MetaError for a template with another placeholder.
+    def from_settings(
+        cls, settings: Any, behavior_name: str, slug: str, description: str, day: dt.date
+    ) -> AudienceSpec:
+        """From a Meta destination's settings (``audience_name``: see ``behavior_sync.naming``; ``day`` is the
+        run's). The name is what a new audience is created with and what an unknown one is looked up by;
+        a remembered audience keeps the name it was created with. Raises MetaError for a bad template.
         """
         template = str(settings.get("audience_name") or "[Behavior] - {name}")
         try:
-            name = template.format(name=behavior_name, slug=slug)
-        except (KeyError, IndexError, ValueError):
-            raise MetaError(f"audience_name {template!r} may only use the placeholders {{name}} and {{slug}}") from None
+            name = render_name(template, behavior_name, slug, day)
+        except ValueError as exc:
+            raise MetaError(f"audience_name: {exc}") from None
         text = str(settings.get("audience_description") or description.strip() or behavior_name)
         return cls(name, text[:500], str(settings.get("customer_file_source") or "USER_PROVIDED_ONLY"))
 
