@@ -132,6 +132,14 @@ def test_a_whole_member_rows_destination_gets_a_changed_member_removed_whole_bef
     assert dest.rows == engine.state_rows() == set(churned)
 
 
+def test_a_destination_that_cannot_remove_keeps_leavers_in_state(engine: Engine) -> None:
+    dest = FakeDestination(capabilities=Capabilities(2, 2, supports_remove=False))
+    engine.sync("r1", ALICE + BOB, dest)
+    plan = engine.sync("r2", ALICE, dest)
+    assert plan.counts.remove_rows == 1 and [b.op for b in plan.batches] == []
+    assert dest.rows == engine.state_rows() == set(ALICE + BOB)  # nothing removed, so nothing forgotten
+
+
 def test_batches_hold_whole_members_sized_by_capabilities(engine: Engine) -> None:
     dest = FakeDestination(capabilities=Capabilities(add_batch_members=2, remove_batch_members=1))
     plan = engine.plan("r1", ALICE + BOB + CAROL + DAVE + ERIN, dest)

@@ -119,11 +119,9 @@ def commit_plan(plan: SyncPlan, ledger: Ledger, store: StateStore, previous: Com
 
 def _write_members(con: duckdb.DuckDBPyConnection, plan: SyncPlan, state_uri: str, members_uri: str) -> int:
     """Writes the new state's members with the run's fingerprint where settled (else NULL); returns their count."""
-    key = "USING (member_key, id_type, value)"
     con.execute(
-        "CREATE TEMP TABLE unsettled AS "
-        f"SELECT DISTINCT member_key FROM (SELECT * FROM planned_adds ANTI JOIN accepted_adds {key} "
-        f"UNION ALL SELECT * FROM planned_removes ANTI JOIN accepted_removes {key})"
+        "CREATE TEMP TABLE unsettled AS SELECT DISTINCT member_key FROM "
+        "(SELECT member_key FROM unaccepted_adds UNION ALL SELECT member_key FROM unaccepted_removes)"
     )
     if plan.members_uri is None:
         con.execute("CREATE TEMP VIEW current AS SELECT CAST(NULL AS VARCHAR) AS member_key, 0::UBIGINT AS fp LIMIT 0")
@@ -139,25 +137,40 @@ def _write_members(con: duckdb.DuckDBPyConnection, plan: SyncPlan, state_uri: st
     return parquet_io.write_atomically(members_uri, fetch_reader(con, sql), STATE_MEMBERS_SCHEMA).rows
 
 
-_ACCEPTED = (("accepted_adds", ("add", "replace")), ("accepted_removes", ("remove",)))
+_ACCEPTED = (("adds", ("add", "replace"), "adds_uri"), ("removes", ("remove",), "removes_uri"))
 
 
 def _register_accepted(
     con: duckdb.DuckDBPyConnection, plan: SyncPlan, ledger: Ledger, acknowledged: set[tuple[str, int]]
 ) -> None:
-    """Tables accepted_adds / accepted_removes: rows of acknowledged batches minus rejected rows."""
-    for table, ops in _ACCEPTED:
-        numbers = ", ".join(str(n) for op, n in sorted(acknowledged) if op in ops) or "-1"
+    """Views accepted_adds / accepted_removes (rows of acknowledged batches minus rejected rows) and
+    unaccepted_adds / unaccepted_removes (the other planned rows). Filters are left out when they
+    cannot drop anything (every batch acknowledged, no rejections), so a clean commit reads the plan once."""
+    for name, ops, uri_field in _ACCEPTED:
+        register_parquet(con, f"planned_{name}", getattr(plan, uri_field))
+        accepted = [_acknowledged_filter(plan, ops, acknowledged)]
         pairs = [pair for op in ops for pair in ledger.rejected(op)]
-        rejected = pa.table({"h": [h for h, _ in pairs], "t": [t for _, t in pairs]}, schema=_REJECTED_SCHEMA)
-        con.register(f"{table}_rejected", rejected)
-        planned = "planned_removes" if "remove" in ops else "planned_adds"
-        register_parquet(con, planned, plan.removes_uri if "remove" in ops else plan.adds_uri)
-        con.execute(
-            f"CREATE TEMP TABLE {table} AS SELECT member_key, id_type, value FROM {planned} AS b "
-            f"WHERE batch_no IN ({numbers}) AND NOT EXISTS (SELECT 1 FROM {table}_rejected AS r "
-            "WHERE r.t = b.id_type AND r.h = sha256(b.member_key))"
-        )
+        if pairs:
+            rejected = pa.table({"h": [h for h, _ in pairs], "t": [t for _, t in pairs]}, schema=_REJECTED_SCHEMA)
+            con.register(f"{name}_rejected", rejected)
+            accepted.append(
+                f"NOT EXISTS (SELECT 1 FROM {name}_rejected AS r WHERE r.t = b.id_type AND r.h = sha256(b.member_key))"
+            )
+        condition = " AND ".join(accepted)
+        for view, where in ((f"accepted_{name}", condition), (f"unaccepted_{name}", f"NOT ({condition})")):
+            con.execute(
+                f"CREATE TEMP VIEW {view} AS SELECT member_key, id_type, value FROM planned_{name} AS b WHERE {where}"
+            )
+
+
+def _acknowledged_filter(plan: SyncPlan, ops: tuple[str, ...], acknowledged: set[tuple[str, int]]) -> str:
+    """SQL condition on ``batch_no``: the acknowledged batches of ``ops`` (``true`` when that is all of them;
+    ``false`` when the plan sends none, e.g. removes to a destination that cannot remove)."""
+    planned = {b.number for b in plan.batches if b.op in ops}
+    done = {n for op, n in acknowledged if op in ops}
+    if planned and planned <= done:
+        return "true"
+    return f"batch_no IN ({', '.join(str(n) for n in sorted(done))})" if done else "false"
 
 
 _REJECTED_SCHEMA = pa.schema([("h", pa.string()), ("t", pa.string())])
