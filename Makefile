@@ -44,7 +44,7 @@ demo-data: bootstrap ## regenerate data/warehouse.duckdb (AS_OF=YYYY-MM-DD, defa
 	$(PYTHON_BIN) -m behavior_sync demo-warehouse --path "$(CURDIR)/data/warehouse.duckdb" \
 	    --seed $(SEED) --as-of $(AS_OF) --customers $(CUSTOMERS)
 
-bench: bootstrap ## benchmarks (100k and 1M members; a few minutes): report in bench-reports/identity.md
+bench: bootstrap ## benchmarks (identity 100k/1M members, sync engine 1M and 10M; ~10 min): bench-reports/*.md
 	$(PYTHON_BIN) -m tests.bench --out bench-reports
 
 bootstrap: ## create or refresh .venv (fast when the requirements did not change)

@@ -42,29 +42,53 @@ def main() -> int:
     return 0
 
 
+STEPS = ("validate", "prepare", "plan", "commit")
+
+
 def plan_report(r: dict[str, Any]) -> str:
-    """The markdown report of the plan benchmark."""
+    """The markdown report of the sync engine benchmark."""
     two, big = r["two_syncs"], r["large_plan"]
-    ratio = two["second_plan_s"] / two["first_plan_s"]
+    first, second = two["first"], two["second"]
+
+    def cost(s: dict[str, Any], clock: str) -> float:
+        return float(s[f"prepare{clock}"] + s[f"plan{clock}"])
+
+    def ratio_row(name: str, clock: str) -> str:
+        ratio = cost(second, clock) / cost(first, clock)
+        return (
+            f"| prepare + plan, second / first ({name}) | {ratio:.0%} ({cost(second, clock):.2f} s / "
+            f"{cost(first, clock):.2f} s) | <= 30 % | {_mark(ratio, 0.30, higher_is_better=False)} |"
+        )
+
+    def row(name: str, s: dict[str, Any]) -> str:
+        steps = " | ".join(f"{s[f'{k}_s']:.2f} ({s[f'{k}_cpu_s']:.2f})" for k in STEPS)
+        return f"| {name} | {steps} | {s['prepared_members']:,} | {s['adds']:,} | {s['removes']:,} |"
+
+    load = ", ".join(f"{x:.1f}" for x in two["load_average"])
     return "\n".join(
         [
-            "# Plan benchmark: diff against committed state",
+            "# Sync engine benchmark: prepare + plan + commit, first sync and a 1 % churn second sync",
             "",
-            "Synthetic prepared identifiers, three per member (e-mail, phone, country hashes); the second sync has",
-            "1 % of members leaving, 1 % joining and 1 % changing e-mail. Each measurement in its own process.",
+            f"{r['extracted']:,} demo-warehouse rows, all four destinations' rule sets and capabilities (Meta,",
+            "Google, HubSpot, CleverTap); every batch acknowledged and committed. The second sync's snapshot has",
+            "1 % of members leaving, 1 % joining and 1 % with a new e-mail: prepare redoes only members whose",
+            "fingerprint changed and plan diffs only their rows. Wall seconds, CPU seconds of all threads in",
+            f"parentheses (what a step costs even when other work shares the machine: load average at the end {load}).",
+            "",
+            "| sync | validate | prepare | plan | commit | members prepared (sum over destinations) | added rows | "
+            "removed rows |",
+            "|---|---|---|---|---|---|---|---|",
+            row("first", first),
+            row("second (1 % churn)", second),
             "",
             "| figure | value | target | |",
             "|---|---|---|---|",
-            f"| first plan, {r['members']:,} members | {two['first_plan_s']:.2f} s | | "
-            f"{two['first_adds']:,} additions |",
-            f"| commit of the first sync | {two['first_commit_s']:.2f} s | | |",
-            f"| second plan (1 % churn) | {two['second_plan_s']:.2f} s | | {two['second_adds']:,} additions, "
-            f"{two['second_removes']:,} removals |",
-            f"| second plan / first plan | {ratio:.0%} | <= 30 % (with prepare) | {_mark(0.30, ratio)} |",
-            f"| peak RSS, two syncs of {r['members']:,} | {two['peak_rss_mib']:.0f} MiB | | |",
+            ratio_row("wall", "_s"),
+            ratio_row("CPU", "_cpu_s"),
+            f"| peak RSS, two syncs (one process) | {two['peak_rss_mib']:.0f} MiB | | |",
             f"| peak RSS, plan only, {r['large']:,} members | {big['peak_rss_mib']:.0f} MiB | <= 2048 MiB | "
             f"{_mark(big['peak_rss_mib'], 2048.0, higher_is_better=False)} |",
-            f"| plan only, {r['large']:,} members | {big['first_plan_s']:.2f} s | | |",
+            f"| plan only, {r['large']:,} members ({big['adds']:,} rows) | {big['plan_s']:.2f} s | | |",
             "",
         ]
     )

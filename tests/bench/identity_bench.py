@@ -43,7 +43,13 @@ def warehouse(folder: Path, customers: int) -> Path:
 
 
 def _peak_rss_mib() -> float:
-    return resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024  # Linux: KiB
+    """This process's peak resident memory. Linux's ``ru_maxrss`` survives exec, so a spawned child would
+    report at least its parent's size: VmHWM (the high-water mark of this process image) is read instead."""
+    try:
+        with open("/proc/self/status", encoding="ascii") as status:
+            return next(int(line.split()[1]) for line in status if line.startswith("VmHWM:")) / 1024  # kB
+    except (OSError, StopIteration):
+        return resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024  # KiB on Linux
 
 
 def extract_step(warehouse_path: str, work: str) -> dict[str, Any]:
@@ -79,12 +85,15 @@ def validate_step(work: str) -> dict[str, Any]:
 
 def prepare_step(work: str) -> dict[str, Any]:
     """Child process (like the prepare task): every destination's prepared Parquet."""
-    from behavior_sync.identity.prepare import prepare_destinations
+    from behavior_sync.identity.prepare import PrepareTarget, prepare_destinations
 
     spec = _spec()
-    outputs = {d.id: f"{work}/prepared/{d.id}.parquet" for d in spec.destinations}
+    targets = {
+        d.id: PrepareTarget(f"{work}/prepared/{d.id}.parquet", f"{work}/prepared/{d.id}.members.parquet")
+        for d in spec.destinations
+    }
     started = time.perf_counter()
-    prepared = prepare_destinations(f"{work}/identity/identities.parquet", spec, outputs)
+    prepared = prepare_destinations(f"{work}/identity/identities.parquet", spec, targets)
     return {
         "seconds": time.perf_counter() - started,
         "identifiers": sum(p.rows for p in prepared.values()),
