@@ -12,7 +12,8 @@ from typing import TYPE_CHECKING
 from behavior_sync_airflow.hooks.base import ValidatedConnectionHook
 
 if TYPE_CHECKING:
-    from behavior_sync.destinations.meta_client import MetaClient, MetaCredentials, RetryPolicy
+    from behavior_sync.destinations.meta_client import MetaClient, MetaCredentials
+    from behavior_sync.destinations.retry import RetryPolicy
 
 
 class MetaAdsHook(ValidatedConnectionHook):
@@ -47,8 +48,8 @@ class MetaAdsHook(ValidatedConnectionHook):
     def test_connection(self) -> tuple[bool, str]:
         """Lists the ad account's audiences: checks the token and the account permission (no write)."""
         from behavior_sync.connections import ConnectionSettingsError
-        from behavior_sync.destinations.meta_client import RetryPolicy
         from behavior_sync.destinations.meta_errors import MetaError
+        from behavior_sync.destinations.retry import RetryPolicy
 
         try:
             client = self.get_conn(policy=RetryPolicy(attempts=1, throttle_budget_seconds=0))
