@@ -10,7 +10,9 @@
 #
 # Knobs (set before sourcing): BEHAVIOR_SYNC_PORT (API port, default 8080),
 # BEHAVIOR_SYNC_META_SANDBOX_PORT (the demo's Meta sandbox, default 8701) and
-# BEHAVIOR_SYNC_META_SANDBOX=0 (no sandbox: meta_default is then whatever connection you create).
+# BEHAVIOR_SYNC_META_SANDBOX=0 (no sandbox: meta_default is then whatever connection you create),
+# and the same for CleverTap: BEHAVIOR_SYNC_CLEVERTAP_SANDBOX_PORT (default 8703),
+# BEHAVIOR_SYNC_CLEVERTAP_SANDBOX=0.
 #
 # Airflow's log servers (the scheduler's on [logging] worker_log_server_port 8793 and the
 # triggerer's on trigger_log_server_port 8794) cannot be bound to 127.0.0.1: Airflow 3.3
@@ -83,4 +85,13 @@ if [ "${BEHAVIOR_SYNC_META_SANDBOX:-1}" != 0 ]; then
     AIRFLOW_CONN_META_DEFAULT='{"conn_type": "meta_ads", "host": "http://127.0.0.1:'"$BEHAVIOR_SYNC_META_SANDBOX_PORT"'", '
     AIRFLOW_CONN_META_DEFAULT+='"password": "sandbox-meta-token", "extra": {"ad_account_id": "act_1000000001"}}'
     export AIRFLOW_CONN_META_DEFAULT
+fi
+
+# The demo's CleverTap connection: the local CleverTap sandbox (its us1 path prefix) with its demo account
+# and placeholder passcode (sandbox/clevertap/README.md). BEHAVIOR_SYNC_CLEVERTAP_SANDBOX=0 for a real account.
+export BEHAVIOR_SYNC_CLEVERTAP_SANDBOX_PORT="${BEHAVIOR_SYNC_CLEVERTAP_SANDBOX_PORT:-8703}"
+if [ "${BEHAVIOR_SYNC_CLEVERTAP_SANDBOX:-1}" != 0 ]; then
+    AIRFLOW_CONN_CLEVERTAP_DEFAULT='{"conn_type": "clevertap", "host": "http://127.0.0.1:'"$BEHAVIOR_SYNC_CLEVERTAP_SANDBOX_PORT"'/us1", '
+    AIRFLOW_CONN_CLEVERTAP_DEFAULT+='"password": "SANDBOXPASS", "extra": {"account_id": "SANDBOX-000-0001", "region": "us1"}}'
+    export AIRFLOW_CONN_CLEVERTAP_DEFAULT
 fi

@@ -6,8 +6,9 @@
 #      airflow_settings.yaml (connections, pools, variables) via the settings loader
 #   3. the demo warehouse data/warehouse.duckdb if it is missing
 #   4. `airflow dags reserialize` so the DAGs show at once
-#   5. the Meta sandbox (python -m sandbox.meta, state in data/meta-sandbox.json; the demo's
-#      meta_default connection points at it: scripts/env.sh), then the scheduler, dag-processor,
+#   5. the Meta and CleverTap sandboxes (python -m sandbox.meta / sandbox.clevertap, state in
+#      data/meta-sandbox.json / data/clevertap-sandbox.json; the demo's meta_default and
+#      clevertap_default connections point at them: scripts/env.sh), then the scheduler, dag-processor,
 #      triggerer and api-server, each in its own process group
 #      (logs .airflow/logs/<component>.out, pids .airflow/run/<component>.pid)
 #   6. wait for /api/v2/monitor/health, print the URL and the login
@@ -17,7 +18,8 @@
 # runs only prints the login; two runs started together do not start two copies.
 # Knobs: BEHAVIOR_SYNC_DETACH=1 (return after start-up; `make start`), BEHAVIOR_SYNC_PORT,
 # BEHAVIOR_SYNC_START_TIMEOUT (seconds, default 120), BEHAVIOR_SYNC_SERVE_LOGS=0 (no log servers),
-# BEHAVIOR_SYNC_META_SANDBOX_PORT (default 8701), BEHAVIOR_SYNC_META_SANDBOX=0 (no Meta sandbox).
+# BEHAVIOR_SYNC_META_SANDBOX_PORT (default 8701), BEHAVIOR_SYNC_META_SANDBOX=0 (no Meta sandbox),
+# BEHAVIOR_SYNC_CLEVERTAP_SANDBOX_PORT (default 8703), BEHAVIOR_SYNC_CLEVERTAP_SANDBOX=0 (no CleverTap sandbox).
 set -euo pipefail
 
 SCRIPTS="$(cd "$(dirname "${BASH_SOURCE[0]}")" && pwd -P)"
@@ -28,8 +30,10 @@ source "$SCRIPTS/env.sh"
 COMPONENTS=(scheduler dag-processor triggerer api-server)
 SANDBOXES=()
 [[ "${BEHAVIOR_SYNC_META_SANDBOX:-1}" != 0 ]] && SANDBOXES+=(meta-sandbox)
+[[ "${BEHAVIOR_SYNC_CLEVERTAP_SANDBOX:-1}" != 0 ]] && SANDBOXES+=(clevertap-sandbox)
 MANAGED=(${SANDBOXES[@]+"${SANDBOXES[@]}"} "${COMPONENTS[@]}")
 META_PORT="$BEHAVIOR_SYNC_META_SANDBOX_PORT"
+CLEVERTAP_PORT="$BEHAVIOR_SYNC_CLEVERTAP_SANDBOX_PORT"
 RUN_DIR="$AIRFLOW_HOME/run"
 LOG_DIR="$AIRFLOW_HOME/logs"
 URL="http://127.0.0.1:$AIRFLOW__API__PORT"
@@ -47,8 +51,11 @@ component_alive() {
     pid="$(cat "$file")"
     [[ "$pid" =~ ^[0-9]+$ ]] || return 1
     state="$(ps -o stat= -p "$pid" 2>/dev/null)" || return 1
-    [[ "$state" != Z* ]] && ps -o args= -p "$pid" | grep -qE 'airflow|sandbox\.meta'
+    [[ "$state" != Z* ]] && ps -o args= -p "$pid" | grep -qE 'airflow|sandbox\.(meta|clevertap)'
 }
+
+# True when sandbox $1 (meta-sandbox, clevertap-sandbox) is switched on.
+has_sandbox() { [[ " ${SANDBOXES[*]-} " == *" $1 "* ]]; }
 
 # True when the API server answers $HEALTH_URL.
 healthy() {
@@ -65,8 +72,11 @@ admin_password() {
 
 # Where the Meta sandbox's audiences can be seen (nothing when it is off).
 meta_line() {
-    ((${#SANDBOXES[@]} > 0)) || return 0
-    echo "  Meta sandbox:        http://127.0.0.1:$META_PORT/_sandbox/state (audiences: README, Meta Custom Audiences)"
+    has_sandbox meta-sandbox &&
+        echo "  Meta sandbox:        http://127.0.0.1:$META_PORT/_sandbox/state (audiences: README, Meta Custom Audiences)"
+    has_sandbox clevertap-sandbox &&
+        echo "  CleverTap sandbox:   http://127.0.0.1:$CLEVERTAP_PORT/_sandbox/profiles (README, CleverTap)"
+    return 0
 }
 
 # Prints the URL and login; $1 says how to stop.
@@ -125,9 +135,14 @@ if (exec 3<>"/dev/tcp/127.0.0.1/$AIRFLOW__API__PORT") 2>/dev/null; then
     echo "     Free it, or choose another port: BEHAVIOR_SYNC_PORT=8081 make run" >&2
     exit 1
 fi
-if ((${#SANDBOXES[@]} > 0)) && (exec 3<>"/dev/tcp/127.0.0.1/$META_PORT") 2>/dev/null; then
+if has_sandbox meta-sandbox && (exec 3<>"/dev/tcp/127.0.0.1/$META_PORT") 2>/dev/null; then
     echo "run: ERROR: port $META_PORT on 127.0.0.1 (Meta sandbox) is already in use by another program." >&2
     echo "     Free it, or choose another port: BEHAVIOR_SYNC_META_SANDBOX_PORT=8702 make run" >&2
+    exit 1
+fi
+if has_sandbox clevertap-sandbox && (exec 3<>"/dev/tcp/127.0.0.1/$CLEVERTAP_PORT") 2>/dev/null; then
+    echo "run: ERROR: port $CLEVERTAP_PORT on 127.0.0.1 (CleverTap sandbox) is already in use by another program." >&2
+    echo "     Free it, or choose another port: BEHAVIOR_SYNC_CLEVERTAP_SANDBOX_PORT=8713 make run" >&2
     exit 1
 fi
 
@@ -189,12 +204,19 @@ else
 fi
 
 components_at=$SECONDS
-if ((${#SANDBOXES[@]} > 0)); then
+if has_sandbox meta-sandbox; then
     step "starting the Meta sandbox on http://127.0.0.1:$META_PORT (state data/meta-sandbox.json)"
     mkdir -p "$PROJECT_DIR/data"
     "${new_session[@]}" python -m sandbox.meta --port "$META_PORT" --state "$PROJECT_DIR/data/meta-sandbox.json" \
         >"$LOG_DIR/meta-sandbox.out" 2>&1 </dev/null 8>&- &
     echo "$!" >"$RUN_DIR/meta-sandbox.pid"
+fi
+if has_sandbox clevertap-sandbox; then
+    step "starting the CleverTap sandbox on http://127.0.0.1:$CLEVERTAP_PORT (state data/clevertap-sandbox.json)"
+    mkdir -p "$PROJECT_DIR/data"
+    "${new_session[@]}" python -m sandbox.clevertap --port "$CLEVERTAP_PORT" \
+        --state "$PROJECT_DIR/data/clevertap-sandbox.json" >"$LOG_DIR/clevertap-sandbox.out" 2>&1 </dev/null 8>&- &
+    echo "$!" >"$RUN_DIR/clevertap-sandbox.pid"
 fi
 step "starting ${COMPONENTS[*]}"
 for c in "${COMPONENTS[@]}"; do

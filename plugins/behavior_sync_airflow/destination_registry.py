@@ -1,7 +1,7 @@
 """Which code loads each destination type: capabilities (as data) and a factory building the client.
 
 A destination module registers itself here when it lands (Meta: issue #5, done; HubSpot: #6,
-Google: #7, CleverTap: #8). A type without a factory is planned (so dry runs and history show what would be sent)
+Google: #7, CleverTap: #8, done). A type without a factory is planned (so dry runs and history show what would be sent)
 but not loaded: its load task ends skipped with ``not_implemented``.
 """
 
@@ -49,7 +49,6 @@ CAPABILITIES: dict[str, Capabilities] = {
 PENDING = {
     "hubspot": "loading into HubSpot (issue #6)",
     "google_ads": "loading into Google Customer Match (issue #7)",
-    "clevertap": "loading into CleverTap (issue #8)",
 }
 
 
@@ -79,4 +78,17 @@ def _meta(destination: DestinationConfig, target: LoadTarget) -> Destination:
     return MetaDestination(client, DestinationObjects(target.db), meta_target, capabilities_for("meta"))
 
 
-FACTORIES: dict[str, Factory] = {"meta": _meta}
+def _clevertap(destination: DestinationConfig, target: LoadTarget) -> Destination:
+    """CleverTap profiles (and events) through the destination's ``clevertap`` connection."""
+    from behavior_sync.destinations.clevertap import CleverTapDestination
+    from behavior_sync.destinations.clevertap_records import Membership
+    from behavior_sync_airflow.hooks.destinations import CleverTapHook
+
+    b = target.behavior
+    label = f"behavior {b.slug}, destination {destination.id} (CleverTap, connection {destination.connection})"
+    client = CleverTapHook(destination.connection).client(label)
+    membership = Membership(b.slug, b.name, destination.id, bool(destination.settings.get("events")))
+    return CleverTapDestination(client, membership, capabilities_for("clevertap"))
+
+
+FACTORIES: dict[str, Factory] = {"meta": _meta, "clevertap": _clevertap}

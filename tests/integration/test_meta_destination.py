@@ -17,9 +17,10 @@ import pytest
 
 from behavior_sync.destinations.meta import MetaDestination, MetaTarget
 from behavior_sync.destinations.meta_audience import AudienceSpec, LoadKey
-from behavior_sync.destinations.meta_client import MetaClient, MetaCredentials, RetryPolicy
+from behavior_sync.destinations.meta_client import MetaClient, MetaCredentials
 from behavior_sync.destinations.meta_errors import MetaError
 from behavior_sync.destinations.meta_rows import WIRE_KEYS, MetaRows, delete_chunks
+from behavior_sync.destinations.retry import RetryPolicy
 from behavior_sync.statedb import StateDatabase
 from behavior_sync.sync.execute import BatchContext, commit_plan, load_plan
 from behavior_sync.sync.ledger import Ledger

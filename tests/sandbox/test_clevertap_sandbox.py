@@ -13,7 +13,7 @@ import pytest
 import requests
 
 from sandbox.clevertap import CleverTapSandboxConfig, running_clevertap_sandbox
-from tests.sandbox.conftest import (
+from tests.support.clevertap_harness import (
     CT_ACCOUNT,
     CT_ACCOUNTS,
     CT_EU_ACCOUNT,

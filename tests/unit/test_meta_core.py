@@ -10,8 +10,9 @@ from facebook_business import apiconfig
 
 from behavior_sync.destinations.meta_audience import AudienceSpec
 from behavior_sync.destinations.meta_client import GRAPH_API_VERSION, MetaCredentials, api_base_url
-from behavior_sync.destinations.meta_errors import Action, MetaError, classify
+from behavior_sync.destinations.meta_errors import MetaError, classify
 from behavior_sync.destinations.meta_rows import invalid_rows, pivot
+from behavior_sync.destinations.retry import Action
 
 
 def test_the_graph_version_is_pinned_to_the_sdk_default() -> None:

@@ -9,25 +9,7 @@ reference and rate-limiting pages).
 
 from __future__ import annotations
 
-import enum
-from dataclasses import dataclass
-
-
-class Action(enum.Enum):
-    """What the client does with an error."""
-
-    RETRY = "retry"  # transient: retried a bounded number of times with backoff
-    THROTTLE = "throttle"  # rate limited: wait as Meta says (within a time budget), then resume
-    FAIL = "fail"  # needs a person: the task fails with the advice
-
-
-@dataclass(frozen=True)
-class ErrorRule:
-    """One row of the table: the action and the advice shown to the user."""
-
-    action: Action
-    advice: str
-
+from behavior_sync.destinations.retry import Action, ErrorRule
 
 ANY = None
 ErrorKey = tuple[int | None, int | None, int | None]

@@ -3,7 +3,9 @@
 ``load_plan`` walks the plan's batches in the plan's order (see ``compute_plan``), skips those the ledger says were
 acknowledged, marks each batch before sending it and records the answer after. A crash between the
 two leaves the batch ``sending``: the next attempt sends it again (destinations make add/remove
-idempotent; non-idempotent ones use the ledger's attempt count). ``commit_plan`` moves the committed
+idempotent). A destination whose batch is not idempotent as a whole (CleverTap events) records its
+own progress inside a batch with ``BatchContext.mark`` and reads it back on the next attempt
+(``BatchContext.stage``). ``commit_plan`` moves the committed
 state by exactly the acknowledged, not rejected rows: previous state + accepted adds - accepted
 removes (a replace plan: the accepted adds only, and only once every batch was acknowledged). It
 stores the run's fingerprint of a member only when the member is settled (none of its planned rows
@@ -21,19 +23,30 @@ import pyarrow as pa
 
 from behavior_sync import parquet_io
 from behavior_sync.identity.engine import connect, fetch_reader, register_parquet, scrubbed
-from behavior_sync.sync.ledger import BatchResult, Ledger
+from behavior_sync.sync.ledger import ACKNOWLEDGED, BatchResult, Ledger
 from behavior_sync.sync.plan import Batch, Capabilities, SyncPlan, batch_rows
 from behavior_sync.sync.state import STATE_MEMBERS_SCHEMA, STATE_SCHEMA, CommittedState, StateStore
 
 
+def _no_mark(stage: str) -> None:
+    """``BatchContext.mark`` outside a ledger (tests, dry tools): progress is not recorded."""
+
+
 @dataclass(frozen=True)
 class BatchContext:
-    """Where a batch sits in its plan (replace sessions need the sequence and the last flag)."""
+    """Where a batch sits in its plan (replace sessions need the sequence and the last flag).
+
+    ``stage`` is what earlier, interrupted attempts at this batch recorded in the ledger: None for a
+    first attempt, ``sending`` when they recorded nothing finer, else the last value given to
+    ``mark``. ``mark(stage)`` records progress inside the batch durably, before the call returns.
+    """
 
     op: str
     number: int
     count: int  # batches of this op in the plan
     total_rows: int  # rows of this op in the plan
+    stage: str | None = None
+    mark: Callable[[str], None] = _no_mark
 
     @property
     def is_last(self) -> bool:
@@ -65,14 +78,15 @@ def load_plan(
 ) -> LoadSummary:
     """Sends every batch not yet acknowledged; raises whatever the destination raises (the batch stays
     ``sending``). ``on_batch`` receives one line per sent batch (counts only)."""
-    done = ledger.acknowledged()
+    stages = {(e.op, e.batch_no): e.status for e in ledger.entries()}
     sent = skipped = rows = 0
     for batch in plan.batches:
-        if (batch.op, batch.number) in done:
+        stage = stages.get((batch.op, batch.number))
+        if stage == ACKNOWLEDGED:
             skipped += 1
             continue
         ledger.start(batch.op, batch.number, batch.rows)
-        result = destination.send(batch_rows(plan, batch), _context(plan, batch))
+        result = destination.send(batch_rows(plan, batch), _context(plan, batch, stage, ledger))
         ledger.acknowledge(batch.op, batch.number, result)
         sent, rows = sent + 1, rows + batch.rows
         if on_batch is not None:
@@ -83,9 +97,13 @@ def load_plan(
     return LoadSummary(sent, skipped, rows)
 
 
-def _context(plan: SyncPlan, batch: Batch) -> BatchContext:
+def _context(plan: SyncPlan, batch: Batch, stage: str | None, ledger: Ledger) -> BatchContext:
     same = [b for b in plan.batches if b.op == batch.op]
-    return BatchContext(batch.op, batch.number, len(same), sum(b.rows for b in same))
+
+    def mark(progress: str) -> None:
+        ledger.mark(batch.op, batch.number, progress)
+
+    return BatchContext(batch.op, batch.number, len(same), sum(b.rows for b in same), stage, mark)
 
 
 def commit_plan(plan: SyncPlan, ledger: Ledger, store: StateStore, previous: CommittedState | None) -> CommittedState:

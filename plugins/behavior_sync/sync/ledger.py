@@ -3,8 +3,10 @@
 Rows are keyed by (behavior, destination, run, plan base version, op, batch number): a retried or
 re-run load task of the same run and plan skips acknowledged batches, so nothing is applied twice.
 A batch is marked ``sending`` before the call and ``acknowledged`` with its row results after, in
-one transaction with its rejections. Rejections hold the SHA-256 of the member key, the identifier
-type and the vendor's code and message: never identifier values.
+one transaction with its rejections; in between, a destination may record finer progress (``mark``:
+any other status of at most 16 characters), which a new attempt keeps and reads back. Rejections
+hold the SHA-256 of the member key, the identifier type and the vendor's code and message: never
+identifier values.
 """
 
 from __future__ import annotations
@@ -16,6 +18,9 @@ from dataclasses import dataclass
 import sqlalchemy as sa
 
 from behavior_sync.statedb import StateDatabase, batch_ledger, now, rejections
+
+SENDING = "sending"
+ACKNOWLEDGED = "acknowledged"
 
 
 @dataclass(frozen=True)
@@ -75,7 +80,7 @@ class Ledger:
 
     def acknowledged(self) -> set[tuple[str, int]]:
         """(op, batch number) of the batches the destination acknowledged."""
-        return {(e.op, e.batch_no) for e in self.entries() if e.status == "acknowledged"}
+        return {(e.op, e.batch_no) for e in self.entries() if e.status == ACKNOWLEDGED}
 
     def start(self, op: str, batch_no: int, rows: int) -> int:
         """Marks a batch ``sending`` (a new attempt); returns the attempt number."""
@@ -83,11 +88,20 @@ class Ledger:
         with self.db.engine.begin() as conn:
             attempts = conn.execute(sa.select(batch_ledger.c.attempts).where(where)).scalar()
             if attempts is None:
-                values = self.key | {"op": op, "batch_no": batch_no, "rows": rows, "status": "sending"}
+                values = self.key | {"op": op, "batch_no": batch_no, "rows": rows, "status": SENDING}
                 conn.execute(batch_ledger.insert().values(**values, attempts=1, started_at=now()))
                 return 1
             conn.execute(batch_ledger.update().where(where).values(attempts=attempts + 1, started_at=now()))
             return int(attempts) + 1
+
+    def mark(self, op: str, batch_no: int, stage: str) -> None:
+        """Records a started batch's progress (a destination-defined stage, not ``acknowledged``); a later
+        ``start`` keeps it. Raises ValueError for ``acknowledged`` or a stage longer than 16 characters."""
+        if stage == ACKNOWLEDGED or not 0 < len(stage) <= 16:
+            raise ValueError(f"not a batch stage: {stage!r}")
+        where = self._where(batch_ledger) & (batch_ledger.c.op == op) & (batch_ledger.c.batch_no == batch_no)
+        with self.db.engine.begin() as conn:
+            conn.execute(batch_ledger.update().where(where).values(status=stage))
 
     def acknowledge(self, op: str, batch_no: int, result: BatchResult) -> None:
         """Records the destination's answer to a batch, with its rejections, in one transaction."""
@@ -109,7 +123,7 @@ class Ledger:
             conn.execute(
                 batch_ledger.update()
                 .where(where)
-                .values(status="acknowledged", accepted=result.accepted, rejected=len(rows), acknowledged_at=now())
+                .values(status=ACKNOWLEDGED, accepted=result.accepted, rejected=len(rows), acknowledged_at=now())
             )
 
     def rejected(self, op: str) -> Sequence[tuple[str, str]]:

@@ -16,7 +16,7 @@ from behavior_sync.artifacts import RunArtifacts
 from behavior_sync.identity.prepare import read_summary
 from behavior_sync.statedb import StateDatabase
 from behavior_sync.sync.execute import Destination, LoadSummary, commit_plan, load_plan
-from behavior_sync.sync.ledger import Ledger
+from behavior_sync.sync.ledger import ACKNOWLEDGED, Ledger
 from behavior_sync.sync.plan import Capabilities, PreparedInput, SyncPlan, check_guardrails, compute_plan, read_plan
 from behavior_sync.sync.state import CommittedState, StateStore
 
@@ -119,7 +119,7 @@ def load_outcome(plan_uri: str, db: StateDatabase) -> LoadOutcome:
     plan = read_plan(plan_uri)
     ledger = ledger_of(db, plan)
     entries = ledger.entries()
-    acked = [e for e in entries if e.status == "acknowledged"]
+    acked = [e for e in entries if e.status == ACKNOWLEDGED]
     complete = len(acked) == len(plan.batches)
     rejected = sum(e.rejected or 0 for e in acked)
     errors = [{"code": code, "count": n} for code, n in sorted(ledger.rejection_codes().items())]

@@ -7,12 +7,18 @@ settings belong to each destination's own module (``behavior_sync.destinations``
 
 from __future__ import annotations
 
-from typing import TYPE_CHECKING
+from typing import TYPE_CHECKING, Any
 
+from airflow.providers.http.hooks.http import HttpHook
+from requests import Session
+
+from behavior_sync.connections import validated_extras
 from behavior_sync_airflow.hooks.base import ValidatedConnectionHook
 
 if TYPE_CHECKING:
-    from behavior_sync.destinations.meta_client import MetaClient, MetaCredentials, RetryPolicy
+    from behavior_sync.destinations.clevertap_client import CleverTapClient
+    from behavior_sync.destinations.meta_client import MetaClient, MetaCredentials
+    from behavior_sync.destinations.retry import RetryPolicy
 
 
 class MetaAdsHook(ValidatedConnectionHook):
@@ -47,8 +53,8 @@ class MetaAdsHook(ValidatedConnectionHook):
     def test_connection(self) -> tuple[bool, str]:
         """Lists the ad account's audiences: checks the token and the account permission (no write)."""
         from behavior_sync.connections import ConnectionSettingsError
-        from behavior_sync.destinations.meta_client import RetryPolicy
         from behavior_sync.destinations.meta_errors import MetaError
+        from behavior_sync.destinations.retry import RetryPolicy
 
         try:
             client = self.get_conn(policy=RetryPolicy(attempts=1, throttle_budget_seconds=0))
@@ -76,10 +82,63 @@ class HubSpotHook(ValidatedConnectionHook):
     hook_name = "HubSpot (private app)"
 
 
-class CleverTapHook(ValidatedConnectionHook):
-    """One CleverTap account (connection type ``clevertap``; passcode in the Password field)."""
+class CleverTapHook(HttpHook):
+    """One CleverTap account (connection type ``clevertap``), on the HTTP provider's ``HttpHook``.
+
+    Password: passcode; extras: ``account_id``, ``region`` (validated, never sent as headers); Host:
+    empty (the region's API host) or another base URL (the local sandbox, a proxy). ``get_conn`` is
+    HttpHook's session with the CleverTap headers; the passcode is never logged.
+    """
 
     conn_type = "clevertap"
     conn_name_attr = "clevertap_conn_id"
     default_conn_name = "clevertap_default"
     hook_name = "CleverTap"
+
+    def __init__(self, clevertap_conn_id: str = default_conn_name) -> None:
+        super().__init__(method="POST", http_conn_id=clevertap_conn_id)
+        self.conn_id = clevertap_conn_id
+
+    def account(self) -> tuple[str, str, str]:
+        """(account id, passcode, API base URL). Raises ``CleverTapError`` (no passcode, bad host) and
+        ``ConnectionSettingsError`` (bad extras)."""
+        from behavior_sync.destinations.clevertap_client import api_base_url
+        from behavior_sync.destinations.clevertap_errors import CleverTapError
+
+        conn = self.get_connection(self.conn_id)
+        extras = validated_extras(self.conn_type, self.conn_id, conn.extra_dejson)
+        if not conn.password:
+            raise CleverTapError(f"connection {self.conn_id!r} has no passcode: put it in the Password field")
+        return extras["account_id"], conn.password, api_base_url(conn.host, extras["region"])
+
+    def _set_base_url(self, connection: Any) -> None:
+        """The region's host when Host is empty (HttpHook would build ``http://`` from nothing)."""
+        self.base_url = self.account()[2]
+        self._base_url_initialized = True
+
+    def _configure_session_from_extra(
+        self, session: Session, connection: Any, extra_options: dict[str, Any]
+    ) -> Session:
+        """Extras are CleverTap settings (allowlisted by schema), never HTTP headers or session options."""
+        return session
+
+    def client(self, label: str | None = None, policy: RetryPolicy | None = None) -> CleverTapClient:
+        """A client for the account; ``label`` names the behavior and destination in errors."""
+        from behavior_sync.destinations.clevertap_client import CleverTapClient, credential_headers
+
+        account_id, passcode, base_url = self.account()
+        session = self.get_conn(headers=credential_headers(account_id, passcode))
+        return CleverTapClient(session, base_url, account_id, label or f"connection {self.conn_id}", policy)
+
+    def test_connection(self) -> tuple[bool, str]:
+        """Sends an empty upload: CleverTap checks the account id, passcode and region first (nothing is written)."""
+        from behavior_sync.connections import ConnectionSettingsError
+        from behavior_sync.destinations.clevertap_errors import CleverTapError
+        from behavior_sync.destinations.retry import RetryPolicy
+
+        try:
+            client = self.client(policy=RetryPolicy(attempts=1, throttle_budget_seconds=0, timeout_seconds=30))
+            client.check_credentials()
+        except (CleverTapError, ConnectionSettingsError) as exc:
+            return False, str(exc)
+        return True, f"CleverTap accepted the passcode of account {client.account_id}"
