@@ -7,7 +7,7 @@ Exited`` event per member whose profile update CleverTap accepted.
 
 Profile updates set a value, so re-sending them is harmless. Events are not idempotent and CleverTap
 has no event id to deduplicate on, so a batch records its progress in the ledger around the event
-upload (``BatchContext.mark``; docs/adr/0006-clevertap-exactly-once-events.md):
+upload (``BatchContext.mark``; docs/adr/0007-clevertap-exactly-once-events.md):
 
 * ``events_sending`` just before the event upload, ``events_sent`` as soon as CleverTap answered;
 * back to ``sending`` when CleverTap surely did not apply it (an HTTP error answer, no connection);
