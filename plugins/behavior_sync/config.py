@@ -79,6 +79,7 @@ class Behavior:
     quality: Mapping[str, Any]
     destinations: tuple[Destination, ...]
     source_file: Path = field(compare=False)
+    webhooks: tuple[Mapping[str, Any], ...] = ()  # webhook entries with defaults applied (behavior_sync.webhooks)
 
     @property
     def dag_id(self) -> str:
@@ -159,7 +160,7 @@ def load_behavior(path: Path) -> Behavior:
 
 def _cross_field_problems(path: Path, doc: Mapping[str, Any]) -> list[Problem]:
     problems = _slug_problems(path, doc) + _schedule_problems(doc) + _query_problems(doc)
-    problems += _identifier_problems(doc) + _destination_problems(doc)
+    problems += _identifier_problems(doc) + _destination_problems(doc) + _webhook_problems(doc)
     return sorted(problems)
 
 
@@ -212,6 +213,16 @@ def _destination_problems(doc: Mapping[str, Any]) -> list[Problem]:
         problems += [Problem(f"destinations[{i}].{f}", m) for f, m in _needs(dest, doc["identifiers"])]
         problems += [Problem(f"destinations[{i}].{f}", m) for f, m in _plain_needs(dest, doc.get("prehashed", []))]
     return problems
+
+
+def _webhook_problems(doc: Mapping[str, Any]) -> list[Problem]:
+    ids = {destination_id(d) for d in doc["destinations"]}
+    return [
+        Problem(f"webhooks[{i}].destinations[{j}]", f"{name!r} is not a destination id of this behavior")
+        for i, hook in enumerate(doc.get("webhooks", []))
+        for j, name in enumerate(hook.get("destinations", []))
+        if name not in ids
+    ]
 
 
 def _plain_needs(dest: Mapping[str, Any], prehashed: Sequence[str]) -> list[tuple[str, str]]:
@@ -286,4 +297,5 @@ def _build(path: Path, doc: Mapping[str, Any]) -> Behavior:
         quality=MappingProxyType(dict(doc.get("quality", {}))),
         destinations=tuple(_build_destination(d) for d in doc["destinations"]),
         source_file=path,
+        webhooks=tuple(MappingProxyType(dict(w)) for w in doc.get("webhooks", [])),
     )

@@ -106,6 +106,9 @@ class RecordSyncOperator(BaseOperator):
             store.ensure_schema()
             record = self._record(context["dag_run"].run_id, up, options, store)
             store.record(record)
+            if self.behavior.webhooks:
+                record = _notify(self.behavior, record, store)
+                store.record(record)
         finally:
             store.close()
         self.log.info(
@@ -133,6 +136,27 @@ class RecordSyncOperator(BaseOperator):
         if up.plan["status"] in _PLAN_STATUSES:
             return replace(planned, status=up.plan["status"], message=up.plan["message"])
         return _loaded(planned, up, self.destination, store)
+
+
+_EARLIER_ROWS = 50  # rows of other runs that webhook events look back on (audience_created, size thresholds)
+
+
+def _notify(behavior: Behavior, record: SyncRecord, store: HistoryStore) -> SyncRecord:
+    """Delivers the webhook events ``record`` fires; returns it with their outcomes in ``details.webhooks``."""
+    from behavior_sync.webhooks import WebhookSpec, events_for, payload
+    from behavior_sync_airflow.webhooks import deliver
+
+    recent = store.recent(record.behavior, record.destination_id, _EARLIER_ROWS + 1)
+    earlier = [r for r in recent if r.run_id != record.run_id]
+    now = dt.datetime.now(dt.UTC)
+    outcomes: list[dict[str, Any]] = []
+    for entry in behavior.webhooks:
+        spec = WebhookSpec.from_config(entry)
+        documents = [payload(e, record, behavior.name, now) for e in events_for(record, earlier, spec)]
+        outcomes += deliver(spec, documents) if documents else []
+    if not outcomes:
+        return record
+    return replace(record, details=dict(record.details) | {"webhooks": outcomes})
 
 
 def _loaded(record: SyncRecord, up: Upstream, destination: Destination, store: HistoryStore) -> SyncRecord:

@@ -20,6 +20,7 @@ from behavior_sync.sync.plan import Capabilities
 from behavior_sync.sync.state import StateStore
 from tests.dags.helpers import history, load_dag, states
 from tests.support.fake_destination import FakeDestination
+from tests.support.webhook_receiver import webhook_receiver
 
 pytestmark = pytest.mark.slow
 WEEK1 = dt.datetime(2026, 11, 23, tzinfo=dt.UTC)
@@ -108,29 +109,49 @@ def test_dry_run_plans_but_sends_nothing_and_state_does_not_move(
     assert states(dag_run)["meta.load"] == "skipped" and states(dag_run)["meta.commit"] == "skipped"
 
 
-def test_mass_removal_is_blocked_until_overridden(
+def test_mass_removal_is_blocked_until_overridden_and_webhooks_announce_each_outcome(
     fake: FakeDestination, run_env: dict[str, str], monkeypatch: pytest.MonkeyPatch
 ) -> None:
-    write_behavior(
-        run_env,
-        monkeypatch,
-        "abandoners_guarded",
-        (
-            "name: Abandoners guarded\nquery: include/sql/behaviors/cart_abandoners.sql\nmember_key: customer_id\n"
-            "identifiers: {email: email, phone: phone, country: country}\nguardrails: {max_removal_fraction: 0.2}\n"
-            "destinations: [{type: meta}]\n"
-        ),
-    )
-    use_warehouse(run_env, WEEK1, monkeypatch)
-    sync("abandoners_guarded", WEEK1)  # a 7-day window: most members are gone a week later
-    before = set(fake.rows)
-    use_warehouse(run_env, WEEK2, monkeypatch)
-    blocked = sync("abandoners_guarded", WEEK2)
-    record = meta_record(run_env, "abandoners_guarded", blocked)
-    assert record.status == "blocked" and "override_guardrails" in record.message and fake.rows == before
-    overridden = sync("abandoners_guarded", WEEK2, override_guardrails=True)
-    assert meta_record(run_env, "abandoners_guarded", overridden).status == "success"
-    assert fake.rows == committed_rows(run_env, "abandoners_guarded") != before
+    with webhook_receiver() as receiver:
+        monkeypatch.setenv("AIRFLOW_CONN_HOOKS_TEST", receiver.connection())
+        write_behavior(
+            run_env,
+            monkeypatch,
+            "abandoners_guarded",
+            (
+                "name: Abandoners guarded\nquery: include/sql/behaviors/cart_abandoners.sql\nmember_key: customer_id\n"
+                "identifiers: {email: email, phone: phone, country: country}\nguardrails: {max_removal_fraction: 0.2}\n"
+                "destinations: [{type: meta}]\n"
+                f"webhooks: [{{connection: hooks_test, url: '{receiver.url}', size_thresholds: [150]}}]\n"
+            ),
+        )
+        use_warehouse(run_env, WEEK1, monkeypatch)
+        first = sync("abandoners_guarded", WEEK1)  # a 7-day window: most members are gone a week later
+        assert receiver.events() == ["sync_completed"]
+        before = set(fake.rows)
+        use_warehouse(run_env, WEEK2, monkeypatch)
+        blocked = sync("abandoners_guarded", WEEK2)
+        record = meta_record(run_env, "abandoners_guarded", blocked)
+        assert record.status == "blocked" and "override_guardrails" in record.message and fake.rows == before
+        assert receiver.events() == ["sync_completed", "blocked"]
+        overridden = sync("abandoners_guarded", WEEK2, override_guardrails=True)
+        done = meta_record(run_env, "abandoners_guarded", overridden)
+        assert done.status == "success"
+        assert fake.rows == committed_rows(run_env, "abandoners_guarded") != before
+    # 141 members after the first run, 153 after the third: the crossing of 150 is announced once
+    assert receiver.events() == ["sync_completed", "blocked", "sync_completed", "size_threshold_crossed"]
+    assert all(r.signed for r in receiver.requests)
+    crossing = receiver.requests[-1].document
+    assert crossing["detail"] == {"threshold": 150, "direction": "up", "previous_size": 141}
+    assert crossing["run"]["id"] == overridden.run_id and crossing["counts"]["removes"] == done.removes
+    outcomes = done.details["webhooks"]
+    assert [(o["event"], o["status"]) for o in outcomes] == [
+        ("sync_completed", "delivered"),
+        ("size_threshold_crossed", "delivered"),
+    ]
+    assert meta_record(run_env, "abandoners_guarded", first).details["webhooks"][0]["status"] == "delivered"
+    raw = b"".join(r.body for r in receiver.requests)
+    assert b"@" not in raw and b"passcode" not in raw  # no e-mail address or secret in any payload
 
 
 def test_a_load_failing_at_batch_k_commits_what_was_acknowledged_and_the_next_run_sends_only_the_rest(
