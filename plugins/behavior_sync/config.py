@@ -80,6 +80,7 @@ class Behavior:
     destinations: tuple[Destination, ...]
     source_file: Path = field(compare=False)
     webhooks: tuple[Mapping[str, Any], ...] = ()  # webhook entries with defaults applied (behavior_sync.webhooks)
+    on_failure: tuple[Mapping[str, Any], ...] = ()  # notifications.on_failure entries (email or notifier)
 
     @property
     def dag_id(self) -> str:
@@ -298,4 +299,5 @@ def _build(path: Path, doc: Mapping[str, Any]) -> Behavior:
         destinations=tuple(_build_destination(d) for d in doc["destinations"]),
         source_file=path,
         webhooks=tuple(MappingProxyType(dict(w)) for w in doc.get("webhooks", [])),
+        on_failure=tuple(MappingProxyType(dict(n)) for n in doc.get("notifications", {}).get("on_failure", [])),
     )

@@ -20,6 +20,7 @@ from airflow.sdk.exceptions import AirflowFailException
 from behavior_sync.config import Behavior, BehaviorFileError, Destination, dag_id_for, display_path, load_behaviors
 from behavior_sync.schema_validation import Problem
 from behavior_sync_airflow.identity_operators import PrepareIdentifiersOperator, ValidateIdentifiersOperator
+from behavior_sync_airflow.notifications import failure_callbacks
 from behavior_sync_airflow.operators import ExtractSnapshotOperator
 from behavior_sync_airflow.record import RecordSyncOperator, RecordUpstream
 from behavior_sync_airflow.sync_operators import (
@@ -80,6 +81,7 @@ def build_behavior_dag(behavior: Behavior) -> DAG:
             "retries": behavior.retries,
             "retry_delay": dt.timedelta(minutes=2),
             "retry_exponential_backoff": True,
+            **({"on_failure_callback": failure_callbacks(behavior.on_failure)} if behavior.on_failure else {}),
         },
         params=_params(behavior),
         auto_register=False,

@@ -91,7 +91,7 @@ def test_manual_run_without_logical_date_syncs_only_the_chosen_destinations(run_
     ) == dt.timedelta(days=1)
 
 
-def test_failed_extract_fails_the_run_and_history_says_failed(
+def test_failed_extract_fails_the_run_history_says_failed_and_the_failure_notifiers_are_called(
     run_env: dict[str, str], tmp_path: Path, monkeypatch: pytest.MonkeyPatch
 ) -> None:
     behaviors = tmp_path / "behaviors"
@@ -99,10 +99,14 @@ def test_failed_extract_fails_the_run_and_history_says_failed(
     (behaviors / "missing_table.yaml").write_text(
         "name: Missing table\nretries: 0\nquery: tests/fixtures/sql/members_in_window.sql\nmember_key: customer_id\n"
         "identifiers: {email: email}\ndestinations: [{type: meta}]\n"
+        "notifications: {on_failure: [{notifier: 'tests.support.notifier:RECORDER'}]}\n"
     )
     monkeypatch.setenv("BEHAVIOR_SYNC_BEHAVIORS_DIR", str(behaviors))
+    monkeypatch.setenv("BSYNC_TEST_NOTIFY_FILE", str(tmp_path / "notified.txt"))
     dag_run = load_dag("behavior__missing_table").test(logical_date=LOGICAL)
     assert str(dag_run.state) == "failed"
     assert states(dag_run)["extract"] == "failed" and states(dag_run)["meta.record"] == "failed"
     (record,) = [r for r in history(run_env, "missing_table") if r.run_id == dag_run.run_id]
     assert record.status == "failed" and "extract did not complete" in record.message
+    notified = (tmp_path / "notified.txt").read_text().splitlines()
+    assert sorted(notified) == ["behavior__missing_table extract", "behavior__missing_table meta.record"]

@@ -118,3 +118,23 @@ def test_behavior_sync_is_a_provider_with_connection_forms(airflow_db: Path) -> 
     widgets = manager.connection_form_widgets
     assert "extra__meta_ads__ad_account_id" in widgets and widgets["extra__meta_ads__app_secret"].is_sensitive
     assert "extra__clevertap__region" in widgets and "extra__hubspot__portal_id" in widgets
+
+
+def test_an_unloadable_failure_notifier_makes_its_behavior_an_invalid_placeholder_naming_the_field(
+    airflow_db: Path, behaviors_dir: Path
+) -> None:
+    source = (ROOT / "include" / "behaviors" / "value_hunters.yaml").read_text()
+    (behaviors_dir / "notified.yaml").write_text(
+        source + "notifications: {on_failure: [{email: {to: [data@example.com]}}, {notifier: 'tests.support:NOPE'}]}\n"
+    )
+    (behaviors_dir / "emailed.yaml").write_text(
+        source + "notifications: {on_failure: [{email: {to: [data@example.com], connection: smtp_team}}]}\n"
+    )
+    bag = dag_bag()
+    assert bag.import_errors == {}
+    broken = bag.get_dag("behavior__notified")
+    assert "invalid-behavior-file" in broken.tags
+    assert "notifications.on_failure[1].notifier: cannot load 'tests.support:NOPE'" in broken.dag_display_name
+    (callback,) = bag.get_dag("behavior__emailed").get_task("extract").on_failure_callback
+    assert type(callback).__name__ == "SmtpNotifier" and callback.to == ["data@example.com"]
+    assert callback.smtp_conn_id == "smtp_team" and "task {{ ti.task_id }} failed" in callback.subject
