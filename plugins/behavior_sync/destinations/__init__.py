@@ -8,6 +8,7 @@ about it goes into XCom and history.
 
 from __future__ import annotations
 
+import json
 from dataclasses import asdict, dataclass
 from typing import Any, Protocol, runtime_checkable
 
@@ -35,3 +36,17 @@ class Reporting(Protocol):
     def report(self) -> AudienceReport | None:
         """The audience as the vendor reports it now; None when the vendor cannot say (never raises)."""
         ...
+
+
+@dataclass(frozen=True)
+class LoadKey:
+    """Whose audience (or list): behavior slug, destination id, and whether committed members exist already."""
+
+    behavior: str
+    destination_id: str
+    has_committed_members: bool
+
+    def resync_command(self) -> str:
+        """The CLI command of a full re-sync of this destination."""
+        conf = json.dumps({"full_resync": True, "destinations": [self.destination_id]})
+        return f"airflow dags trigger behavior__{self.behavior} --conf '{conf}'"

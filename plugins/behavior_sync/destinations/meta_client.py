@@ -13,7 +13,6 @@ from __future__ import annotations
 
 import json
 import logging
-import random
 import time
 from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass, field
@@ -35,6 +34,8 @@ from behavior_sync.destinations.meta_errors import (
     classify,
     describe,
 )
+from behavior_sync.destinations.retry import RetryPolicy as RetryPolicy
+from behavior_sync.destinations.retry import ThrottleBudget
 
 log = logging.getLogger(__name__)
 T = TypeVar("T")
@@ -80,17 +81,6 @@ class MetaCredentials:
 
 
 @dataclass(frozen=True)
-class RetryPolicy:
-    """Bounds of the client's retries (seconds). ``attempts`` counts tries of one call on transient errors."""
-
-    attempts: int = 5
-    backoff_seconds: float = 2.0
-    max_backoff_seconds: float = 60.0
-    throttle_budget_seconds: float = 900.0
-    timeout_seconds: float = 300.0
-
-
-@dataclass(frozen=True)
 class Failure:
     """What a failed call told us: HTTP status, Meta code and subcode, and the seconds Meta asks to wait."""
 
@@ -130,7 +120,7 @@ class MetaClient:
         self.label = label
         self.policy = policy or RetryPolicy()
         self._sleep = sleep
-        self._throttled_seconds = 0.0
+        self._throttle = ThrottleBudget(self.policy)
         session = FacebookSession(
             access_token=credentials.access_token,
             app_secret=credentials.app_secret,
@@ -161,23 +151,22 @@ class MetaClient:
         message = f"{self.label}: " + describe(what, failure.status, failure.code, failure.subcode, rule.advice)
         if (failure.code, failure.subcode) == (100, 33):
             raise MetaAudienceMissing(message, failure.code, failure.subcode)
-        backoff: float = min(self.policy.max_backoff_seconds, self.policy.backoff_seconds * 2 ** (attempt - 1))
+        backoff = self.policy.backoff(attempt)
         if rule.action is Action.THROTTLE:
             delay = max(failure.regain_seconds, backoff)
-            if self._throttled_seconds + delay > self.policy.throttle_budget_seconds:
-                budget = self.policy.throttle_budget_seconds
+            if not self._throttle.take(delay):
                 raise MetaError(
-                    f"{message} (Meta asks to wait {delay:.0f} s, beyond the task's throttle budget of {budget:.0f} s)",
+                    f"{message} (Meta asks to wait {delay:.0f} s, beyond the task's throttle budget of "
+                    f"{self._throttle.limit:.0f} s)",
                     failure.code,
                     failure.subcode,
                 )
-            self._throttled_seconds += delay
             return delay
         if rule.action is Action.FAIL:
             raise MetaError(message, failure.code, failure.subcode)
         if attempt >= self.policy.attempts:
             raise MetaError(f"{message} (gave up after {attempt} attempts)", failure.code, failure.subcode)
-        return backoff * random.uniform(0.5, 1.0)
+        return self.policy.jittered(attempt)
 
     def _account(self) -> AdAccount:
         return AdAccount(self.account_id, api=self.api)
