@@ -1,0 +1,302 @@
+"""A client around hubspot-api-client for one portal (private app token), with explicit credentials.
+
+Every request goes through ``HubSpotClient.call``: first the portal's client-side window
+(``hubspot_throttle``), then the SDK; errors are classified by ``hubspot_errors``: transient ones
+retry ``attempts`` times with backoff and jitter, 429s wait what HubSpot asks (``Retry-After``, else
+the rolling window) within ``throttle_budget_seconds`` per client, everything else raises
+``HubSpotError`` naming the behavior and destination, never the token or an e-mail address.
+The SDK reaches a sandbox through ``host`` (generated APIs) and ``base_url`` (``api_request``).
+"""
+
+from __future__ import annotations
+
+import logging
+import time
+from collections.abc import Callable, Iterable, Mapping, Sequence
+from dataclasses import dataclass, field
+from functools import partial
+from typing import Any, TypeVar
+from urllib.parse import urlsplit
+
+import hubspot
+import requests
+import urllib3
+from hubspot.crm.contacts import ApiException as ContactsApiException
+from hubspot.crm.contacts.models import (
+    BatchInputSimplePublicObjectBatchInputUpsert,
+    BatchReadInputSimplePublicObjectId,
+    SimplePublicObjectBatchInputUpsert,
+    SimplePublicObjectId,
+)
+from hubspot.crm.lists import ApiException as ListsApiException
+from hubspot.crm.lists.models import ListCreateRequest
+from hubspot.crm.properties import ApiException as PropertiesApiException
+
+from behavior_sync.destinations.hubspot_errors import (
+    UNREACHABLE,
+    WINDOW_SECONDS,
+    Failure,
+    HubSpotError,
+    HubSpotNotFound,
+)
+from behavior_sync.destinations.hubspot_throttle import PortalWindow, window_for
+from behavior_sync.destinations.meta_errors import Action
+from behavior_sync.destinations.retry import RetryPolicy, ThrottleBudget
+
+log = logging.getLogger(__name__)
+T = TypeVar("T")
+
+CONTACTS = "0-1"  # HubSpot's objectTypeId of contacts
+MAX_BATCH_INPUTS = 100  # contacts batch read/upsert inputs per request (reference §3.2)
+LOCAL_HOSTS = frozenset({"127.0.0.1", "localhost", "::1"})
+TOKEN_INFO_PATH = "/oauth/v2/private-apps/get/access-token-info"
+
+
+def api_base_url(host: str | None) -> str | None:
+    """The API base URL from a connection's host: None (HubSpot's) when empty, else a local sandbox URL.
+
+    Raises ``HubSpotError`` for any other host: only the sandbox may redirect the client (design §5).
+    """
+    if not host:
+        return None
+    url = host if "://" in host else f"http://{host}"
+    parts = urlsplit(url)
+    if parts.scheme not in {"http", "https"} or parts.hostname not in LOCAL_HOSTS:
+        raise HubSpotError(
+            "the HubSpot connection's Host may only point at the local sandbox (http://127.0.0.1:PORT); "
+            "leave it empty to reach HubSpot"
+        )
+    return url.rstrip("/")
+
+
+@dataclass(frozen=True)
+class HubSpotCredentials:
+    """One portal's private app: the token never appears in ``repr``; tier sets the request budget."""
+
+    access_token: str = field(repr=False)
+    portal_id: str
+    tier: str = "starter"
+    base_url: str | None = None  # None: https://api.hubapi.com
+
+
+@dataclass(frozen=True)
+class ListInfo:
+    """A HubSpot list as we use it: id, name, processing type (MANUAL, SNAPSHOT, DYNAMIC), size."""
+
+    list_id: str
+    name: str
+    processing_type: str
+    size: int
+
+
+@dataclass(frozen=True)
+class DailyUsage:
+    """The portal's daily request budget: limit, used so far, when it resets (ISO time, portal's midnight)."""
+
+    limit: int
+    used: int
+    resets_at: str
+
+    @property
+    def remaining(self) -> int:
+        """Requests left today."""
+        return max(0, self.limit - self.used)
+
+
+class _HttpFailure(Exception):
+    """A non-2xx answer to ``api_request`` (the generic path has no SDK exception)."""
+
+    def __init__(self, status: int, body: bytes, headers: Mapping[str, str]) -> None:
+        super().__init__(f"HTTP {status}")
+        self.status, self.body, self.headers = status, body, headers
+
+
+_API_ERRORS = (ListsApiException, ContactsApiException, PropertiesApiException, _HttpFailure)
+_TRANSPORT_ERRORS = (requests.RequestException, urllib3.exceptions.HTTPError)
+
+
+class HubSpotClient:
+    """HubSpot calls for one portal. ``label`` names the behavior and destination in every error."""
+
+    def __init__(
+        self,
+        credentials: HubSpotCredentials,
+        label: str,
+        policy: RetryPolicy | None = None,
+        sleep: Callable[[float], None] = time.sleep,
+        window: PortalWindow | None = None,
+    ) -> None:
+        self.portal_id = credentials.portal_id
+        self.label = label
+        self.policy = policy or RetryPolicy()
+        self._sleep = sleep
+        self._throttle = ThrottleBudget(self.policy)
+        self._window = window or window_for(credentials.portal_id, credentials.tier)
+        base = credentials.base_url
+        self.sdk = hubspot.Client.create(access_token=credentials.access_token, host=base, base_url=base)
+        self.requests = 0  # requests sent by this client (the daily budget's unit)
+
+    def call(self, what: str, request: Callable[[], tuple[T, Mapping[str, str]]]) -> T:
+        """Runs ``request`` (returning data and headers) inside the window, with retries and 429 waits."""
+        attempt = 0
+        while True:
+            attempt += 1
+            self._window.acquire(self._sleep)
+            self.requests += 1
+            try:
+                data, headers = request()
+                self._window.observe(headers)
+                return data
+            except _API_ERRORS as exc:
+                self._window.observe(exc.headers)
+                failure = Failure.of_body(exc.status, exc.body, exc.headers)
+                rule = failure.rule()
+            except _TRANSPORT_ERRORS:  # its text may hold the URL: never shown
+                failure, rule = Failure(None, None), UNREACHABLE
+            delay = self._delay(what, failure, rule.action, attempt)
+            log.warning("%s: %s failed (HTTP %s, %s); retrying in %.1f s", self.label, what, failure.status,
+                        failure.category, delay)  # fmt: skip
+            self._sleep(delay)
+
+    def _delay(self, what: str, failure: Failure, action: Action, attempt: int) -> float:
+        """Seconds to wait before the next try, or raises ``HubSpotError`` when the call must not be retried."""
+        message = f"{self.label}: {failure.describe(what)}"
+        if action is Action.THROTTLE:
+            delay = max(failure.retry_after, WINDOW_SECONDS if failure.category != "SECONDLY" else 1.0)
+            if not self._throttle.take(delay):
+                raise HubSpotError(
+                    f"{message} (beyond the task's throttle budget of {self._throttle.limit:.0f} s)",
+                    failure.status,
+                    failure.category,
+                )
+            self._window.pause(delay)
+            return 0.0
+        if action is Action.FAIL:
+            kind = HubSpotNotFound if failure.status == 404 else HubSpotError
+            raise kind(message, failure.status, failure.category)
+        if attempt >= self.policy.attempts:
+            raise HubSpotError(f"{message} (gave up after {attempt} attempts)", failure.status, failure.category)
+        return self.policy.jittered(attempt)
+
+    def _sdk(self, method: Callable[..., Any], *args: Any) -> tuple[Any, Mapping[str, str]]:
+        """Calls an SDK ``*_with_http_info`` method; (data, headers)."""
+        data, _status, headers = method(*args, _request_timeout=self.policy.timeout_seconds)
+        return data, headers
+
+    def _raw(self, method: str, path: str, body: Any = None) -> tuple[Any, Mapping[str, str]]:
+        """A generic request (``api_request``) for endpoints the SDK does not wrap; (JSON, headers)."""
+        options: dict[str, Any] = {"method": method, "path": path}
+        if body is not None:
+            options["body"] = body
+        response = self.sdk.api_request(options)
+        if response.status_code >= 400:
+            raise _HttpFailure(response.status_code, response.content, response.headers)
+        return response.json(), response.headers
+
+    def account_details(self) -> dict[str, Any]:
+        """``GET /account-info/v3/details``: portalId, accountType, timeZone... (any valid token)."""
+        details: dict[str, Any] = self.call("reading the account details", lambda: self._raw("GET", _DETAILS))
+        return details
+
+    def token_scopes(self, access_token: str) -> frozenset[str]:
+        """The scopes granted to a private app token (``POST .../access-token-info``)."""
+        answer = self.call(
+            "reading the token's scopes", lambda: self._raw("POST", TOKEN_INFO_PATH, {"tokenKey": access_token})
+        )
+        return frozenset(str(s) for s in answer.get("scopes") or ())
+
+    def daily_usage(self) -> DailyUsage:
+        """Today's request count against the portal's daily limit (private apps)."""
+        answer = self.call("reading the daily API usage", lambda: self._raw("GET", _USAGE))
+        entry = (answer.get("results") or [{}])[0]
+        return DailyUsage(int(entry.get("usageLimit") or 0), int(entry.get("currentUsage") or 0),
+                          str(entry.get("resetsAt") or ""))  # fmt: skip
+
+    def get_list(self, list_id: str) -> ListInfo:
+        """The list; raises ``HubSpotNotFound`` when it is deleted or unknown."""
+        api = self.sdk.crm.lists.lists_api
+        answer = self.call("reading the list", lambda: self._sdk(api.get_by_id_with_http_info, list_id))
+        return _list_info(answer.list)
+
+    def find_list(self, name: str) -> ListInfo | None:
+        """The portal's contact list named ``name`` (HubSpot compares names case-insensitively), or None."""
+        api = self.sdk.crm.lists.lists_api
+        try:
+            answer = self.call("looking the list up by name", lambda: self._sdk(api.get_by_name_with_http_info,
+                                                                                 name, CONTACTS))  # fmt: skip
+        except HubSpotNotFound:
+            return None
+        return _list_info(answer.list)
+
+    def create_list(self, name: str) -> ListInfo:
+        """Creates a MANUAL contact list (members changed only by API or users)."""
+        api = self.sdk.crm.lists.lists_api
+        request = ListCreateRequest(object_type_id=CONTACTS, processing_type="MANUAL", name=name)
+        answer = self.call("creating the list", lambda: self._sdk(api.create_with_http_info, request))
+        return _list_info(answer.list)
+
+    def change_members(self, list_id: str, op: str, record_ids: Sequence[str]) -> frozenset[str]:
+        """Adds (``op`` add) or removes record ids; returns the ids HubSpot reports missing (not contacts).
+
+        Idempotent: ids already members (add) or not members (remove) are ignored by HubSpot.
+        """
+        api = self.sdk.crm.lists.memberships_api
+        method = api.add_with_http_info if op == "add" else api.remove_with_http_info
+        ids = [str(i) for i in record_ids]
+        answer = self.call(f"{op} of {len(ids)} list members", lambda: self._sdk(method, list_id, ids))
+        return frozenset(str(i) for i in (answer.record_ids_missing or ()))
+
+    def clear_list(self, list_id: str) -> None:
+        """Removes every member of the list (a full re-sync starts from an empty list)."""
+        api = self.sdk.crm.lists.memberships_api
+        self.call("emptying the list", lambda: self._sdk(api.remove_all_with_http_info, list_id))
+
+    def read_contacts(self, emails: Iterable[str]) -> dict[str, str]:
+        """Contact ids by (lower-case) e-mail for the e-mails HubSpot knows; batches of 100 (207 = some unknown)."""
+        api = self.sdk.crm.contacts.batch_api
+        found: dict[str, str] = {}
+        for part in _chunks(sorted(set(emails))):
+            request = BatchReadInputSimplePublicObjectId(
+                inputs=[SimplePublicObjectId(id=e) for e in part], id_property="email", properties=["email"]
+            )
+            answer = self.call(f"reading {len(part)} contacts", partial(self._sdk, api.read_with_http_info, request))
+            found |= {str(c.properties.get("email", "")).lower(): str(c.id) for c in answer.results or ()}
+        return found
+
+    def upsert_contacts(self, emails: Iterable[str]) -> tuple[dict[str, str], dict[str, str]]:
+        """Creates (or finds) contacts by e-mail; (ids by e-mail, HubSpot's error code by e-mail refused)."""
+        api = self.sdk.crm.contacts.batch_api
+        ids: dict[str, str] = {}
+        refused: dict[str, str] = {}
+        for part in _chunks(sorted(set(emails))):
+            inputs = [SimplePublicObjectBatchInputUpsert(id=e, id_property="email", properties={"email": e})
+                      for e in part]  # fmt: skip
+            request = BatchInputSimplePublicObjectBatchInputUpsert(inputs=inputs)
+            answer = self.call(f"creating {len(part)} contacts", partial(self._sdk, api.upsert_with_http_info, request))
+            ids |= {str(c.properties.get("email", "")).lower(): str(c.id) for c in answer.results or ()}
+            refused |= _refused_inputs(part, getattr(answer, "errors", None) or ())
+        return ids, refused
+
+
+_DETAILS = "/account-info/v3/details"
+_USAGE = "/account-info/v3/api-usage/daily/private-apps"
+
+
+def _chunks(items: Sequence[str], size: int = MAX_BATCH_INPUTS) -> Iterable[Sequence[str]]:
+    return (items[i : i + size] for i in range(0, len(items), size))
+
+
+def _list_info(found: Any) -> ListInfo:
+    return ListInfo(str(found.list_id), str(found.name), str(found.processing_type), int(found.size or 0))
+
+
+def _refused_inputs(part: Sequence[str], errors: Iterable[Any]) -> dict[str, str]:
+    """E-mail -> HubSpot's code for each input a 207 answer refused (``context.inputIndexes``)."""
+    refused: dict[str, str] = {}
+    for error in errors:
+        details = list(error.errors or ())
+        code = str((details[0].code if details else None) or error.category or "error")
+        for index in (error.context or {}).get("inputIndexes") or ():
+            if str(index).isdigit() and int(index) < len(part):
+                refused[part[int(index)]] = code
+    return refused
