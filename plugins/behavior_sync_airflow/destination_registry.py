@@ -1,8 +1,9 @@
 """Which code loads each destination type: capabilities (as data) and a factory building the client.
 
 A destination module registers itself here when it lands (Meta: issue #5, done; HubSpot: #6,
-Google: #7, CleverTap: #8). A type without a factory is planned (so dry runs and history show what would be sent)
-but not loaded: its load task ends skipped with ``not_implemented``.
+lists done, properties pending; Google: #7, CleverTap: #8). A type (or mode, ``PENDING_MODES``)
+without a loader is planned (so dry runs and history show what would be sent) but not loaded: its
+load task ends skipped with ``not_implemented``.
 """
 
 from __future__ import annotations
@@ -43,14 +44,33 @@ CAPABILITIES: dict[str, Capabilities] = {
         add_batch_members=10_000, remove_batch_members=120, supports_replace=True, whole_member_rows=True
     ),
     "google_ads": Capabilities(add_batch_members=10_000, remove_batch_members=10_000),
-    "hubspot": Capabilities(add_batch_members=100, remove_batch_members=100),
+    "hubspot": Capabilities(add_batch_members=100, remove_batch_members=100, supports_replace=True),
     "clevertap": Capabilities(add_batch_members=1_000, remove_batch_members=1_000),
 }
 PENDING = {
-    "hubspot": "loading into HubSpot (issue #6)",
     "google_ads": "loading into Google Customer Match (issue #7)",
     "clevertap": "loading into CleverTap (issue #8)",
 }
+
+
+PENDING_MODES = {("hubspot", "property"): "HubSpot contact properties (issue #6, property mode)"}
+
+
+def pending(destination: DestinationConfig) -> str | None:
+    """Why the destination cannot load yet (its type, or its mode, has no loader), or None."""
+    reason = PENDING_MODES.get((destination.type, str(destination.settings.get("mode"))))
+    if reason is None and destination.type not in FACTORIES:
+        reason = PENDING[destination.type]
+    return reason
+
+
+def already_exported(destination: DestinationConfig, last_success: dt.datetime | None, full_resync: bool) -> str | None:
+    """Why a one-time export (a HubSpot static list) sends nothing in this run, or None."""
+    if destination.type != "hubspot":
+        return None
+    from behavior_sync.destinations.hubspot_lists import static_export_done
+
+    return static_export_done(destination.settings, last_success, full_resync)
 
 
 def capabilities_for(destination_type: str) -> Capabilities:
@@ -79,4 +99,20 @@ def _meta(destination: DestinationConfig, target: LoadTarget) -> Destination:
     return MetaDestination(client, DestinationObjects(target.db), meta_target, capabilities_for("meta"))
 
 
-FACTORIES: dict[str, Factory] = {"meta": _meta}
+def _hubspot(destination: DestinationConfig, target: LoadTarget) -> Destination:
+    """A HubSpot list through the destination's ``hubspot`` connection (property mode is ``pending``)."""
+    from behavior_sync.destinations import LoadKey
+    from behavior_sync.destinations.hubspot import HubSpotListDestination, HubSpotTarget
+    from behavior_sync.destinations.hubspot_lists import ListSpec
+    from behavior_sync_airflow.hooks.destinations import HubSpotHook
+
+    b, settings = target.behavior, destination.settings
+    label = f"behavior {b.slug}, destination {destination.id} (HubSpot, connection {destination.connection})"
+    client = HubSpotHook(destination.connection).get_conn(label)
+    spec = ListSpec.from_settings(settings, b.name, b.slug, target.run_day)
+    key = LoadKey(b.slug, destination.id, target.committed_members > 0)
+    hubspot_target = HubSpotTarget(spec, key, bool(settings.get("create_missing_contacts", False)))
+    return HubSpotListDestination(client, target.db, hubspot_target, capabilities_for("hubspot"))
+
+
+FACTORIES: dict[str, Factory] = {"meta": _meta, "hubspot": _hubspot}

@@ -3,14 +3,18 @@
 Pure core (no Airflow import). A loader implements ``behavior_sync.sync.execute.Destination``;
 ``behavior_sync_airflow.destination_registry`` builds it from an Airflow connection. A loader that
 keeps an audience (or list) also implements ``Reporting``: after the load, what the vendor says
-about it goes into XCom and history.
+about it goes into XCom and history. A loader with a request budget implements ``Preflight``: it
+may refuse a load before anything is sent.
 """
 
 from __future__ import annotations
 
 import json
+from collections.abc import Sequence
 from dataclasses import asdict, dataclass
 from typing import Any, Protocol, runtime_checkable
+
+from behavior_sync.sync.plan import Batch
 
 
 @dataclass(frozen=True)
@@ -35,6 +39,15 @@ class Reporting(Protocol):
 
     def report(self) -> AudienceReport | None:
         """The audience as the vendor reports it now; None when the vendor cannot say (never raises)."""
+        ...
+
+
+@runtime_checkable
+class Preflight(Protocol):
+    """A destination that checks, before the first batch, that the load can finish (e.g. a daily budget)."""
+
+    def preflight(self, batches: Sequence[Batch]) -> None:
+        """Raises (nothing sent) when ``batches``, the ones still to send, cannot be loaded now."""
         ...
 
 

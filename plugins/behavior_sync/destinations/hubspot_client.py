@@ -50,6 +50,15 @@ CONTACTS = "0-1"  # HubSpot's objectTypeId of contacts
 MAX_BATCH_INPUTS = 100  # contacts batch read/upsert inputs per request (reference §3.2)
 LOCAL_HOSTS = frozenset({"127.0.0.1", "localhost", "::1"})
 TOKEN_INFO_PATH = "/oauth/v2/private-apps/get/access-token-info"
+# What a private app needs for every HubSpot feature of Behavior Sync (lists, contacts, properties).
+REQUIRED_SCOPES = (
+    "crm.lists.read",
+    "crm.lists.write",
+    "crm.objects.contacts.read",
+    "crm.objects.contacts.write",
+    "crm.schemas.contacts.read",
+    "crm.schemas.contacts.write",
+)
 
 
 def api_base_url(host: str | None) -> str | None:
