@@ -14,9 +14,10 @@ AS_OF = dt.date(2026, 11, 23)
 
 @pytest.fixture(scope="module")
 def run_env(airflow_db: Path, tmp_path_factory: pytest.TempPathFactory) -> Iterator[dict[str, str]]:
-    """A small demo warehouse, a state DB, an artifacts folder and a Meta sandbox as ``meta_default``, wired
-    through AIRFLOW_CONN_/AIRFLOW_VAR_ env vars."""
+    """A small demo warehouse, a state DB, an artifacts folder, a Meta sandbox as ``meta_default`` and a
+    HubSpot sandbox as ``hubspot_default``, wired through AIRFLOW_CONN_/AIRFLOW_VAR_ env vars."""
     from behavior_sync.demo_warehouse import generate_demo_warehouse
+    from tests.support.hubspot_harness import hubspot_connection, hubspot_starter
     from tests.support.meta_harness import ACCOUNT, TOKEN, meta_starter
 
     folder = tmp_path_factory.mktemp("run_env")
@@ -31,9 +32,10 @@ def run_env(airflow_db: Path, tmp_path_factory: pytest.TempPathFactory) -> Itera
         ),
         "AIRFLOW_VAR_BEHAVIOR_SYNC_ARTIFACTS_BASE": str(folder / "artifacts"),
     }
-    with pytest.MonkeyPatch.context() as patch, meta_starter() as start_meta:
+    with pytest.MonkeyPatch.context() as patch, meta_starter() as start_meta, hubspot_starter() as start_hubspot:
         meta = {"host": start_meta().base_url, "password": TOKEN, "extra": {"ad_account_id": f"act_{ACCOUNT}"}}
         env["AIRFLOW_CONN_META_DEFAULT"] = json.dumps({"conn_type": "meta_ads", **meta})
+        env["AIRFLOW_CONN_HUBSPOT_DEFAULT"] = hubspot_connection(start_hubspot(unlimited=True).base_url)
         for key, value in env.items():
             patch.setenv(key, value)
         yield {

@@ -5,6 +5,7 @@ integration and DAG tests.
 
 from __future__ import annotations
 
+import json
 from collections.abc import Callable, Iterator
 from contextlib import ExitStack, contextmanager
 from dataclasses import dataclass
@@ -81,13 +82,25 @@ StartHubSpot = Callable[..., HubSpotHarness]
 
 @contextmanager
 def hubspot_starter() -> Iterator[StartHubSpot]:
-    """``start(**config_overrides)`` starts a sandbox with the test portals on a fake clock; all stop at the end."""
+    """``start(**config_overrides)`` starts a sandbox with the test portals on a fake clock; all stop at the end.
+
+    The fake clock never rolls the 10-second window: ``unlimited=True`` lifts it for runs of many requests.
+    """
     with ExitStack() as stack:
 
-        def start(state_file: Path | None = None, **overrides: Any) -> HubSpotHarness:
-            config = HubSpotSandboxConfig.from_mapping({"portals": HS_PORTALS, "tokens": HS_TOKENS, **overrides})
+        def start(state_file: Path | None = None, unlimited: bool = False, **overrides: Any) -> HubSpotHarness:
+            portals = (
+                {p: s | {"ten_second_limit": 1_000_000} for p, s in HS_PORTALS.items()} if unlimited else HS_PORTALS
+            )
+            config = HubSpotSandboxConfig.from_mapping({"portals": portals, "tokens": HS_TOKENS, **overrides})
             clock = FakeClock()
             server, app = stack.enter_context(running_hubspot_sandbox(config, state_file=state_file, clock=clock))
             return HubSpotHarness(server.base_url, app, clock)
 
         yield start
+
+
+def hubspot_connection(host: str | None, token: str = HS_TOKEN, portal: int = HS_PORTAL) -> str:
+    """An AIRFLOW_CONN_ value of type hubspot (professional tier)."""
+    extra = {"portal_id": str(portal), "account_tier": "professional"}
+    return json.dumps({"conn_type": "hubspot", "host": host, "password": token, "extra": extra})

@@ -13,6 +13,7 @@ import json
 from collections.abc import Sequence
 from dataclasses import asdict, dataclass
 from typing import Any, Protocol, runtime_checkable
+from urllib.parse import urlsplit
 
 from behavior_sync.sync.plan import Batch
 
@@ -63,3 +64,19 @@ class LoadKey:
         """The CLI command of a full re-sync of this destination."""
         conf = json.dumps({"full_resync": True, "destinations": [self.destination_id]})
         return f"airflow dags trigger behavior__{self.behavior} --conf '{conf}'"
+
+
+LOCAL_HOSTS = frozenset({"127.0.0.1", "localhost", "::1"})
+
+
+def local_base_url(host: str | None) -> str | None:
+    """A connection's Host as an API base URL: None (the vendor's own) when empty, else a URL on this
+    machine (a sandbox). Raises ValueError for any other host: only the sandbox may redirect a client
+    (design §5); callers turn it into their vendor's error."""
+    if not host:
+        return None
+    url = host if "://" in host else f"http://{host}"
+    parts = urlsplit(url)
+    if parts.scheme not in {"http", "https"} or parts.hostname not in LOCAL_HOSTS:
+        raise ValueError("not a local sandbox URL")
+    return url.rstrip("/")

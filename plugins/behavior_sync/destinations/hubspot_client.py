@@ -16,7 +16,6 @@ from collections.abc import Callable, Iterable, Mapping, Sequence
 from dataclasses import dataclass, field
 from functools import partial
 from typing import Any, TypeVar
-from urllib.parse import urlsplit
 
 import hubspot
 import requests
@@ -32,6 +31,7 @@ from hubspot.crm.lists import ApiException as ListsApiException
 from hubspot.crm.lists.models import ListCreateRequest
 from hubspot.crm.properties import ApiException as PropertiesApiException
 
+from behavior_sync.destinations import local_base_url
 from behavior_sync.destinations.hubspot_errors import (
     UNREACHABLE,
     WINDOW_SECONDS,
@@ -48,7 +48,6 @@ T = TypeVar("T")
 
 CONTACTS = "0-1"  # HubSpot's objectTypeId of contacts
 MAX_BATCH_INPUTS = 100  # contacts batch read/upsert inputs per request (reference §3.2)
-LOCAL_HOSTS = frozenset({"127.0.0.1", "localhost", "::1"})
 TOKEN_INFO_PATH = "/oauth/v2/private-apps/get/access-token-info"
 # What a private app needs for every HubSpot feature of Behavior Sync (lists, contacts, properties).
 REQUIRED_SCOPES = (
@@ -66,16 +65,13 @@ def api_base_url(host: str | None) -> str | None:
 
     Raises ``HubSpotError`` for any other host: only the sandbox may redirect the client (design §5).
     """
-    if not host:
-        return None
-    url = host if "://" in host else f"http://{host}"
-    parts = urlsplit(url)
-    if parts.scheme not in {"http", "https"} or parts.hostname not in LOCAL_HOSTS:
+    try:
+        return local_base_url(host)
+    except ValueError:
         raise HubSpotError(
             "the HubSpot connection's Host may only point at the local sandbox (http://127.0.0.1:PORT); "
             "leave it empty to reach HubSpot"
-        )
-    return url.rstrip("/")
+        ) from None
 
 
 @dataclass(frozen=True)
