@@ -7,7 +7,8 @@
 #   3. the demo warehouse data/warehouse.duckdb if it is missing
 #   4. `airflow dags reserialize` so the DAGs show at once
 #   5. the Meta sandbox (python -m sandbox.meta, state in data/meta-sandbox.json; the demo's
-#      meta_default connection points at it: scripts/env.sh), then the scheduler, dag-processor,
+#      meta_default connection points at it: scripts/env.sh) and the HubSpot sandbox (sandbox.hubspot,
+#      data/hubspot-sandbox.json, hubspot_default), then the scheduler, dag-processor,
 #      triggerer and api-server, each in its own process group
 #      (logs .airflow/logs/<component>.out, pids .airflow/run/<component>.pid)
 #   6. wait for /api/v2/monitor/health, print the URL and the login
@@ -17,7 +18,8 @@
 # runs only prints the login; two runs started together do not start two copies.
 # Knobs: BEHAVIOR_SYNC_DETACH=1 (return after start-up; `make start`), BEHAVIOR_SYNC_PORT,
 # BEHAVIOR_SYNC_START_TIMEOUT (seconds, default 120), BEHAVIOR_SYNC_SERVE_LOGS=0 (no log servers),
-# BEHAVIOR_SYNC_META_SANDBOX_PORT (default 8701), BEHAVIOR_SYNC_META_SANDBOX=0 (no Meta sandbox).
+# BEHAVIOR_SYNC_META_SANDBOX_PORT (default 8701), BEHAVIOR_SYNC_META_SANDBOX=0 (no Meta sandbox),
+# BEHAVIOR_SYNC_HUBSPOT_SANDBOX_PORT (default 8702), BEHAVIOR_SYNC_HUBSPOT_SANDBOX=0 (no HubSpot sandbox).
 set -euo pipefail
 
 SCRIPTS="$(cd "$(dirname "${BASH_SOURCE[0]}")" && pwd -P)"
@@ -28,8 +30,10 @@ source "$SCRIPTS/env.sh"
 COMPONENTS=(scheduler dag-processor triggerer api-server)
 SANDBOXES=()
 [[ "${BEHAVIOR_SYNC_META_SANDBOX:-1}" != 0 ]] && SANDBOXES+=(meta-sandbox)
+[[ "${BEHAVIOR_SYNC_HUBSPOT_SANDBOX:-1}" != 0 ]] && SANDBOXES+=(hubspot-sandbox)
 MANAGED=(${SANDBOXES[@]+"${SANDBOXES[@]}"} "${COMPONENTS[@]}")
 META_PORT="$BEHAVIOR_SYNC_META_SANDBOX_PORT"
+HUBSPOT_PORT="$BEHAVIOR_SYNC_HUBSPOT_SANDBOX_PORT"
 RUN_DIR="$AIRFLOW_HOME/run"
 LOG_DIR="$AIRFLOW_HOME/logs"
 URL="http://127.0.0.1:$AIRFLOW__API__PORT"
@@ -40,6 +44,9 @@ PASSWORDS="$AIRFLOW__CORE__SIMPLE_AUTH_MANAGER_PASSWORDS_FILE"
 
 step() { echo "==> $*"; }
 
+# True when sandbox $1 (meta-sandbox, hubspot-sandbox) is switched on.
+sandbox_on() { [[ " ${SANDBOXES[*]-} " == *" $1 "* ]]; }
+
 # True when managed process $1's recorded process (its group leader) runs and is not a zombie.
 component_alive() {
     local file="$RUN_DIR/$1.pid" pid state
@@ -47,7 +54,7 @@ component_alive() {
     pid="$(cat "$file")"
     [[ "$pid" =~ ^[0-9]+$ ]] || return 1
     state="$(ps -o stat= -p "$pid" 2>/dev/null)" || return 1
-    [[ "$state" != Z* ]] && ps -o args= -p "$pid" | grep -qE 'airflow|sandbox\.meta'
+    [[ "$state" != Z* ]] && ps -o args= -p "$pid" | grep -qE 'airflow|sandbox\.(meta|hubspot)'
 }
 
 # True when the API server answers $HEALTH_URL.
@@ -63,10 +70,14 @@ admin_password() {
         || echo "(unreadable: see $PASSWORDS)"
 }
 
-# Where the Meta sandbox's audiences can be seen (nothing when it is off).
+# Where the sandboxes' audiences and lists can be seen (nothing for those that are off).
 meta_line() {
-    ((${#SANDBOXES[@]} > 0)) || return 0
-    echo "  Meta sandbox:        http://127.0.0.1:$META_PORT/_sandbox/state (audiences: README, Meta Custom Audiences)"
+    if sandbox_on meta-sandbox; then
+        echo "  Meta sandbox:        http://127.0.0.1:$META_PORT/_sandbox/state (audiences: README, Meta Custom Audiences)"
+    fi
+    if sandbox_on hubspot-sandbox; then
+        echo "  HubSpot sandbox:     http://127.0.0.1:$HUBSPOT_PORT/_sandbox/lists (README, HubSpot lists)"
+    fi
 }
 
 # Prints the URL and login; $1 says how to stop.
@@ -125,9 +136,14 @@ if (exec 3<>"/dev/tcp/127.0.0.1/$AIRFLOW__API__PORT") 2>/dev/null; then
     echo "     Free it, or choose another port: BEHAVIOR_SYNC_PORT=8081 make run" >&2
     exit 1
 fi
-if ((${#SANDBOXES[@]} > 0)) && (exec 3<>"/dev/tcp/127.0.0.1/$META_PORT") 2>/dev/null; then
+if sandbox_on meta-sandbox && (exec 3<>"/dev/tcp/127.0.0.1/$META_PORT") 2>/dev/null; then
     echo "run: ERROR: port $META_PORT on 127.0.0.1 (Meta sandbox) is already in use by another program." >&2
-    echo "     Free it, or choose another port: BEHAVIOR_SYNC_META_SANDBOX_PORT=8702 make run" >&2
+    echo "     Free it, or choose another port: BEHAVIOR_SYNC_META_SANDBOX_PORT=8711 make run" >&2
+    exit 1
+fi
+if sandbox_on hubspot-sandbox && (exec 3<>"/dev/tcp/127.0.0.1/$HUBSPOT_PORT") 2>/dev/null; then
+    echo "run: ERROR: port $HUBSPOT_PORT on 127.0.0.1 (HubSpot sandbox) is already in use by another program." >&2
+    echo "     Free it, or choose another port: BEHAVIOR_SYNC_HUBSPOT_SANDBOX_PORT=8712 make run" >&2
     exit 1
 fi
 
@@ -189,12 +205,19 @@ else
 fi
 
 components_at=$SECONDS
-if ((${#SANDBOXES[@]} > 0)); then
+if sandbox_on meta-sandbox; then
     step "starting the Meta sandbox on http://127.0.0.1:$META_PORT (state data/meta-sandbox.json)"
     mkdir -p "$PROJECT_DIR/data"
     "${new_session[@]}" python -m sandbox.meta --port "$META_PORT" --state "$PROJECT_DIR/data/meta-sandbox.json" \
         >"$LOG_DIR/meta-sandbox.out" 2>&1 </dev/null 8>&- &
     echo "$!" >"$RUN_DIR/meta-sandbox.pid"
+fi
+if sandbox_on hubspot-sandbox; then
+    step "starting the HubSpot sandbox on http://127.0.0.1:$HUBSPOT_PORT (state data/hubspot-sandbox.json)"
+    mkdir -p "$PROJECT_DIR/data"
+    "${new_session[@]}" python -m sandbox.hubspot --port "$HUBSPOT_PORT" --state "$PROJECT_DIR/data/hubspot-sandbox.json" \
+        >"$LOG_DIR/hubspot-sandbox.out" 2>&1 </dev/null 8>&- &
+    echo "$!" >"$RUN_DIR/hubspot-sandbox.pid"
 fi
 step "starting ${COMPONENTS[*]}"
 for c in "${COMPONENTS[@]}"; do
