@@ -1,9 +1,9 @@
 """Which code loads each destination type: capabilities (as data) and a factory building the client.
 
 A destination module registers itself here when it lands (Meta: issue #5, done; HubSpot: #6,
-lists done, properties pending; Google: #7, CleverTap: #8). A type (or mode, ``PENDING_MODES``)
-without a loader is planned (so dry runs and history show what would be sent) but not loaded: its
-load task ends skipped with ``not_implemented``.
+lists and properties; Google: #7, CleverTap: #8). A type without a loader is planned (so dry runs
+and history show what would be sent) but not loaded: its load task ends skipped with
+``not_implemented``.
 """
 
 from __future__ import annotations
@@ -53,15 +53,9 @@ PENDING = {
 }
 
 
-PENDING_MODES = {("hubspot", "property"): "HubSpot contact properties (issue #6, property mode)"}
-
-
 def pending(destination: DestinationConfig) -> str | None:
-    """Why the destination cannot load yet (its type, or its mode, has no loader), or None."""
-    reason = PENDING_MODES.get((destination.type, str(destination.settings.get("mode"))))
-    if reason is None and destination.type not in FACTORIES:
-        reason = PENDING[destination.type]
-    return reason
+    """Why the destination cannot load yet (its type has no loader), or None."""
+    return None if destination.type in FACTORIES else PENDING[destination.type]
 
 
 def already_exported(destination: DestinationConfig, last_success: dt.datetime | None, full_resync: bool) -> str | None:
@@ -100,19 +94,24 @@ def _meta(destination: DestinationConfig, target: LoadTarget) -> Destination:
 
 
 def _hubspot(destination: DestinationConfig, target: LoadTarget) -> Destination:
-    """A HubSpot list through the destination's ``hubspot`` connection (property mode is ``pending``)."""
+    """A HubSpot list or contact property (``mode``) through the destination's ``hubspot`` connection."""
     from behavior_sync.destinations import LoadKey
     from behavior_sync.destinations.hubspot import HubSpotListDestination, HubSpotTarget
     from behavior_sync.destinations.hubspot_lists import ListSpec
+    from behavior_sync.destinations.hubspot_properties import PropertySpec
+    from behavior_sync.destinations.hubspot_property import HubSpotPropertyDestination
     from behavior_sync_airflow.hooks.destinations import HubSpotHook
 
     b, settings = target.behavior, destination.settings
     label = f"behavior {b.slug}, destination {destination.id} (HubSpot, connection {destination.connection})"
     client = HubSpotHook(destination.connection).get_conn(label)
-    spec = ListSpec.from_settings(settings, b.name, b.slug, target.run_day)
+    create = bool(settings.get("create_missing_contacts", False))
+    if settings.get("mode") == "property":
+        spec = PropertySpec.from_settings(settings, b.name, b.slug)
+        return HubSpotPropertyDestination(client, spec, capabilities_for("hubspot"), create)
     key = LoadKey(b.slug, destination.id, target.committed_members > 0)
-    hubspot_target = HubSpotTarget(spec, key, bool(settings.get("create_missing_contacts", False)))
-    return HubSpotListDestination(client, target.db, hubspot_target, capabilities_for("hubspot"))
+    list_spec = ListSpec.from_settings(settings, b.name, b.slug, target.run_day)
+    return HubSpotListDestination(client, target.db, HubSpotTarget(list_spec, key, create), capabilities_for("hubspot"))
 
 
 FACTORIES: dict[str, Factory] = {"meta": _meta, "hubspot": _hubspot}

@@ -1,9 +1,9 @@
 """Whole behavior DAGs run with dag.test(): real Airflow, real DuckDB, real Parquet and history.
 
 Extraction, identifier validation (with the quality gate), preparation and planning run for real; Meta
-loads into the Meta sandbox (``meta_default`` of ``run_env``), HubSpot lists into the HubSpot sandbox
-(``hubspot_default``). Until the other loaders land, their tasks must end SKIPPED with a "not implemented"
-message and history must say ``not_implemented``: never a fake success.
+loads into the Meta sandbox (``meta_default`` of ``run_env``), HubSpot lists and properties into the
+HubSpot sandbox (``hubspot_default``). Until the other loaders land, their tasks must end SKIPPED with a
+"not implemented" message and history must say ``not_implemented``: never a fake success.
 """
 
 from __future__ import annotations
@@ -32,7 +32,7 @@ def direct_count(run_env: dict[str, str], sql_file: str, end: dt.datetime) -> in
     return sum(b.num_rows for b in iter_record_batches(f"duckdb:///{run_env['warehouse']}", sql, params))
 
 
-def test_scheduled_run_loads_meta_and_the_hubspot_list_and_records_not_implemented_for_the_others(
+def test_scheduled_run_loads_meta_and_hubspot_and_records_not_implemented_for_the_others(
     run_env: dict[str, str],
 ) -> None:
     dag = load_dag("behavior__value_hunters")
@@ -40,7 +40,7 @@ def test_scheduled_run_loads_meta_and_the_hubspot_list_and_records_not_implement
     groups = ["meta", "google_ads", "hubspot_list", "hubspot_property", "clevertap"]
     expected = {"extract": "success", "validate": "success", "prepare": "success"}
     expected |= {f"{g}.plan": "success" for g in groups}
-    loaded = ("meta", "hubspot_list")
+    loaded = ("meta", "hubspot_list", "hubspot_property")
     expected |= {f"{g}.{s}": "skipped" for g in groups if g not in loaded for s in ("load", "commit")}  # no loader yet
     expected |= {f"{g}.{s}": "success" for g in loaded for s in ("load", "commit")}
     expected |= {f"{g}.record": "success" for g in groups}
@@ -63,6 +63,8 @@ def test_scheduled_run_loads_meta_and_the_hubspot_list_and_records_not_implement
     hubspot = records["hubspot_list"]
     assert hubspot.status == "success" and hubspot.audience_name == "BEH - Value Hunters - 2026-11-23"
     assert hubspot.audience_size == hubspot.acknowledged == hubspot.adds  # a new list: every member added
+    assert records["hubspot_property"].status == "success"
+    assert records["hubspot_property"].acknowledged == records["hubspot_property"].adds
     for record in records.values():
         assert record.extracted_rows == rows
         if record.destination_id not in loaded:

@@ -48,10 +48,31 @@ class HubSpotTarget:
 
 def requests_needed(batches: Sequence[Batch], create_missing: bool) -> int:
     """Worst-case requests of loading ``batches`` (no cached contact id): reads (and creations) of 100
-    contacts, one membership call per batch and a retry of it for stale ids, plus the list's setup."""
+    contacts, two writes per batch (a membership call and its retry for stale ids, or a property update
+    and slack), plus the setup (budget, list or property lookup and creation, report)."""
     per_hundred = 2 if create_missing else 1
     calls = sum(math.ceil(b.members / MAX_BATCH_INPUTS) * (per_hundred if b.op != "remove" else 1) + 2 for b in batches)
     return calls + SETUP_REQUESTS
+
+
+def check_daily_budget(client: HubSpotClient, batches: Sequence[Batch], create_missing: bool) -> None:
+    """Raises ``HubSpotError`` when ``batches`` may need more requests (``requests_needed``) than the portal
+    has left of its daily budget; nothing is sent then. No request when there is nothing to send."""
+    if not batches:
+        return
+    usage = client.daily_usage()
+    needed = requests_needed(batches, create_missing)
+    if needed > usage.remaining:
+        raise HubSpotError(
+            f"{client.label}: this load may need up to {needed} requests but portal {client.portal_id} has "
+            f"{usage.remaining} of its {usage.limit} daily requests left (resets at {usage.resets_at}); nothing "
+            "was sent: the next run after the reset sends it"
+        )
+
+
+def members_of(rows: pa.Table) -> dict[str, str]:
+    """Member key -> e-mail of a batch of HubSpot rows (one ``email`` row per member)."""
+    return dict(zip(rows.column("member_key").to_pylist(), rows.column("value").to_pylist(), strict=True))
 
 
 class HubSpotListDestination:
@@ -71,21 +92,12 @@ class HubSpotListDestination:
     def preflight(self, batches: Sequence[Batch]) -> None:
         """Raises ``HubSpotError`` (nothing sent) when ``batches`` may need more requests than the portal has
         left today."""
-        if not batches:
-            return
-        usage = self._client.daily_usage()
-        needed = requests_needed(batches, self._target.create_missing_contacts)
-        if needed > usage.remaining:
-            raise HubSpotError(
-                f"{self._client.label}: this load may need up to {needed} requests but portal "
-                f"{self._client.portal_id} has {usage.remaining} of its {usage.limit} daily requests left "
-                f"(resets at {usage.resets_at}); nothing was sent: the next run after the reset sends it"
-            )
+        check_daily_budget(self._client, batches, self._target.create_missing_contacts)
 
     def send(self, rows: pa.Table, context: BatchContext) -> BatchResult:
         """Applies one batch; returns accepted rows and rejections. Raises ``HubSpotError``."""
         list_id = self._list(context.op)
-        members = dict(zip(rows.column("member_key").to_pylist(), rows.column("value").to_pylist(), strict=True))
+        members = members_of(rows)
         if context.op == "replace" and context.number == 0:
             self._client.clear_list(list_id)
         rejections = self._remove(list_id, members) if context.op == "remove" else self._add(list_id, members)

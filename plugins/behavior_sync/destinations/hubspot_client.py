@@ -32,14 +32,8 @@ from hubspot.crm.lists.models import ListCreateRequest
 from hubspot.crm.properties import ApiException as PropertiesApiException
 
 from behavior_sync.destinations import local_base_url
-from behavior_sync.destinations.hubspot_errors import (
-    UNREACHABLE,
-    WINDOW_SECONDS,
-    Failure,
-    HubSpotError,
-    HubSpotNotFound,
-)
-from behavior_sync.destinations.hubspot_throttle import PortalWindow, window_for
+from behavior_sync.destinations.hubspot_errors import UNREACHABLE, Failure, HubSpotError, HubSpotNotFound
+from behavior_sync.destinations.hubspot_throttle import WINDOW_SECONDS, PortalWindow, window_for
 from behavior_sync.destinations.meta_errors import Action
 from behavior_sync.destinations.retry import RetryPolicy, ThrottleBudget
 
@@ -183,7 +177,7 @@ class HubSpotClient:
             raise HubSpotError(f"{message} (gave up after {attempt} attempts)", failure.status, failure.category)
         return self.policy.jittered(attempt)
 
-    def _sdk(self, method: Callable[..., Any], *args: Any) -> tuple[Any, Mapping[str, str]]:
+    def sdk_call(self, method: Callable[..., Any], *args: Any) -> tuple[Any, Mapping[str, str]]:
         """Calls an SDK ``*_with_http_info`` method; (data, headers)."""
         data, _status, headers = method(*args, _request_timeout=self.policy.timeout_seconds)
         return data, headers
@@ -220,14 +214,14 @@ class HubSpotClient:
     def get_list(self, list_id: str) -> ListInfo:
         """The list; raises ``HubSpotNotFound`` when it is deleted or unknown."""
         api = self.sdk.crm.lists.lists_api
-        answer = self.call("reading the list", lambda: self._sdk(api.get_by_id_with_http_info, list_id))
+        answer = self.call("reading the list", lambda: self.sdk_call(api.get_by_id_with_http_info, list_id))
         return _list_info(answer.list)
 
     def find_list(self, name: str) -> ListInfo | None:
         """The portal's contact list named ``name`` (HubSpot compares names case-insensitively), or None."""
         api = self.sdk.crm.lists.lists_api
         try:
-            answer = self.call("looking the list up by name", lambda: self._sdk(api.get_by_name_with_http_info,
+            answer = self.call("looking the list up by name", lambda: self.sdk_call(api.get_by_name_with_http_info,
                                                                                  name, CONTACTS))  # fmt: skip
         except HubSpotNotFound:
             return None
@@ -237,7 +231,7 @@ class HubSpotClient:
         """Creates a MANUAL contact list (members changed only by API or users)."""
         api = self.sdk.crm.lists.lists_api
         request = ListCreateRequest(object_type_id=CONTACTS, processing_type="MANUAL", name=name)
-        answer = self.call("creating the list", lambda: self._sdk(api.create_with_http_info, request))
+        answer = self.call("creating the list", lambda: self.sdk_call(api.create_with_http_info, request))
         return _list_info(answer.list)
 
     def change_members(self, list_id: str, op: str, record_ids: Sequence[str]) -> frozenset[str]:
@@ -248,38 +242,51 @@ class HubSpotClient:
         api = self.sdk.crm.lists.memberships_api
         method = api.add_with_http_info if op == "add" else api.remove_with_http_info
         ids = [str(i) for i in record_ids]
-        answer = self.call(f"{op} of {len(ids)} list members", lambda: self._sdk(method, list_id, ids))
+        answer = self.call(f"{op} of {len(ids)} list members", lambda: self.sdk_call(method, list_id, ids))
         return frozenset(str(i) for i in (answer.record_ids_missing or ()))
 
     def clear_list(self, list_id: str) -> None:
         """Removes every member of the list (a full re-sync starts from an empty list)."""
         api = self.sdk.crm.lists.memberships_api
-        self.call("emptying the list", lambda: self._sdk(api.remove_all_with_http_info, list_id))
+        self.call("emptying the list", lambda: self.sdk_call(api.remove_all_with_http_info, list_id))
 
-    def read_contacts(self, emails: Iterable[str]) -> dict[str, str]:
-        """Contact ids by (lower-case) e-mail for the e-mails HubSpot knows; batches of 100 (207 = some unknown)."""
+    def read_contacts(self, emails: Iterable[str], properties: Sequence[str] = ()) -> dict[str, dict[str, str]]:
+        """Contacts HubSpot knows among ``emails``, by (lower-case) e-mail: ``hs_object_id`` plus the
+        ``properties`` asked for ("" when unset). Batches of 100 (a 207 answer: some are unknown)."""
         api = self.sdk.crm.contacts.batch_api
-        found: dict[str, str] = {}
-        for part in _chunks(sorted(set(emails))):
-            request = BatchReadInputSimplePublicObjectId(
-                inputs=[SimplePublicObjectId(id=e) for e in part], id_property="email", properties=["email"]
+        wanted = ["email", *properties]
+        found: dict[str, dict[str, str]] = {}
+        for part in chunks(sorted(set(emails))):
+            inputs = [SimplePublicObjectId(id=e) for e in part]
+            request = BatchReadInputSimplePublicObjectId(inputs=inputs, id_property="email", properties=wanted)
+            answer = self.call(
+                f"reading {len(part)} contacts", partial(self.sdk_call, api.read_with_http_info, request)
             )
-            answer = self.call(f"reading {len(part)} contacts", partial(self._sdk, api.read_with_http_info, request))
-            found |= {str(c.properties.get("email", "")).lower(): str(c.id) for c in answer.results or ()}
+            for contact in answer.results or ():
+                values = contact.properties or {}
+                found[str(values.get("email", "")).lower()] = {"hs_object_id": str(contact.id)} | {
+                    p: str(values.get(p) or "") for p in properties
+                }
         return found
+
+    def contact_ids(self, emails: Iterable[str]) -> dict[str, str]:
+        """Contact ids by (lower-case) e-mail for the e-mails HubSpot knows."""
+        return {email: values["hs_object_id"] for email, values in self.read_contacts(emails).items()}
 
     def upsert_contacts(self, emails: Iterable[str]) -> tuple[dict[str, str], dict[str, str]]:
         """Creates (or finds) contacts by e-mail; (ids by e-mail, HubSpot's error code by e-mail refused)."""
         api = self.sdk.crm.contacts.batch_api
         ids: dict[str, str] = {}
         refused: dict[str, str] = {}
-        for part in _chunks(sorted(set(emails))):
+        for part in chunks(sorted(set(emails))):
             inputs = [SimplePublicObjectBatchInputUpsert(id=e, id_property="email", properties={"email": e})
                       for e in part]  # fmt: skip
             request = BatchInputSimplePublicObjectBatchInputUpsert(inputs=inputs)
-            answer = self.call(f"creating {len(part)} contacts", partial(self._sdk, api.upsert_with_http_info, request))
+            answer = self.call(
+                f"creating {len(part)} contacts", partial(self.sdk_call, api.upsert_with_http_info, request)
+            )
             ids |= {str(c.properties.get("email", "")).lower(): str(c.id) for c in answer.results or ()}
-            refused |= _refused_inputs(part, getattr(answer, "errors", None) or ())
+            refused |= refused_inputs(part, getattr(answer, "errors", None) or ())
         return ids, refused
 
 
@@ -287,7 +294,8 @@ _DETAILS = "/account-info/v3/details"
 _USAGE = "/account-info/v3/api-usage/daily/private-apps"
 
 
-def _chunks(items: Sequence[str], size: int = MAX_BATCH_INPUTS) -> Iterable[Sequence[str]]:
+def chunks(items: Sequence[str], size: int = MAX_BATCH_INPUTS) -> Iterable[Sequence[str]]:
+    """``items`` in slices of at most ``size`` (HubSpot batch inputs)."""
     return (items[i : i + size] for i in range(0, len(items), size))
 
 
@@ -295,8 +303,8 @@ def _list_info(found: Any) -> ListInfo:
     return ListInfo(str(found.list_id), str(found.name), str(found.processing_type), int(found.size or 0))
 
 
-def _refused_inputs(part: Sequence[str], errors: Iterable[Any]) -> dict[str, str]:
-    """E-mail -> HubSpot's code for each input a 207 answer refused (``context.inputIndexes``)."""
+def refused_inputs(part: Sequence[str], errors: Iterable[Any]) -> dict[str, str]:
+    """Input (e-mail or id) -> HubSpot's code for each input a 207 answer refused (``context.inputIndexes``)."""
     refused: dict[str, str] = {}
     for error in errors:
         details = list(error.errors or ())

@@ -105,7 +105,7 @@ def match_contacts(
     emails = set(members.values())
     known = cache.lookup(emails)
     missing = emails - set(known)
-    found = client.read_contacts(missing) if missing else {}
+    found = client.contact_ids(missing) if missing else {}
     refused: dict[str, str] = {}
     created: dict[str, str] = {}
     if create_missing and missing - set(found):
@@ -113,11 +113,13 @@ def match_contacts(
     cache.store(found | created)
     by_email = known | found | created
     ids = {key: by_email[email] for key, email in members.items() if email in by_email}
-    rejections = tuple(_rejection(key, refused.get(email)) for key, email in members.items() if email not in by_email)
+    rejections = tuple(unmatched(key, refused.get(email)) for key, email in members.items() if email not in by_email)
     return Matched(ids, rejections, len(created), len(missing))
 
 
-def _rejection(member_key: str, code: str | None) -> Rejection:
+def unmatched(member_key: str, code: str | None) -> Rejection:
+    """The rejection of a member left without a contact: ``not_in_crm``, or HubSpot's code when it refused
+    to create the contact. The message never holds the e-mail."""
     if code is None:
         return Rejection(
             member_key, "email", NOT_IN_CRM, "no HubSpot contact has this e-mail (create_missing_contacts is off)"

@@ -16,7 +16,6 @@ from typing import Any
 from behavior_sync.destinations.meta_errors import Action, ErrorRule
 
 ANY = None
-WINDOW_SECONDS = 10.0  # HubSpot's rolling request window (X-HubSpot-RateLimit-Interval-Milliseconds)
 SCOPES_HELP = "HubSpot Settings > Integrations > Private Apps > your app > Scopes"
 
 _TOKEN = (
