@@ -67,6 +67,23 @@ def already_exported(destination: DestinationConfig, last_success: dt.datetime |
     return static_export_done(destination.settings, last_success, full_resync)
 
 
+def check_mapping(destination: DestinationConfig, behavior: Behavior) -> None:
+    """Field discovery before planning (HubSpot properties): raises ``HubSpotError`` with what to do when the
+    portal holds the destination's property with another type; other destinations need no check."""
+    if destination.type != "hubspot" or destination.settings.get("mode") != "property":
+        return
+    from behavior_sync.destinations.hubspot_discovery import check_property, discover
+    from behavior_sync.destinations.hubspot_errors import HubSpotError
+    from behavior_sync_airflow.hooks.destinations import HubSpotHook
+
+    label = f"behavior {behavior.slug}, destination {destination.id} (HubSpot, connection {destination.connection})"
+    prop = destination.settings.get("property") or {}
+    fields = discover(HubSpotHook(destination.connection).get_conn(label))
+    status, message = check_property(fields, str(prop["name"]), str(prop.get("kind") or "multi_checkbox"))
+    if status == "wrong_type":
+        raise HubSpotError(f"{label}: {message}")
+
+
 def capabilities_for(destination_type: str) -> Capabilities:
     """Capabilities of a destination type (KeyError for an unknown type)."""
     return CAPABILITIES[destination_type]

@@ -56,7 +56,7 @@ class PlanDestinationOperator(_DestinationOperator):
     def execute(self, context: Any) -> dict[str, Any]:
         from behavior_sync.history import last_success
         from behavior_sync.sync.steps import PlanOutcome, is_due, plan_step
-        from behavior_sync_airflow.destination_registry import already_exported, capabilities_for
+        from behavior_sync_airflow.destination_registry import already_exported, capabilities_for, check_mapping
 
         options = run_options(context, self.behavior)
         if self.destination.id not in options.destinations:
@@ -85,6 +85,7 @@ class PlanDestinationOperator(_DestinationOperator):
                     "guardrails": dict(self.behavior.guardrails),
                     "min_audience_size": self.destination.settings.get("min_audience_size"),
                 }
+                check_mapping(self.destination, self.behavior)  # fails early on a mapping the vendor cannot take
                 artifacts, capabilities = run_artifacts(context, self.behavior), capabilities_for(self.destination.type)
                 outcome = plan_step(ids, artifacts, store, capabilities, settings)
         self.log.info("%s: %s %s %s", self.destination.id, outcome.status, outcome.counts or {}, outcome.message)

@@ -82,3 +82,26 @@ def test_the_hook_checks_portal_and_scopes_and_never_shows_the_token(
     monkeypatch.setenv("AIRFLOW_CONN_HUBSPOT_DEFAULT", hubspot_connection("https://api.example.net"))
     with pytest.raises(HubSpotError, match="may only point at the local sandbox"):
         HubSpotHook().credentials()
+
+
+def test_the_plan_step_check_refuses_a_property_of_the_wrong_type_with_what_to_do(
+    run_env: dict[str, str], monkeypatch: pytest.MonkeyPatch
+) -> None:
+    from hubspot.crm.properties.models import PropertyCreate
+
+    from behavior_sync.config import load_behaviors
+    from behavior_sync.destinations.hubspot_errors import HubSpotError
+    from behavior_sync_airflow.destination_registry import check_mapping
+    from tests.support.hubspot_harness import hubspot_starter
+
+    (behavior,) = load_behaviors(only=["comfort_seekers"]).behaviors
+    (destination,) = [d for d in behavior.destinations if d.id == "hubspot_property"]
+    with hubspot_starter() as start:
+        portal = start()  # its own portal: the clash must not reach the other tests
+        monkeypatch.setenv("AIRFLOW_CONN_HUBSPOT_DEFAULT", hubspot_connection(portal.base_url))
+        check_mapping(destination, behavior)  # missing: the first load creates it
+        clash = PropertyCreate(name="customer_behaviors", label="clash", type="string", field_type="text",
+                               group_name="contactinformation")  # fmt: skip
+        portal.client().crm.properties.core_api.create("contacts", clash)
+        with pytest.raises(HubSpotError, match="'customer_behaviors' is string/text in HubSpot, but a multi_checkbox"):
+            check_mapping(destination, behavior)

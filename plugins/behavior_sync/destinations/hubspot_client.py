@@ -77,6 +77,16 @@ class HubSpotCredentials:
     tier: str = "starter"
     base_url: str | None = None  # None: https://api.hubapi.com
 
+    @classmethod
+    def of_connection(
+        cls, conn_id: str, extras: Mapping[str, Any], host: str | None, token: str | None
+    ) -> HubSpotCredentials:
+        """From a ``hubspot`` connection's validated extras, Host and Password. Raises ``HubSpotError`` (no
+        token, or a Host that is not a local sandbox)."""
+        if not token:
+            raise HubSpotError(f"connection {conn_id!r} has no private app token: put it in the Password field")
+        return cls(token, str(extras["portal_id"]), str(extras.get("account_tier") or "starter"), api_base_url(host))
+
 
 @dataclass(frozen=True)
 class ListInfo:

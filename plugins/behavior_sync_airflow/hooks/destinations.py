@@ -83,15 +83,10 @@ class HubSpotHook(ValidatedConnectionHook):
     def credentials(self) -> HubSpotCredentials:
         """The connection as explicit credentials. Raises ``HubSpotError`` (no token, or a non-sandbox host)
         and ``ConnectionSettingsError`` (bad extras)."""
-        from behavior_sync.destinations.hubspot_client import HubSpotCredentials, api_base_url
-        from behavior_sync.destinations.hubspot_errors import HubSpotError
+        from behavior_sync.destinations.hubspot_client import HubSpotCredentials
 
         extras, host, token = self.settings()
-        if not token:
-            raise HubSpotError(f"connection {self.conn_id!r} has no private app token: put it in the Password field")
-        return HubSpotCredentials(
-            token, extras["portal_id"], extras.get("account_tier") or "starter", api_base_url(host)
-        )
+        return HubSpotCredentials.of_connection(self.conn_id, extras, host, token)
 
     def get_conn(self, label: str | None = None, policy: RetryPolicy | None = None) -> HubSpotClient:
         """A client for the connection's portal; ``label`` names the behavior and destination in errors."""
