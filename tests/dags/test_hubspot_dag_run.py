@@ -5,6 +5,7 @@ from __future__ import annotations
 
 import datetime as dt
 import json
+from pathlib import Path
 
 import pytest
 
@@ -105,3 +106,31 @@ def test_the_plan_step_check_refuses_a_property_of_the_wrong_type_with_what_to_d
         portal.client().crm.properties.core_api.create("contacts", clash)
         with pytest.raises(HubSpotError, match="'customer_behaviors' is string/text in HubSpot, but a multi_checkbox"):
             check_mapping(destination, behavior)
+
+
+@pytest.mark.slow
+def test_the_import_dag_reads_a_hubspot_list_into_a_warehouse_table(
+    run_env: dict[str, str], tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    import duckdb
+    from hubspot.crm.lists.models import ListCreateRequest
+
+    from tests.support.hubspot_harness import HS_SEED_EMAILS, HubSpotHarness
+
+    sandbox = HubSpotHarness(hubspot_base_url(), app=None, clock=None)  # type: ignore[arg-type]
+    lists = sandbox.client().crm.lists
+    created = lists.lists_api.create(ListCreateRequest(object_type_id="0-1", processing_type="MANUAL", name="VIPs"))
+    ids = {c["email"]: str(c["id"]) for c in sandbox.get("contacts", portal=HS_PORTAL)["contacts"]}
+    vips = HS_SEED_EMAILS[:3]
+    lists.memberships_api.add(created.list.list_id, [ids[e] for e in vips])
+    folder = tmp_path / "imports"
+    folder.mkdir()
+    (folder / "vips.yaml").write_text("list_name: VIPs\ntable: hubspot_vips\nschedule: null\n")
+    monkeypatch.setenv("BEHAVIOR_SYNC_IMPORTS_DIR", str(folder))
+    dag_run = load_dag("import__vips").test()
+    assert states(dag_run) == {"import_list": "success"}
+    with duckdb.connect(run_env["warehouse"], read_only=True) as con:
+        rows = con.execute(
+            "SELECT email, contact_id, joined_at IS NOT NULL FROM hubspot_vips ORDER BY email"
+        ).fetchall()
+    assert rows == sorted((e, ids[e], True) for e in vips)

@@ -187,9 +187,9 @@ class HubSpotClient:
             raise HubSpotError(f"{message} (gave up after {attempt} attempts)", failure.status, failure.category)
         return self.policy.jittered(attempt)
 
-    def sdk_call(self, method: Callable[..., Any], *args: Any) -> tuple[Any, Mapping[str, str]]:
+    def sdk_call(self, method: Callable[..., Any], *args: Any, **kwargs: Any) -> tuple[Any, Mapping[str, str]]:
         """Calls an SDK ``*_with_http_info`` method; (data, headers)."""
-        data, _status, headers = method(*args, _request_timeout=self.policy.timeout_seconds)
+        data, _status, headers = method(*args, **kwargs, _request_timeout=self.policy.timeout_seconds)
         return data, headers
 
     def _raw(self, method: str, path: str, body: Any = None) -> tuple[Any, Mapping[str, str]]:
