@@ -165,7 +165,10 @@ class HubSpotClient:
             delay = self._delay(what, failure, rule.action, attempt)
             log.warning("%s: %s failed (HTTP %s, %s); retrying in %.1f s", self.label, what, failure.status,
                         failure.category, delay)  # fmt: skip
-            self._sleep(delay)
+            if rule.action is Action.THROTTLE:
+                self._window.pause(delay)  # every request of this process waits (in ``acquire``)
+            else:
+                self._sleep(delay)
 
     def _delay(self, what: str, failure: Failure, action: Action, attempt: int) -> float:
         """Seconds to wait before the next try, or raises ``HubSpotError`` when the call must not be retried."""
@@ -178,8 +181,7 @@ class HubSpotClient:
                     failure.status,
                     failure.category,
                 )
-            self._window.pause(delay)
-            return 0.0
+            return delay
         if action is Action.FAIL:
             kind = HubSpotNotFound if failure.status == 404 else HubSpotError
             raise kind(message, failure.status, failure.category)
