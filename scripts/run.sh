@@ -205,20 +205,17 @@ else
 fi
 
 components_at=$SECONDS
-if sandbox_on meta-sandbox; then
-    step "starting the Meta sandbox on http://127.0.0.1:$META_PORT (state data/meta-sandbox.json)"
+# Starts sandbox $1 (python -m sandbox.$1) on port $2 as a managed process; $3 names it; its state
+# survives restarts in data/$1-sandbox.json.
+start_sandbox() {
+    step "starting the $3 sandbox on http://127.0.0.1:$2 (state data/$1-sandbox.json)"
     mkdir -p "$PROJECT_DIR/data"
-    "${new_session[@]}" python -m sandbox.meta --port "$META_PORT" --state "$PROJECT_DIR/data/meta-sandbox.json" \
-        >"$LOG_DIR/meta-sandbox.out" 2>&1 </dev/null 8>&- &
-    echo "$!" >"$RUN_DIR/meta-sandbox.pid"
-fi
-if sandbox_on hubspot-sandbox; then
-    step "starting the HubSpot sandbox on http://127.0.0.1:$HUBSPOT_PORT (state data/hubspot-sandbox.json)"
-    mkdir -p "$PROJECT_DIR/data"
-    "${new_session[@]}" python -m sandbox.hubspot --port "$HUBSPOT_PORT" --state "$PROJECT_DIR/data/hubspot-sandbox.json" \
-        >"$LOG_DIR/hubspot-sandbox.out" 2>&1 </dev/null 8>&- &
-    echo "$!" >"$RUN_DIR/hubspot-sandbox.pid"
-fi
+    "${new_session[@]}" python -m "sandbox.$1" --port "$2" --state "$PROJECT_DIR/data/$1-sandbox.json" \
+        >"$LOG_DIR/$1-sandbox.out" 2>&1 </dev/null 8>&- &
+    echo "$!" >"$RUN_DIR/$1-sandbox.pid"
+}
+if sandbox_on meta-sandbox; then start_sandbox meta "$META_PORT" Meta; fi
+if sandbox_on hubspot-sandbox; then start_sandbox hubspot "$HUBSPOT_PORT" HubSpot; fi
 step "starting ${COMPONENTS[*]}"
 for c in "${COMPONENTS[@]}"; do
     args=("$c")

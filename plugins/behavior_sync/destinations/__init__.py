@@ -69,14 +69,17 @@ class LoadKey:
 LOCAL_HOSTS = frozenset({"127.0.0.1", "localhost", "::1"})
 
 
-def local_base_url(host: str | None) -> str | None:
+def local_base_url(host: str | None, vendor: str) -> str | None:
     """A connection's Host as an API base URL: None (the vendor's own) when empty, else a URL on this
-    machine (a sandbox). Raises ValueError for any other host: only the sandbox may redirect a client
-    (design §5); callers turn it into their vendor's error."""
+    machine (a sandbox). Raises ValueError, whose text tells the user what to do, for any other host:
+    only the sandbox may redirect a client (design §5); callers turn it into their vendor's error."""
     if not host:
         return None
     url = host if "://" in host else f"http://{host}"
     parts = urlsplit(url)
     if parts.scheme not in {"http", "https"} or parts.hostname not in LOCAL_HOSTS:
-        raise ValueError("not a local sandbox URL")
+        raise ValueError(
+            f"the {vendor} connection's Host may only point at the local sandbox (http://127.0.0.1:PORT or "
+            f"http://localhost:PORT); leave it empty to reach {vendor}"
+        )
     return url.rstrip("/")

@@ -60,12 +60,9 @@ def api_base_url(host: str | None) -> str | None:
     Raises ``HubSpotError`` for any other host: only the sandbox may redirect the client (design §5).
     """
     try:
-        return local_base_url(host)
-    except ValueError:
-        raise HubSpotError(
-            "the HubSpot connection's Host may only point at the local sandbox (http://127.0.0.1:PORT); "
-            "leave it empty to reach HubSpot"
-        ) from None
+        return local_base_url(host, "HubSpot")
+    except ValueError as exc:
+        raise HubSpotError(str(exc)) from None
 
 
 @dataclass(frozen=True)

@@ -58,12 +58,9 @@ def api_base_url(host: str | None) -> str | None:
     Raises ``MetaError`` for any other host: only the sandbox may redirect the client (design §5).
     """
     try:
-        return local_base_url(host)
-    except ValueError:
-        raise MetaError(
-            "the Meta connection's Host may only point at the local sandbox (http://127.0.0.1:PORT or "
-            "http://localhost:PORT); leave it empty to reach Meta"
-        ) from None
+        return local_base_url(host, "Meta")
+    except ValueError as exc:
+        raise MetaError(str(exc)) from None
 
 
 @dataclass(frozen=True)
