@@ -113,13 +113,14 @@ class HubSpotSync:
 
 
 @pytest.fixture()
-def hubspot_sync(tmp_path: Path) -> Iterator[HubSpotSync]:
+def hubspot_sync(tmp_path: Path, request: pytest.FixtureRequest) -> Iterator[HubSpotSync]:
+    """The engine and a sandbox; ``request.param`` (indirect parametrization) overrides sandbox settings."""
     db = StateDatabase(f"sqlite:///{tmp_path}/state.db")
     db.ensure_schema()
     portals = HS_PORTALS | {str(HS_PORTAL): {"tier": "professional", "contacts": CRM_EMAILS}}
     with hubspot_starter() as start:
         engine = EngineRun(tmp_path, db, CAPABILITIES["hubspot"], "value_hunters", "hubspot_list")
-        yield HubSpotSync(start(portals=portals), engine)
+        yield HubSpotSync(start(portals=portals, **getattr(request, "param", {})), engine)
     db.close()
 
 
@@ -173,7 +174,15 @@ def test_members_without_a_contact_are_not_in_crm_unless_create_missing_contacts
     }
 
 
-def test_a_207_partial_failure_rejects_only_the_refused_contacts(hubspot_sync: HubSpotSync) -> None:
+@pytest.mark.parametrize(
+    "hubspot_sync",
+    [{"invalid_values": "per_input"}, {"invalid_values": "reject_batch"}],  # 207, or the batch refused whole
+    ids=["207", "400_split"],
+    indirect=True,
+)
+def test_contacts_hubspot_refuses_to_create_are_rejected_alone_and_the_rest_is_loaded(
+    hubspot_sync: HubSpotSync,
+) -> None:
     bad = [("b1", "email", "broken@@example"), ("b2", "email", "also broken@example.com")]
     new = [(f"n{i}", "email", f"new{i}@example.com") for i in range(3)]
     plan = hubspot_sync.sync("r1", rows(range(5)) + new + bad, create=True)
@@ -198,3 +207,13 @@ def test_a_load_beyond_the_daily_budget_is_refused_before_anything_is_sent(hubsp
     with pytest.raises(HubSpotError, match=rf"up to {needed} requests but portal {HS_TINY_PORTAL} has 4 of its 5"):
         hubspot_sync.engine.load(plan, hubspot_sync.destination(token=HS_TINY_TOKEN, portal=HS_TINY_PORTAL))
     assert hubspot_sync.engine.ledger(plan).entries() == [] and hubspot_sync.sandbox.get("lists")["lists"] == []
+
+
+def test_a_cached_contact_id_hubspot_no_longer_knows_is_matched_again(hubspot_sync: HubSpotSync) -> None:
+    from behavior_sync.destinations.hubspot_contacts import ContactCache
+
+    ContactCache(hubspot_sync.engine.db, str(HS_PORTAL)).store({"m3@example.com": "999999"})  # merged away
+    hubspot_sync.sync("r1", rows(range(5)))
+    assert hubspot_sync.emails_in(hubspot_sync.list_id()) == {f"m{i}@example.com" for i in range(5)}
+    real = ContactCache(hubspot_sync.engine.db, str(HS_PORTAL)).lookup(["m3@example.com"])["m3@example.com"]
+    assert real != "999999"

@@ -181,7 +181,7 @@ class HubSpotClient:
             return delay
         if action is Action.FAIL:
             kind = HubSpotNotFound if failure.status == 404 else HubSpotError
-            raise kind(message, failure.status, failure.category)
+            raise kind(message, failure.status, failure.category, failure.code)
         if attempt >= self.policy.attempts:
             raise HubSpotError(f"{message} (gave up after {attempt} attempts)", failure.status, failure.category)
         return self.policy.jittered(attempt)
@@ -283,20 +283,49 @@ class HubSpotClient:
         return {email: values["hs_object_id"] for email, values in self.read_contacts(emails).items()}
 
     def upsert_contacts(self, emails: Iterable[str]) -> tuple[dict[str, str], dict[str, str]]:
-        """Creates (or finds) contacts by e-mail; (ids by e-mail, HubSpot's error code by e-mail refused)."""
+        """Creates (or finds) contacts by e-mail; (ids by e-mail, HubSpot's error code by e-mail refused).
+
+        A 207 answer names the refused inputs; a batch refused whole (400) is split to find them.
+        """
         api = self.sdk.crm.contacts.batch_api
-        ids: dict[str, str] = {}
-        refused: dict[str, str] = {}
-        for part in chunks(sorted(set(emails))):
+
+        def send(part: Sequence[str]) -> tuple[dict[str, str], dict[str, str]]:
             inputs = [SimplePublicObjectBatchInputUpsert(id=e, id_property="email", properties={"email": e})
                       for e in part]  # fmt: skip
             request = BatchInputSimplePublicObjectBatchInputUpsert(inputs=inputs)
             answer = self.call(
                 f"creating {len(part)} contacts", partial(self.sdk_call, api.upsert_with_http_info, request)
             )
-            ids |= {str(c.properties.get("email", "")).lower(): str(c.id) for c in answer.results or ()}
-            refused |= refused_inputs(part, getattr(answer, "errors", None) or ())
-        return ids, refused
+            ids = {str(c.properties.get("email", "")).lower(): str(c.id) for c in answer.results or ()}
+            return ids, refused_inputs(part, getattr(answer, "errors", None) or ())
+
+        return batched(sorted(set(emails)), send)
+
+
+def batched(
+    items: Sequence[str], send: Callable[[Sequence[str]], tuple[dict[str, str], dict[str, str]]]
+) -> tuple[dict[str, str], dict[str, str]]:
+    """Sends ``items`` in batches of 100; (merged results, merged refusals). A batch HubSpot refuses whole
+    as invalid (400; live HubSpot often does for one bad value) is split in halves and re-sent until the
+    bad inputs stand alone, which are refused with HubSpot's code (else category). Other errors raise."""
+    done: dict[str, str] = {}
+    refused: dict[str, str] = {}
+    pending = list(chunks(items))
+    while pending:
+        part = pending.pop()
+        try:
+            ok, bad = send(part)
+        except HubSpotError as exc:
+            if exc.status != 400:
+                raise
+            if len(part) == 1:
+                refused[part[0]] = exc.code or exc.category or "VALIDATION_ERROR"
+            else:
+                pending += [part[: len(part) // 2], part[len(part) // 2 :]]
+            continue
+        done |= ok
+        refused |= bad
+    return done, refused
 
 
 _DETAILS = "/account-info/v3/details"

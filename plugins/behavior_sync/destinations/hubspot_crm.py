@@ -14,7 +14,7 @@ from typing import Any
 from hubspot.crm.contacts.models import BatchInputSimplePublicObjectBatchInput, SimplePublicObjectBatchInput
 from hubspot.crm.properties.models import OptionInput, PropertyCreate, PropertyGroupCreate, PropertyUpdate
 
-from behavior_sync.destinations.hubspot_client import HubSpotClient, chunks, refused_inputs
+from behavior_sync.destinations.hubspot_client import HubSpotClient, batched, refused_inputs
 from behavior_sync.destinations.hubspot_errors import HubSpotNotFound
 
 OBJECT_TYPE = "contacts"
@@ -66,13 +66,15 @@ def set_options(client: HubSpotClient, name: str, options: Sequence[OptionInput]
 
 
 def update_contacts(client: HubSpotClient, name: str, values: Mapping[str, str]) -> dict[str, str]:
-    """Sets property ``name`` of contacts (id -> value; "" clears); returns id -> HubSpot's code of refused ones."""
+    """Sets property ``name`` of contacts (id -> value; "" clears); returns id -> HubSpot's code of refused ones
+    (207 answers; a batch refused whole is split to find them, see ``batched``)."""
     api = client.sdk.crm.contacts.batch_api
-    refused: dict[str, str] = {}
-    for part in chunks(sorted(values)):
+
+    def send(part: Sequence[str]) -> tuple[dict[str, str], dict[str, str]]:
         inputs = [SimplePublicObjectBatchInput(id=cid, properties={name: values[cid]}) for cid in part]
         request = BatchInputSimplePublicObjectBatchInput(inputs=inputs)
         answer = client.call(f"updating {len(part)} contacts", partial(client.sdk_call, api.update_with_http_info,
                                                                       request))  # fmt: skip
-        refused |= refused_inputs(part, getattr(answer, "errors", None) or ())
-    return refused
+        return {}, refused_inputs(part, getattr(answer, "errors", None) or ())
+
+    return batched(sorted(values), send)[1]

@@ -59,19 +59,17 @@ class Failure:
     category: str | None
     required_scopes: tuple[str, ...] = ()
     retry_after: float = 0.0
+    code: str | None = None  # the first detail's code (e.g. INVALID_EMAIL), when HubSpot gives one
 
     @classmethod
     def of_body(cls, status: int | None, body: Any, headers: Mapping[str, str] | None) -> Failure:
         """From an error answer (body as bytes, str or None); unparseable bodies give a bare status."""
         data = _json(body)
         category = data.get("policyName") if status == 429 else data.get("category")
-        scopes = tuple(
-            str(s)
-            for e in data.get("errors") or ()
-            if isinstance(e, dict)
-            for s in (e.get("context") or {}).get("requiredScopes") or ()
-        )
-        return cls(status, None if category is None else str(category), scopes, _retry_after(headers))
+        details = [e for e in data.get("errors") or () if isinstance(e, dict)]
+        scopes = tuple(str(s) for e in details for s in (e.get("context") or {}).get("requiredScopes") or ())
+        code = next((str(e["code"]) for e in details if e.get("code")), None)
+        return cls(status, None if category is None else str(category), scopes, _retry_after(headers), code)
 
     def rule(self) -> ErrorRule:
         """The table's rule: (status, category) first, then (status, any); unknown 5xx retry, else fail."""
@@ -114,10 +112,13 @@ class HubSpotError(Exception):
     Never carries tokens or e-mail addresses. ``status``/``category`` are HubSpot's (None for transport errors).
     """
 
-    def __init__(self, message: str, status: int | None = None, category: str | None = None) -> None:
+    def __init__(
+        self, message: str, status: int | None = None, category: str | None = None, code: str | None = None
+    ) -> None:
         super().__init__(message)
         self.status = status
         self.category = category
+        self.code = code
 
 
 class HubSpotNotFound(HubSpotError):
