@@ -142,3 +142,16 @@ def test_an_existing_property_of_another_type_fails_with_what_to_do(property_syn
         HubSpotError, match="exists as type string/text, but a multi_checkbox needs enumeration/checkbox"
     ):
         property_sync.sync("value_hunters", "r1", rows(range(5)), prop)
+
+
+def test_a_lifecycle_stage_only_moves_contacts_forward_and_leavers_keep_theirs(property_sync: PropertySync) -> None:
+    prop = {"name": "lifecyclestage", "kind": "lifecycle_stage", "stage": "marketingqualifiedlead"}
+    property_sync.set_by_hand("lifecyclestage", {1: "customer", 2: "lead"})
+    property_sync.sync("value_hunters", "r1", rows([1, 2, 3]), prop)
+    stages = property_sync.values("lifecyclestage")
+    assert stages == {"m1@example.com": "customer", "m2@example.com": "marketingqualifiedlead",
+                      "m3@example.com": "marketingqualifiedlead"}  # fmt: skip
+    property_sync.sync("value_hunters", "r2", rows([1, 3]), prop)  # m2 leaves: keeps its stage
+    assert property_sync.values("lifecyclestage") == stages
+    with pytest.raises(HubSpotError, match="'champion' is not an option of HubSpot property 'lifecyclestage'"):
+        property_sync.sync("loyal_regulars", "r1", rows([4]), prop | {"stage": "champion"})

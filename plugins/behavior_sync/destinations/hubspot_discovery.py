@@ -61,6 +61,8 @@ def check_property(fields: Mapping[str, Field], name: str, kind: str) -> tuple[s
     """(status, message) for property ``name`` used as ``kind``."""
     want_type, want_field = KINDS[kind]
     found = fields.get(name)
+    if found is None and kind == "lifecycle_stage":
+        return "wrong_type", f"property {name!r} does not exist: a lifecycle_stage needs an existing stage property"
     if found is None:
         return "missing", f"property {name!r} does not exist yet: the first load creates it ({want_type}/{want_field})"
     if (found.type, found.field_type) != (want_type, want_field):

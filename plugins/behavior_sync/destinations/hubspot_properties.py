@@ -12,6 +12,10 @@ Kinds (the product document's three "property structures"):
   description and the priority as display order; other options count as manual values.
 - ``boolean`` (bool/booleancheckbox, one yes/no property per behavior): a joiner's contact gets
   "true" when empty (or always with ``overwrite_existing``), a leaver's "true" is cleared.
+- ``lifecycle_stage`` (HubSpot's ``lifecyclestage``, or another existing radio/select property
+  whose options are ordered stages): a joiner's contact moves forward to the behavior's ``stage``
+  when that stage comes later (option display order) than its current one; never backwards, and
+  leavers keep their stage. The property is never created or changed.
 
 ``ensure_property`` creates the group, the property and the behavior's option when missing, and
 refuses (``HubSpotError``) an existing property of another type with what to do.
@@ -32,6 +36,7 @@ KINDS: dict[str, tuple[str, str]] = {
     "multi_checkbox": ("enumeration", "checkbox"),
     "single_select": ("enumeration", "select"),
     "boolean": ("bool", "booleancheckbox"),
+    "lifecycle_stage": ("enumeration", "radio"),
 }
 DEFAULT_GROUP = "behavior_sync"
 MANAGED = "Managed by Behavior Sync"
@@ -45,7 +50,7 @@ class PropertySpec:
     label: str
     kind: str
     group: str
-    option: str  # the behavior's slug: its option value (enumerations)
+    option: str  # the behavior's slug: its option value (enumerations); lifecycle_stage: the stage
     option_label: str  # the behavior's display name
     priority: int = 100  # single_select: lower wins
     overwrite_existing: bool = False
@@ -54,13 +59,13 @@ class PropertySpec:
     def from_settings(cls, settings: Any, behavior_name: str, slug: str) -> PropertySpec:
         """From a HubSpot property destination's settings (``property``, ``overwrite_existing``)."""
         prop = dict(settings.get("property") or {})
-        name = str(prop["name"])
+        name, kind = str(prop["name"]), str(prop.get("kind") or "multi_checkbox")
         return cls(
             name=name,
             label=str(prop.get("label") or name.replace("_", " ").capitalize()),
-            kind=str(prop.get("kind") or "multi_checkbox"),
+            kind=kind,
             group=str(prop.get("group") or DEFAULT_GROUP),
-            option=slug,
+            option=str(prop.get("stage") or "") if kind == "lifecycle_stage" else slug,
             option_label=behavior_name,
             priority=int(prop.get("priority", 100)),
             overwrite_existing=bool(settings.get("overwrite_existing", False)),
@@ -84,6 +89,8 @@ def ensure_property(client: HubSpotClient, spec: PropertySpec) -> dict[str, int]
     """
     found = get_property(client, spec.name)
     kind_type, field_type = KINDS[spec.kind]
+    if spec.kind == "lifecycle_stage":
+        return _stages(spec, found)
     if found is None:
         ensure_group(client, spec.group, "Behavior Sync" if spec.group == DEFAULT_GROUP else spec.group)
         options = [] if spec.kind == "boolean" else [spec.our_option()]
@@ -105,9 +112,24 @@ def ensure_property(client: HubSpotClient, spec: PropertySpec) -> dict[str, int]
     return {str(o.value): int(o.display_order or 0) for o in options if str(o.description or "").startswith(MANAGED)}
 
 
+def _stages(spec: PropertySpec, found: Any) -> dict[str, int]:
+    """The stages' order (option display order) of an existing stage property; raises ``HubSpotError``."""
+    stages = {str(o.value): int(o.display_order or 0) for o in (found.options or ())} if found is not None else {}
+    if found is None or found.type != "enumeration" or spec.option not in stages:
+        raise HubSpotError(
+            f"lifecycle stage {spec.option!r} is not an option of HubSpot property {spec.name!r}"
+            f"{' (the property does not exist)' if found is None else ''}: use one of {sorted(stages)} in the "
+            "behavior file's property.stage"
+        )
+    return stages
+
+
 def new_value(spec: PropertySpec, op: str, current: str, priorities: dict[str, int]) -> str | None:
     """The value to write for a member joining (``add``/``replace``) or leaving (``remove``), or None to
     leave the contact as it is. ``current`` is the contact's value ("" when unset)."""
+    if spec.kind == "lifecycle_stage":
+        later = priorities.get(spec.option, -1) > priorities.get(current, -1)
+        return spec.option if op != "remove" and later else None
     if spec.kind == "multi_checkbox":
         held = {v for v in current.split(";") if v}
         wanted = held - {spec.option} if op == "remove" else held | {spec.option}
