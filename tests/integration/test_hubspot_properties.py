@@ -8,6 +8,7 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
+import pyarrow as pa
 import pytest
 from hubspot.crm.contacts.models import BatchInputSimplePublicObjectBatchInput, SimplePublicObjectBatchInput
 from hubspot.crm.properties.models import OptionInput, PropertyCreate
@@ -18,6 +19,7 @@ from behavior_sync.destinations.hubspot_properties import PropertySpec
 from behavior_sync.destinations.hubspot_property import HubSpotPropertyDestination
 from behavior_sync.destinations.hubspot_throttle import PortalWindow
 from behavior_sync.statedb import StateDatabase
+from behavior_sync.sync.execute import BatchContext
 from behavior_sync_airflow.destination_registry import CAPABILITIES
 from tests.support.engine_run import EngineRun, Row
 from tests.support.hubspot_harness import HS_PORTAL, HS_PORTALS, HS_TOKEN, HubSpotHarness, hubspot_starter
@@ -38,14 +40,16 @@ class PropertySync:
     folder: Path
     db: StateDatabase
 
-    def sync(self, behavior: str, run_id: str, members: list[Row], prop: dict[str, Any], **settings: Any) -> Any:
-        engine = EngineRun(self.folder / behavior, self.db, CAPABILITIES["hubspot"], behavior, "hubspot_property")
+    def destination(self, behavior: str, prop: dict[str, Any], **settings: Any) -> HubSpotPropertyDestination:
         credentials = HubSpotCredentials(HS_TOKEN, str(HS_PORTAL), "professional", self.sandbox.base_url)
         client = HubSpotClient(credentials, f"behavior {behavior}", window=PortalWindow(10_000))
         spec = PropertySpec.from_settings({"property": prop, **settings}, BEHAVIORS[behavior], behavior)
-        destination = HubSpotPropertyDestination(client, spec, CAPABILITIES["hubspot"])
+        return HubSpotPropertyDestination(client, spec, CAPABILITIES["hubspot"])
+
+    def sync(self, behavior: str, run_id: str, members: list[Row], prop: dict[str, Any], **settings: Any) -> Any:
+        engine = EngineRun(self.folder / behavior, self.db, CAPABILITIES["hubspot"], behavior, "hubspot_property")
         plan = engine.plan(run_id, members)
-        engine.load(plan, destination)
+        engine.load(plan, self.destination(behavior, prop, **settings))
         engine.commit(plan)
         return engine.ledger(plan)
 
@@ -155,3 +159,19 @@ def test_a_lifecycle_stage_only_moves_contacts_forward_and_leavers_keep_theirs(p
     assert property_sync.values("lifecyclestage") == stages
     with pytest.raises(HubSpotError, match="'champion' is not an option of HubSpot property 'lifecyclestage'"):
         property_sync.sync("loyal_regulars", "r1", rows([4]), prop | {"stage": "champion"})
+
+
+def test_lead_score_points_add_up_across_behaviors_and_a_resent_batch_counts_once(property_sync: PropertySync) -> None:
+    def prop(points: int) -> dict[str, Any]:
+        return {"name": "behavior_score", "kind": "score", "label": "Behavior score", "points": points}
+
+    property_sync.sync("value_hunters", "r1", rows([1, 2]), prop(20))
+    property_sync.sync("loyal_regulars", "r1", rows([2, 3]), prop(50))
+    assert property_sync.values("behavior_score") == {"m1@example.com": "20", "m2@example.com": "70",
+                                                      "m3@example.com": "50"}  # fmt: skip
+    batch = pa.table({"member_key": ["c2"], "id_type": ["email"], "value": ["m2@example.com"]})
+    property_sync.destination("loyal_regulars", prop(50)).send(batch, BatchContext("add", 0, 1, 1))  # re-sent
+    property_sync.sync("value_hunters", "r2", rows([1]), prop(20))  # m2 leaves value_hunters
+    assert property_sync.values("behavior_score") == {"m1@example.com": "20", "m2@example.com": "50",
+                                                      "m3@example.com": "50"}  # fmt: skip
+    assert property_sync.values("behavior_score_behaviors")["m2@example.com"] == "loyal_regulars"

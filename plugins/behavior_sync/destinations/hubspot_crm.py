@@ -65,13 +65,13 @@ def set_options(client: HubSpotClient, name: str, options: Sequence[OptionInput]
                                                                OBJECT_TYPE, name, update))  # fmt: skip
 
 
-def update_contacts(client: HubSpotClient, name: str, values: Mapping[str, str]) -> dict[str, str]:
-    """Sets property ``name`` of contacts (id -> value; "" clears); returns id -> HubSpot's code of refused ones
-    (207 answers; a batch refused whole is split to find them, see ``batched``)."""
+def update_contacts(client: HubSpotClient, values: Mapping[str, Mapping[str, str]]) -> dict[str, str]:
+    """Sets contact properties (contact id -> {property: value}; "" clears); returns id -> HubSpot's code of
+    refused ones (207 answers; a batch refused whole is split to find them, see ``batched``)."""
     api = client.sdk.crm.contacts.batch_api
 
     def send(part: Sequence[str]) -> tuple[dict[str, str], dict[str, str]]:
-        inputs = [SimplePublicObjectBatchInput(id=cid, properties={name: values[cid]}) for cid in part]
+        inputs = [SimplePublicObjectBatchInput(id=cid, properties=dict(values[cid])) for cid in part]
         request = BatchInputSimplePublicObjectBatchInput(inputs=inputs)
         answer = client.call(f"updating {len(part)} contacts", partial(client.sdk_call, api.update_with_http_info,
                                                                       request))  # fmt: skip

@@ -16,6 +16,10 @@ Kinds (the product document's three "property structures"):
   whose options are ordered stages): a joiner's contact moves forward to the behavior's ``stage``
   when that stage comes later (option display order) than its current one; never backwards, and
   leavers keep their stage. The property is never created or changed.
+- ``score`` (number, e.g. a lead score): a joiner's contact gets the behavior's ``points`` added, a
+  leaver's subtracted. Which behaviors are counted is kept on the contact in a companion
+  multi-checkbox ``<name>_behaviors`` written in the same update, so a re-sent batch never counts a
+  behavior twice.
 
 ``ensure_property`` creates the group, the property and the behavior's option when missing, and
 refuses (``HubSpotError``) an existing property of another type with what to do.
@@ -23,7 +27,8 @@ refuses (``HubSpotError``) an existing property of another type with what to do.
 
 from __future__ import annotations
 
-from dataclasses import dataclass
+from collections.abc import Mapping
+from dataclasses import dataclass, replace
 from typing import Any
 
 from hubspot.crm.properties.models import OptionInput, PropertyCreate
@@ -37,6 +42,7 @@ KINDS: dict[str, tuple[str, str]] = {
     "single_select": ("enumeration", "select"),
     "boolean": ("bool", "booleancheckbox"),
     "lifecycle_stage": ("enumeration", "radio"),
+    "score": ("number", "number"),
 }
 DEFAULT_GROUP = "behavior_sync"
 MANAGED = "Managed by Behavior Sync"
@@ -54,6 +60,7 @@ class PropertySpec:
     option_label: str  # the behavior's display name
     priority: int = 100  # single_select: lower wins
     overwrite_existing: bool = False
+    points: int = 0  # score: added while a member
 
     @classmethod
     def from_settings(cls, settings: Any, behavior_name: str, slug: str) -> PropertySpec:
@@ -69,7 +76,18 @@ class PropertySpec:
             option_label=behavior_name,
             priority=int(prop.get("priority", 100)),
             overwrite_existing=bool(settings.get("overwrite_existing", False)),
+            points=int(prop.get("points", 0)),
         )
+
+    @property
+    def companion(self) -> str:
+        """score: the multi-checkbox of the behaviors whose points the contact's score holds."""
+        return f"{self.name}_behaviors"
+
+    @property
+    def reads(self) -> tuple[str, ...]:
+        """The contact properties a batch reads and may write."""
+        return (self.name, self.companion) if self.kind == "score" else (self.name,)
 
     @property
     def target(self) -> str:
@@ -91,12 +109,16 @@ def ensure_property(client: HubSpotClient, spec: PropertySpec) -> dict[str, int]
     kind_type, field_type = KINDS[spec.kind]
     if spec.kind == "lifecycle_stage":
         return _stages(spec, found)
+    if spec.kind == "score":
+        label = f"{spec.label} (behaviors counted)"
+        ensure_property(client, replace(spec, kind="multi_checkbox", name=spec.companion, label=label))
+    enumerated = kind_type == "enumeration"
     if found is None:
         ensure_group(client, spec.group, "Behavior Sync" if spec.group == DEFAULT_GROUP else spec.group)
-        options = [] if spec.kind == "boolean" else [spec.our_option()]
+        options = [spec.our_option()] if enumerated else []
         create_property(client, PropertyCreate(name=spec.name, label=spec.label, type=kind_type, field_type=field_type,
                                                group_name=spec.group, options=options))  # fmt: skip
-        return {} if spec.kind == "boolean" else {spec.option: spec.priority}
+        return {spec.option: spec.priority} if enumerated else {}
     if (found.type, found.field_type) != (kind_type, field_type):
         raise HubSpotError(
             f"HubSpot property {spec.name!r} exists as type {found.type}/{found.field_type}, but a {spec.kind} "
@@ -104,7 +126,7 @@ def ensure_property(client: HubSpotClient, spec: PropertySpec) -> dict[str, int]
             "that property in HubSpot"
         )
     options = list(found.options or ())
-    if spec.kind != "boolean" and spec.option not in {o.value for o in options}:
+    if enumerated and spec.option not in {o.value for o in options}:
         kept = [OptionInput(label=o.label, value=o.value, display_order=o.display_order, hidden=bool(o.hidden),
                             description=o.description) for o in options]  # fmt: skip
         set_options(client, spec.name, [*kept, spec.our_option()])
@@ -122,6 +144,28 @@ def _stages(spec: PropertySpec, found: Any) -> dict[str, int]:
             "behavior file's property.stage"
         )
     return stages
+
+
+def changes(spec: PropertySpec, op: str, current: Mapping[str, str], priorities: dict[str, int]) -> dict[str, str]:
+    """The property values to write on a contact for a member joining (``add``/``replace``) or leaving
+    (``remove``); empty to leave it as it is. ``current`` holds the ``reads`` properties ("" when unset)."""
+    if spec.kind == "score":
+        return _score_changes(spec, op, current)
+    value = new_value(spec, op, current.get(spec.name, ""), priorities)
+    return {} if value is None else {spec.name: value}
+
+
+def _score_changes(spec: PropertySpec, op: str, current: Mapping[str, str]) -> dict[str, str]:
+    held = {v for v in current.get(spec.companion, "").split(";") if v}
+    counted = spec.option in held
+    if counted == (op != "remove"):  # joining and counted already, or leaving and not counted
+        return {}
+    try:
+        score = float(current.get(spec.name) or 0)
+    except ValueError:
+        score = 0.0
+    score += -spec.points if counted else spec.points
+    return {spec.companion: ";".join(sorted(held ^ {spec.option})), spec.name: f"{score:g}"}
 
 
 def new_value(spec: PropertySpec, op: str, current: str, priorities: dict[str, int]) -> str | None:

@@ -1,8 +1,8 @@
 """The HubSpot property destination: one engine batch of (member key, email) rows -> contact property values.
 
-``send`` reads the batch's contacts by e-mail with the property's current value, computes each
-contact's new value (``hubspot_properties.new_value``: only this behavior's part changes) and writes
-only the contacts whose value changes, in batch updates of 100. Joiners without a contact are created
+``send`` reads the batch's contacts by e-mail with the property's current values, computes each
+contact's changes (``hubspot_properties.changes``: only this behavior's part changes) and writes
+only the contacts that change, in batch updates of 100. Joiners without a contact are created
 with ``create_missing_contacts``, else rejected as ``not_in_crm``; leavers without a contact need
 nothing. Inputs HubSpot refuses (207) become rejections of their members. The property, its group
 and the behavior's option are created on the first batch when missing (``ensure_property``).
@@ -20,12 +20,13 @@ from behavior_sync.destinations.hubspot import check_daily_budget, members_of
 from behavior_sync.destinations.hubspot_client import HubSpotClient
 from behavior_sync.destinations.hubspot_contacts import unmatched
 from behavior_sync.destinations.hubspot_crm import update_contacts
-from behavior_sync.destinations.hubspot_properties import PropertySpec, ensure_property, new_value
+from behavior_sync.destinations.hubspot_properties import PropertySpec, changes, ensure_property
 from behavior_sync.sync.execute import BatchContext
 from behavior_sync.sync.ledger import BatchResult, Rejection
 from behavior_sync.sync.plan import Batch, Capabilities
 
 log = logging.getLogger(__name__)
+Contacts = dict[str, tuple[str, dict[str, str]]]  # e-mail -> (contact id, current values of the read properties)
 
 
 class HubSpotPropertyDestination:
@@ -51,7 +52,7 @@ class HubSpotPropertyDestination:
         members = members_of(rows)
         contacts, rejections = self._contacts(members, context.op)
         writes = self._writes(contacts, context.op, self._priorities)
-        refused = update_contacts(self._client, self._spec.name, writes) if writes else {}
+        refused = update_contacts(self._client, writes) if writes else {}
         by_id = {contacts[e][0]: k for k, e in members.items() if e in contacts}
         rejections += [Rejection(by_id[cid], "email", code, f"HubSpot refused the property value ({code})")
                        for cid, code in sorted(refused.items())]  # fmt: skip
@@ -59,23 +60,21 @@ class HubSpotPropertyDestination:
                  context.number, len(members), len(writes), len(rejections))  # fmt: skip
         return BatchResult(accepted=rows.num_rows - len(rejections), rejections=tuple(rejections))
 
-    def _writes(self, contacts: dict[str, tuple[str, str]], op: str, priorities: dict[str, int]) -> dict[str, str]:
-        """Contact id -> new value, for the contacts whose value changes."""
-        values = {cid: new_value(self._spec, op, current, priorities) for cid, current in contacts.values()}
-        return {cid: value for cid, value in values.items() if value is not None}
+    def _writes(self, contacts: Contacts, op: str, priorities: dict[str, int]) -> dict[str, dict[str, str]]:
+        """Contact id -> the values to write, for the contacts whose values change."""
+        values = {cid: changes(self._spec, op, current, priorities) for cid, current in contacts.values()}
+        return {cid: value for cid, value in values.items() if value}
 
-    def _contacts(self, members: dict[str, str], op: str) -> tuple[dict[str, tuple[str, str]], list[Rejection]]:
-        """(e-mail -> (contact id, current value)) for the batch, creating missing joiners when allowed; and
+    def _contacts(self, members: dict[str, str], op: str) -> tuple[Contacts, list[Rejection]]:
+        """(e-mail -> (contact id, current values)) for the batch, creating missing joiners when allowed; and
         the rejections of joiners left without a contact."""
-        name = self._spec.name
-        found = {
-            e: (v["hs_object_id"], v[name]) for e, v in self._client.read_contacts(members.values(), [name]).items()
-        }
+        read = self._client.read_contacts(members.values(), self._spec.reads)
+        found = {e: (v["hs_object_id"], v) for e, v in read.items()}
         missing = set(members.values()) - set(found)
         if op == "remove" or not missing:
             return found, []
         refused: dict[str, str] = {}
         if self._create_missing:
             created, refused = self._client.upsert_contacts(missing)
-            found |= {e: (cid, "") for e, cid in created.items()}
+            found |= {e: (cid, {}) for e, cid in created.items()}
         return found, [unmatched(k, refused.get(e)) for k, e in members.items() if e not in found]
