@@ -124,6 +124,8 @@ class HubSpotListDestination:
     def _add(self, list_id: str, members: dict[str, str]) -> list[Rejection]:
         create = self._target.create_missing_contacts
         matched = match_contacts(self._client, self._cache, members, create)
+        if matched.created:
+            log.info("%s: %d contacts created (create_missing_contacts)", self._client.label, matched.created)
         stale = self._change(list_id, "add", matched)
         if not stale:
             return list(matched.rejections)

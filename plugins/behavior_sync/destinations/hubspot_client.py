@@ -140,7 +140,6 @@ class HubSpotClient:
         self._window = window or window_for(credentials.portal_id, credentials.tier)
         base = credentials.base_url
         self.sdk = hubspot.Client.create(access_token=credentials.access_token, host=base, base_url=base)
-        self.requests = 0  # requests sent by this client (the daily budget's unit)
 
     def call(self, what: str, request: Callable[[], tuple[T, Mapping[str, str]]]) -> T:
         """Runs ``request`` (returning data and headers) inside the window, with retries and 429 waits."""
@@ -148,7 +147,6 @@ class HubSpotClient:
         while True:
             attempt += 1
             self._window.acquire(self._sleep)
-            self.requests += 1
             try:
                 data, headers = request()
                 self._window.observe(headers)

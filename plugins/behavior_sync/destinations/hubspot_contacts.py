@@ -91,7 +91,6 @@ class Matched:
     ids: dict[str, str]
     rejections: tuple[Rejection, ...]
     created: int = 0
-    read: int = 0  # e-mails looked up in HubSpot (cache misses)
 
 
 def match_contacts(
@@ -114,7 +113,7 @@ def match_contacts(
     by_email = known | found | created
     ids = {key: by_email[email] for key, email in members.items() if email in by_email}
     rejections = tuple(unmatched(key, refused.get(email)) for key, email in members.items() if email not in by_email)
-    return Matched(ids, rejections, len(created), len(missing))
+    return Matched(ids, rejections, len(created))
 
 
 def unmatched(member_key: str, code: str | None) -> Rejection:
