@@ -10,9 +10,9 @@
 #
 # Knobs (set before sourcing): BEHAVIOR_SYNC_PORT (API port, default 8080),
 # BEHAVIOR_SYNC_META_SANDBOX_PORT (the demo's Meta sandbox, default 8701) and
-# BEHAVIOR_SYNC_META_SANDBOX=0 (no sandbox: meta_default is then whatever connection you create),
-# and the same for CleverTap: BEHAVIOR_SYNC_CLEVERTAP_SANDBOX_PORT (default 8703),
-# BEHAVIOR_SYNC_CLEVERTAP_SANDBOX=0.
+# BEHAVIOR_SYNC_META_SANDBOX=0 (no sandbox: meta_default is then whatever connection you create);
+# likewise BEHAVIOR_SYNC_HUBSPOT_SANDBOX_PORT (default 8702) / BEHAVIOR_SYNC_HUBSPOT_SANDBOX=0 and
+# BEHAVIOR_SYNC_CLEVERTAP_SANDBOX_PORT (default 8703) / BEHAVIOR_SYNC_CLEVERTAP_SANDBOX=0.
 #
 # Airflow's log servers (the scheduler's on [logging] worker_log_server_port 8793 and the
 # triggerer's on trigger_log_server_port 8794) cannot be bound to 127.0.0.1: Airflow 3.3
@@ -85,6 +85,15 @@ if [ "${BEHAVIOR_SYNC_META_SANDBOX:-1}" != 0 ]; then
     AIRFLOW_CONN_META_DEFAULT='{"conn_type": "meta_ads", "host": "http://127.0.0.1:'"$BEHAVIOR_SYNC_META_SANDBOX_PORT"'", '
     AIRFLOW_CONN_META_DEFAULT+='"password": "sandbox-meta-token", "extra": {"ad_account_id": "act_1000000001"}}'
     export AIRFLOW_CONN_META_DEFAULT
+fi
+
+# The demo's HubSpot connection: the local HubSpot sandbox (demo token, portal 1000001, professional
+# tier); BEHAVIOR_SYNC_HUBSPOT_SANDBOX=0 to use a real portal (README, "HubSpot lists").
+export BEHAVIOR_SYNC_HUBSPOT_SANDBOX_PORT="${BEHAVIOR_SYNC_HUBSPOT_SANDBOX_PORT:-8702}"
+if [ "${BEHAVIOR_SYNC_HUBSPOT_SANDBOX:-1}" != 0 ]; then
+    AIRFLOW_CONN_HUBSPOT_DEFAULT='{"conn_type": "hubspot", "host": "http://127.0.0.1:'"$BEHAVIOR_SYNC_HUBSPOT_SANDBOX_PORT"'", '
+    AIRFLOW_CONN_HUBSPOT_DEFAULT+='"password": "sandbox-hubspot-token", "extra": {"portal_id": "1000001", "account_tier": "professional"}}'
+    export AIRFLOW_CONN_HUBSPOT_DEFAULT
 fi
 
 # The demo's CleverTap connection: the local CleverTap sandbox (its us1 path prefix) with its demo account

@@ -6,8 +6,8 @@
 #      airflow_settings.yaml (connections, pools, variables) via the settings loader
 #   3. the demo warehouse data/warehouse.duckdb if it is missing
 #   4. `airflow dags reserialize` so the DAGs show at once
-#   5. the Meta and CleverTap sandboxes (python -m sandbox.meta / sandbox.clevertap, state in
-#      data/meta-sandbox.json / data/clevertap-sandbox.json; the demo's meta_default and
+#   5. the Meta, HubSpot and CleverTap sandboxes (python -m sandbox.meta / sandbox.hubspot /
+#      sandbox.clevertap, state in data/<name>-sandbox.json; the demo's meta_default, hubspot_default and
 #      clevertap_default connections point at them: scripts/env.sh), then the scheduler, dag-processor,
 #      triggerer and api-server, each in its own process group
 #      (logs .airflow/logs/<component>.out, pids .airflow/run/<component>.pid)
@@ -19,6 +19,7 @@
 # Knobs: BEHAVIOR_SYNC_DETACH=1 (return after start-up; `make start`), BEHAVIOR_SYNC_PORT,
 # BEHAVIOR_SYNC_START_TIMEOUT (seconds, default 120), BEHAVIOR_SYNC_SERVE_LOGS=0 (no log servers),
 # BEHAVIOR_SYNC_META_SANDBOX_PORT (default 8701), BEHAVIOR_SYNC_META_SANDBOX=0 (no Meta sandbox),
+# BEHAVIOR_SYNC_HUBSPOT_SANDBOX_PORT (default 8702), BEHAVIOR_SYNC_HUBSPOT_SANDBOX=0 (no HubSpot sandbox).
 # BEHAVIOR_SYNC_CLEVERTAP_SANDBOX_PORT (default 8703), BEHAVIOR_SYNC_CLEVERTAP_SANDBOX=0 (no CleverTap sandbox).
 set -euo pipefail
 
@@ -30,9 +31,11 @@ source "$SCRIPTS/env.sh"
 COMPONENTS=(scheduler dag-processor triggerer api-server)
 SANDBOXES=()
 [[ "${BEHAVIOR_SYNC_META_SANDBOX:-1}" != 0 ]] && SANDBOXES+=(meta-sandbox)
+[[ "${BEHAVIOR_SYNC_HUBSPOT_SANDBOX:-1}" != 0 ]] && SANDBOXES+=(hubspot-sandbox)
 [[ "${BEHAVIOR_SYNC_CLEVERTAP_SANDBOX:-1}" != 0 ]] && SANDBOXES+=(clevertap-sandbox)
 MANAGED=(${SANDBOXES[@]+"${SANDBOXES[@]}"} "${COMPONENTS[@]}")
 META_PORT="$BEHAVIOR_SYNC_META_SANDBOX_PORT"
+HUBSPOT_PORT="$BEHAVIOR_SYNC_HUBSPOT_SANDBOX_PORT"
 CLEVERTAP_PORT="$BEHAVIOR_SYNC_CLEVERTAP_SANDBOX_PORT"
 RUN_DIR="$AIRFLOW_HOME/run"
 LOG_DIR="$AIRFLOW_HOME/logs"
@@ -44,6 +47,9 @@ PASSWORDS="$AIRFLOW__CORE__SIMPLE_AUTH_MANAGER_PASSWORDS_FILE"
 
 step() { echo "==> $*"; }
 
+# True when sandbox $1 (meta-sandbox, hubspot-sandbox) is switched on.
+sandbox_on() { [[ " ${SANDBOXES[*]-} " == *" $1 "* ]]; }
+
 # True when managed process $1's recorded process (its group leader) runs and is not a zombie.
 component_alive() {
     local file="$RUN_DIR/$1.pid" pid state
@@ -51,11 +57,8 @@ component_alive() {
     pid="$(cat "$file")"
     [[ "$pid" =~ ^[0-9]+$ ]] || return 1
     state="$(ps -o stat= -p "$pid" 2>/dev/null)" || return 1
-    [[ "$state" != Z* ]] && ps -o args= -p "$pid" | grep -qE 'airflow|sandbox\.(meta|clevertap)'
+    [[ "$state" != Z* ]] && ps -o args= -p "$pid" | grep -qE 'airflow|sandbox\.(meta|hubspot|clevertap)'
 }
-
-# True when sandbox $1 (meta-sandbox, clevertap-sandbox) is switched on.
-has_sandbox() { [[ " ${SANDBOXES[*]-} " == *" $1 "* ]]; }
 
 # True when the API server answers $HEALTH_URL.
 healthy() {
@@ -70,13 +73,17 @@ admin_password() {
         || echo "(unreadable: see $PASSWORDS)"
 }
 
-# Where the Meta sandbox's audiences can be seen (nothing when it is off).
+# Where the sandboxes' audiences and lists can be seen (nothing for those that are off).
 meta_line() {
-    has_sandbox meta-sandbox &&
+    if sandbox_on meta-sandbox; then
         echo "  Meta sandbox:        http://127.0.0.1:$META_PORT/_sandbox/state (audiences: README, Meta Custom Audiences)"
-    has_sandbox clevertap-sandbox &&
+    fi
+    if sandbox_on hubspot-sandbox; then
+        echo "  HubSpot sandbox:     http://127.0.0.1:$HUBSPOT_PORT/_sandbox/lists (README, HubSpot lists)"
+    fi
+    if sandbox_on clevertap-sandbox; then
         echo "  CleverTap sandbox:   http://127.0.0.1:$CLEVERTAP_PORT/_sandbox/profiles (README, CleverTap)"
-    return 0
+    fi
 }
 
 # Prints the URL and login; $1 says how to stop.
@@ -135,12 +142,17 @@ if (exec 3<>"/dev/tcp/127.0.0.1/$AIRFLOW__API__PORT") 2>/dev/null; then
     echo "     Free it, or choose another port: BEHAVIOR_SYNC_PORT=8081 make run" >&2
     exit 1
 fi
-if has_sandbox meta-sandbox && (exec 3<>"/dev/tcp/127.0.0.1/$META_PORT") 2>/dev/null; then
+if sandbox_on meta-sandbox && (exec 3<>"/dev/tcp/127.0.0.1/$META_PORT") 2>/dev/null; then
     echo "run: ERROR: port $META_PORT on 127.0.0.1 (Meta sandbox) is already in use by another program." >&2
-    echo "     Free it, or choose another port: BEHAVIOR_SYNC_META_SANDBOX_PORT=8702 make run" >&2
+    echo "     Free it, or choose another port: BEHAVIOR_SYNC_META_SANDBOX_PORT=8711 make run" >&2
     exit 1
 fi
-if has_sandbox clevertap-sandbox && (exec 3<>"/dev/tcp/127.0.0.1/$CLEVERTAP_PORT") 2>/dev/null; then
+if sandbox_on hubspot-sandbox && (exec 3<>"/dev/tcp/127.0.0.1/$HUBSPOT_PORT") 2>/dev/null; then
+    echo "run: ERROR: port $HUBSPOT_PORT on 127.0.0.1 (HubSpot sandbox) is already in use by another program." >&2
+    echo "     Free it, or choose another port: BEHAVIOR_SYNC_HUBSPOT_SANDBOX_PORT=8712 make run" >&2
+    exit 1
+fi
+if sandbox_on clevertap-sandbox && (exec 3<>"/dev/tcp/127.0.0.1/$CLEVERTAP_PORT") 2>/dev/null; then
     echo "run: ERROR: port $CLEVERTAP_PORT on 127.0.0.1 (CleverTap sandbox) is already in use by another program." >&2
     echo "     Free it, or choose another port: BEHAVIOR_SYNC_CLEVERTAP_SANDBOX_PORT=8713 make run" >&2
     exit 1
@@ -204,20 +216,18 @@ else
 fi
 
 components_at=$SECONDS
-if has_sandbox meta-sandbox; then
-    step "starting the Meta sandbox on http://127.0.0.1:$META_PORT (state data/meta-sandbox.json)"
+# Starts sandbox $1 (python -m sandbox.$1) on port $2 as a managed process; $3 names it; its state
+# survives restarts in data/$1-sandbox.json.
+start_sandbox() {
+    step "starting the $3 sandbox on http://127.0.0.1:$2 (state data/$1-sandbox.json)"
     mkdir -p "$PROJECT_DIR/data"
-    "${new_session[@]}" python -m sandbox.meta --port "$META_PORT" --state "$PROJECT_DIR/data/meta-sandbox.json" \
-        >"$LOG_DIR/meta-sandbox.out" 2>&1 </dev/null 8>&- &
-    echo "$!" >"$RUN_DIR/meta-sandbox.pid"
-fi
-if has_sandbox clevertap-sandbox; then
-    step "starting the CleverTap sandbox on http://127.0.0.1:$CLEVERTAP_PORT (state data/clevertap-sandbox.json)"
-    mkdir -p "$PROJECT_DIR/data"
-    "${new_session[@]}" python -m sandbox.clevertap --port "$CLEVERTAP_PORT" \
-        --state "$PROJECT_DIR/data/clevertap-sandbox.json" >"$LOG_DIR/clevertap-sandbox.out" 2>&1 </dev/null 8>&- &
-    echo "$!" >"$RUN_DIR/clevertap-sandbox.pid"
-fi
+    "${new_session[@]}" python -m "sandbox.$1" --port "$2" --state "$PROJECT_DIR/data/$1-sandbox.json" \
+        >"$LOG_DIR/$1-sandbox.out" 2>&1 </dev/null 8>&- &
+    echo "$!" >"$RUN_DIR/$1-sandbox.pid"
+}
+if sandbox_on meta-sandbox; then start_sandbox meta "$META_PORT" Meta; fi
+if sandbox_on hubspot-sandbox; then start_sandbox hubspot "$HUBSPOT_PORT" HubSpot; fi
+if sandbox_on clevertap-sandbox; then start_sandbox clevertap "$CLEVERTAP_PORT" CleverTap; fi
 step "starting ${COMPONENTS[*]}"
 for c in "${COMPONENTS[@]}"; do
     args=("$c")

@@ -57,6 +57,9 @@ def _parser() -> argparse.ArgumentParser:
     )
     history.set_defaults(handler=_history)
     _add_identify(sub)
+    from behavior_sync.hubspot_cli import add_hubspot_commands
+
+    add_hubspot_commands(sub)
     return parser
 
 

@@ -7,7 +7,12 @@ reaches a client. Pure core: takes plain dicts, no Airflow.
 
 from __future__ import annotations
 
+import json
+import os
+import shutil
+import subprocess
 from collections.abc import Mapping
+from dataclasses import dataclass, field
 from typing import Any
 
 from sqlalchemy.engine import make_url
@@ -41,3 +46,35 @@ def url_with_password(url: str, password: str | None) -> str:
     if password and not parsed.password:
         parsed = parsed.set(password=password)
     return parsed.render_as_string(hide_password=False)
+
+
+@dataclass(frozen=True)
+class ConnectionValues:
+    """An Airflow connection's fields the project uses, read without importing Airflow (CLI commands)."""
+
+    conn_type: str
+    host: str | None
+    password: str | None = field(repr=False)
+    extra: Mapping[str, Any]
+
+
+def read_connection(conn_id: str) -> ConnectionValues:
+    """The connection ``conn_id``: from ``AIRFLOW_CONN_<ID>`` (JSON form) when set, else from
+    ``airflow connections get`` (secrets backends and the metadata database). Raises
+    ConnectionSettingsError when neither has it. The password is never printed."""
+    raw = os.environ.get(f"AIRFLOW_CONN_{conn_id.upper()}")
+    if raw and raw.lstrip().startswith("{"):
+        data = json.loads(raw)
+        extra = data.get("extra") or {}
+        return ConnectionValues(str(data.get("conn_type") or ""), data.get("host"), data.get("password"),
+                                json.loads(extra) if isinstance(extra, str) else extra)  # fmt: skip
+    airflow = shutil.which("airflow")
+    if airflow is None:
+        raise ConnectionSettingsError(f"connection {conn_id!r} is not in AIRFLOW_CONN_{conn_id.upper()} and the "
+                                      "airflow command is not on PATH: run `source scripts/env.sh` first")  # fmt: skip
+    done = subprocess.run([airflow, "connections", "get", conn_id, "-o", "json"], capture_output=True, text=True)
+    if done.returncode != 0:
+        raise ConnectionSettingsError(f"connection {conn_id!r} not found (airflow connections get failed)")
+    item = json.loads(done.stdout)[0]
+    return ConnectionValues(str(item.get("conn_type") or ""), item.get("host"), item.get("password"),
+                            item.get("extra_dejson") or {})  # fmt: skip

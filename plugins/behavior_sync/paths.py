@@ -19,6 +19,11 @@ def behaviors_dir() -> Path:
     return Path(os.environ.get("BEHAVIOR_SYNC_BEHAVIORS_DIR") or PROJECT_DIR / "include" / "behaviors")
 
 
+def imports_dir() -> Path:
+    """Folder of import files (``BEHAVIOR_SYNC_IMPORTS_DIR`` or ``include/imports``)."""
+    return Path(os.environ.get("BEHAVIOR_SYNC_IMPORTS_DIR") or PROJECT_DIR / "include" / "imports")
+
+
 def schemas_dir() -> Path:
     """Folder of JSON Schemas and expectation suites (``include/schemas``)."""
     return PROJECT_DIR / "include" / "schemas"

@@ -155,13 +155,16 @@ def _doc_md(behavior: Behavior) -> str:
     )
 
 
-def build_invalid_file_dag(error: BehaviorFileError) -> DAG:
-    """A never-scheduled DAG that shows a broken behavior file's problems in the UI; its task fails with them."""
+def build_invalid_file_dag(error: BehaviorFileError, dag_id: str | None = None) -> DAG:
+    """A never-scheduled DAG that shows a broken file's problems in the UI; its task fails with them.
+
+    ``dag_id`` defaults to the behavior DAG id of the file's stem (other files, e.g. imports, pass theirs).
+    """
     file = display_path(error.file)
     problems = [str(p) for p in error.problems]
     more = f" (+{len(problems) - 1} more)" if len(problems) > 1 else ""
     with DAG(
-        dag_id=dag_id_for(_safe_stem(error.file.stem)),
+        dag_id=dag_id or dag_id_for(_safe_stem(error.file.stem)),
         dag_display_name=f"INVALID {file}: {problems[0][:300]}{more}",
         description=f"INVALID behavior file {file}: {'; '.join(problems)}"[:1000],
         schedule=None,

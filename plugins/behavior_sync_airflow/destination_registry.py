@@ -1,8 +1,9 @@
 """Which code loads each destination type: capabilities (as data) and a factory building the client.
 
 A destination module registers itself here when it lands (Meta: issue #5, done; HubSpot: #6,
-Google: #7, CleverTap: #8, done). A type without a factory is planned (so dry runs and history show what would be sent)
-but not loaded: its load task ends skipped with ``not_implemented``.
+lists and properties, done; Google: #7, CleverTap: #8, done). A type without a loader is planned (so dry
+runs and history show what would be sent) but not loaded: its load task ends skipped with
+``not_implemented``.
 """
 
 from __future__ import annotations
@@ -43,13 +44,43 @@ CAPABILITIES: dict[str, Capabilities] = {
         add_batch_members=10_000, remove_batch_members=120, supports_replace=True, whole_member_rows=True
     ),
     "google_ads": Capabilities(add_batch_members=10_000, remove_batch_members=10_000),
-    "hubspot": Capabilities(add_batch_members=100, remove_batch_members=100),
+    "hubspot": Capabilities(add_batch_members=100, remove_batch_members=100, supports_replace=True),
     "clevertap": Capabilities(add_batch_members=1_000, remove_batch_members=1_000),
 }
 PENDING = {
-    "hubspot": "loading into HubSpot (issue #6)",
     "google_ads": "loading into Google Customer Match (issue #7)",
 }
+
+
+def pending(destination: DestinationConfig) -> str | None:
+    """Why the destination cannot load yet (its type has no loader), or None."""
+    return None if destination.type in FACTORIES else PENDING[destination.type]
+
+
+def already_exported(destination: DestinationConfig, last_success: dt.datetime | None, full_resync: bool) -> str | None:
+    """Why a one-time export (a HubSpot static list) sends nothing in this run, or None."""
+    if destination.type != "hubspot":
+        return None
+    from behavior_sync.destinations.hubspot_lists import static_export_done
+
+    return static_export_done(destination.settings, last_success, full_resync)
+
+
+def check_mapping(destination: DestinationConfig, behavior: Behavior) -> None:
+    """Field discovery before planning (HubSpot properties): raises ``HubSpotError`` with what to do when the
+    portal holds the destination's property with another type; other destinations need no check."""
+    if destination.type != "hubspot" or destination.settings.get("mode") != "property":
+        return
+    from behavior_sync.destinations.hubspot_discovery import check_property, discover
+    from behavior_sync.destinations.hubspot_errors import HubSpotError
+    from behavior_sync_airflow.hooks.destinations import HubSpotHook
+
+    label = f"behavior {behavior.slug}, destination {destination.id} (HubSpot, connection {destination.connection})"
+    prop = destination.settings.get("property") or {}
+    fields = discover(HubSpotHook(destination.connection).get_conn(label))
+    status, message = check_property(fields, str(prop["name"]), str(prop.get("kind") or "multi_checkbox"))
+    if status == "wrong_type":
+        raise HubSpotError(f"{label}: {message}")
 
 
 def capabilities_for(destination_type: str) -> Capabilities:
@@ -91,4 +122,25 @@ def _clevertap(destination: DestinationConfig, target: LoadTarget) -> Destinatio
     return CleverTapDestination(client, membership, capabilities_for("clevertap"))
 
 
-FACTORIES: dict[str, Factory] = {"meta": _meta, "clevertap": _clevertap}
+def _hubspot(destination: DestinationConfig, target: LoadTarget) -> Destination:
+    """A HubSpot list or contact property (``mode``) through the destination's ``hubspot`` connection."""
+    from behavior_sync.destinations import LoadKey
+    from behavior_sync.destinations.hubspot import HubSpotListDestination, HubSpotTarget
+    from behavior_sync.destinations.hubspot_lists import ListSpec
+    from behavior_sync.destinations.hubspot_properties import PropertySpec
+    from behavior_sync.destinations.hubspot_property import HubSpotPropertyDestination
+    from behavior_sync_airflow.hooks.destinations import HubSpotHook
+
+    b, settings = target.behavior, destination.settings
+    label = f"behavior {b.slug}, destination {destination.id} (HubSpot, connection {destination.connection})"
+    client = HubSpotHook(destination.connection).get_conn(label)
+    create = bool(settings.get("create_missing_contacts", False))
+    if settings.get("mode") == "property":
+        spec = PropertySpec.from_settings(settings, b.name, b.slug)
+        return HubSpotPropertyDestination(client, spec, capabilities_for("hubspot"), create)
+    key = LoadKey(b.slug, destination.id, target.committed_members > 0)
+    list_spec = ListSpec.from_settings(settings, b.name, b.slug, target.run_day)
+    return HubSpotListDestination(client, target.db, HubSpotTarget(list_spec, key, create), capabilities_for("hubspot"))
+
+
+FACTORIES: dict[str, Factory] = {"meta": _meta, "hubspot": _hubspot, "clevertap": _clevertap}

@@ -162,16 +162,16 @@ def _notify(behavior: Behavior, record: SyncRecord, store: HistoryStore) -> Sync
 def _loaded(record: SyncRecord, up: Upstream, destination: Destination, store: HistoryStore) -> SyncRecord:
     """The record of a planned sync: not_implemented, or what the ledger says."""
     from behavior_sync.sync.steps import load_outcome
-    from behavior_sync_airflow.destination_registry import FACTORIES, PENDING
+    from behavior_sync_airflow.destination_registry import pending
 
     assert up.plan is not None
-    if destination.type not in FACTORIES:
+    if (reason := pending(destination)) is not None:
         return replace(
             record,
             status="not_implemented",
             message=(
                 f"planned {record.adds} additions and {record.removes} removals; not built yet: "
-                f"{PENDING[destination.type]}; nothing was sent"
+                f"{reason}; nothing was sent"
             ),
         )
     outcome = load_outcome(up.plan["plan_uri"], store.db)

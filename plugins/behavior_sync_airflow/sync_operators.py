@@ -56,7 +56,7 @@ class PlanDestinationOperator(_DestinationOperator):
     def execute(self, context: Any) -> dict[str, Any]:
         from behavior_sync.history import last_success
         from behavior_sync.sync.steps import PlanOutcome, is_due, plan_step
-        from behavior_sync_airflow.destination_registry import capabilities_for
+        from behavior_sync_airflow.destination_registry import already_exported, capabilities_for, check_mapping
 
         options = run_options(context, self.behavior)
         if self.destination.id not in options.destinations:
@@ -70,6 +70,8 @@ class PlanDestinationOperator(_DestinationOperator):
                 outcome = PlanOutcome(
                     "not_due", f"{self.destination.frequency} destination, last synced {last}: not due"
                 )
+            elif (exported := already_exported(self.destination, last, options.full_resync)) is not None:
+                outcome = PlanOutcome("not_due", exported)
             else:
                 ids = {
                     "behavior": self.behavior.slug,
@@ -83,6 +85,7 @@ class PlanDestinationOperator(_DestinationOperator):
                     "guardrails": dict(self.behavior.guardrails),
                     "min_audience_size": self.destination.settings.get("min_audience_size"),
                 }
+                check_mapping(self.destination, self.behavior)  # fails early on a mapping the vendor cannot take
                 artifacts, capabilities = run_artifacts(context, self.behavior), capabilities_for(self.destination.type)
                 outcome = plan_step(ids, artifacts, store, capabilities, settings)
         self.log.info("%s: %s %s %s", self.destination.id, outcome.status, outcome.counts or {}, outcome.message)
@@ -102,13 +105,13 @@ class LoadDestinationOperator(_DestinationOperator):
     def execute(self, context: Any) -> dict[str, Any]:
         from behavior_sync.destinations import Reporting
         from behavior_sync.sync.steps import load_step
-        from behavior_sync_airflow.destination_registry import FACTORIES, PENDING, LoadTarget, build
+        from behavior_sync_airflow.destination_registry import LoadTarget, build, pending
 
         plan = self.plan_xcom(context)
         if plan is None or plan["status"] != "planned":
             raise AirflowSkipException(f"nothing to send ({(plan or {}).get('status', 'no plan')})")
-        if self.destination.type not in FACTORIES:
-            raise AirflowSkipException(f"NOT IMPLEMENTED: {PENDING[self.destination.type]}; nothing was sent")
+        if (reason := pending(self.destination)) is not None:
+            raise AirflowSkipException(f"NOT IMPLEMENTED: {reason}; nothing was sent")
         with state_store(context, self.behavior) as store:
             committed = int((plan.get("counts") or {}).get("committed_members") or 0)
             day = run_window(context, self.behavior).end.date()

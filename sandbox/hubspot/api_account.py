@@ -1,4 +1,4 @@
-"""Account info endpoints: the portal's details and its daily API usage (private apps)."""
+"""Account info endpoints: the portal's details, its daily API usage (private apps), a token's scopes."""
 
 from __future__ import annotations
 
@@ -6,6 +6,7 @@ from datetime import datetime
 from zoneinfo import ZoneInfo
 
 from sandbox.hubspot.calls import Call, Reply
+from sandbox.hubspot.errors import invalid_field, not_found
 from sandbox.hubspot.properties import iso
 
 
@@ -44,3 +45,18 @@ def daily_usage(call: Call) -> Reply:
         "resetsAt": iso(resets_at),
     }
     return Reply(200, {"results": [entry]})
+
+
+def token_info(call: Call) -> Reply:
+    """POST /oauth/v2/private-apps/get/access-token-info ``{tokenKey}``: the token's portal and scopes.
+
+    Answers for tokens of the caller's portal only (404 otherwise); the token itself is never echoed.
+    """
+    body = call.body()
+    key = body.get("tokenKey") if isinstance(body, dict) else None
+    if not isinstance(key, str) or not key:
+        raise invalid_field("tokenKey", "tokenKey must be a non-empty string")
+    grant = call.config.tokens.get(key)
+    if grant is None or grant.portal_id != call.portal.portal_id:
+        raise not_found("The access token is unknown")
+    return Reply(200, {"hubId": grant.portal_id, "appId": 1, "userId": 1, "scopes": sorted(grant.scopes)})

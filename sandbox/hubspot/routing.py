@@ -49,6 +49,9 @@ _PROPS = "/crm/v3/properties/{object_type}"
 ROUTES: tuple[Route, ...] = (
     _route("GET", "/account-info/v3/details", "account.details", ANY_TOKEN, api_account.account_details),
     _route("GET", "/account-info/v3/api-usage/daily/private-apps", "account.usage", ANY_TOKEN, api_account.daily_usage),
+    _route(
+        "POST", "/oauth/v2/private-apps/get/access-token-info", "account.token_info", ANY_TOKEN, api_account.token_info
+    ),
     _route("POST", "/crm/v3/lists", "lists.create", LISTS_WRITE, api_lists.create_list),
     _route("GET", "/crm/v3/lists", "lists.get_all", LISTS_READ, api_lists.get_lists),
     _route("POST", "/crm/v3/lists/search", "lists.search", LISTS_READ, api_lists.search_lists),

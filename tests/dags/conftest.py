@@ -14,10 +14,12 @@ AS_OF = dt.date(2026, 11, 23)
 
 @pytest.fixture(scope="module")
 def run_env(airflow_db: Path, tmp_path_factory: pytest.TempPathFactory) -> Iterator[dict[str, str]]:
-    """A small demo warehouse, a state DB, an artifacts folder, a Meta sandbox as ``meta_default`` and a CleverTap
-    sandbox as ``clevertap_default``, wired through AIRFLOW_CONN_/AIRFLOW_VAR_ env vars."""
+    """A small demo warehouse, a state DB, an artifacts folder, and the Meta, HubSpot and CleverTap sandboxes
+    as ``meta_default``, ``hubspot_default`` and ``clevertap_default``, wired through AIRFLOW_CONN_/AIRFLOW_VAR_
+    env vars."""
     from behavior_sync.demo_warehouse import generate_demo_warehouse
     from tests.support.clevertap_harness import clevertap_connection, clevertap_starter
+    from tests.support.hubspot_harness import hubspot_connection, hubspot_starter
     from tests.support.meta_harness import ACCOUNT, TOKEN, meta_starter
 
     folder = tmp_path_factory.mktemp("run_env")
@@ -32,9 +34,15 @@ def run_env(airflow_db: Path, tmp_path_factory: pytest.TempPathFactory) -> Itera
         ),
         "AIRFLOW_VAR_BEHAVIOR_SYNC_ARTIFACTS_BASE": str(folder / "artifacts"),
     }
-    with pytest.MonkeyPatch.context() as patch, meta_starter() as start_meta, clevertap_starter() as start_ct:
+    with (
+        pytest.MonkeyPatch.context() as patch,
+        meta_starter() as start_meta,
+        hubspot_starter() as start_hubspot,
+        clevertap_starter() as start_ct,
+    ):
         meta = {"host": start_meta().base_url, "password": TOKEN, "extra": {"ad_account_id": f"act_{ACCOUNT}"}}
         env["AIRFLOW_CONN_META_DEFAULT"] = json.dumps({"conn_type": "meta_ads", **meta})
+        env["AIRFLOW_CONN_HUBSPOT_DEFAULT"] = hubspot_connection(start_hubspot(unlimited=True).base_url)
         clevertap = start_ct()
         env["AIRFLOW_CONN_CLEVERTAP_DEFAULT"] = clevertap_connection(clevertap.base_url)
         for key, value in env.items():

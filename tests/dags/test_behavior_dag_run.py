@@ -1,9 +1,10 @@
 """Whole behavior DAGs run with dag.test(): real Airflow, real DuckDB, real Parquet and history.
 
 Extraction, identifier validation (with the quality gate), preparation and planning run for real; Meta
-and CleverTap load into their sandboxes (``run_env``). Until the other loaders land, their tasks
-must end SKIPPED with a "not implemented" message and history must say ``not_implemented``: never a fake
-success.
+Extraction, identifier validation (with the quality gate), preparation and planning run for real; Meta,
+HubSpot (lists and properties) and CleverTap load into their sandboxes (``run_env``). Until the other
+loaders land, their tasks must end SKIPPED with a "not implemented" message and history must say
+``not_implemented``: never a fake success.
 """
 
 from __future__ import annotations
@@ -32,7 +33,7 @@ def direct_count(run_env: dict[str, str], sql_file: str, end: dt.datetime) -> in
     return sum(b.num_rows for b in iter_record_batches(f"duckdb:///{run_env['warehouse']}", sql, params))
 
 
-def test_scheduled_run_loads_meta_and_clevertap_and_records_not_implemented_for_the_others(
+def test_scheduled_run_loads_meta_hubspot_and_clevertap_and_records_not_implemented_for_the_others(
     run_env: dict[str, str],
 ) -> None:
     dag = load_dag("behavior__value_hunters")
@@ -40,8 +41,9 @@ def test_scheduled_run_loads_meta_and_clevertap_and_records_not_implemented_for_
     groups = ["meta", "google_ads", "hubspot_list", "hubspot_property", "clevertap"]
     expected = {"extract": "success", "validate": "success", "prepare": "success"}
     expected |= {f"{g}.plan": "success" for g in groups}
-    expected |= {f"{g}.{s}": "skipped" for g in groups[1:4] for s in ("load", "commit")}  # no loader yet
-    expected |= {f"{g}.{s}": "success" for g in ("meta", "clevertap") for s in ("load", "commit")}
+    loaded = ("meta", "hubspot_list", "hubspot_property", "clevertap")
+    expected |= {f"{g}.{s}": "skipped" for g in groups if g not in loaded for s in ("load", "commit")}  # no loader yet
+    expected |= {f"{g}.{s}": "success" for g in loaded for s in ("load", "commit")}
     expected |= {f"{g}.record": "success" for g in groups}
     assert states(dag_run) == expected
     assert str(dag_run.state) == "success"
@@ -59,9 +61,14 @@ def test_scheduled_run_loads_meta_and_clevertap_and_records_not_implemented_for_
     members = pq.read_table(f"{artifacts.identity_dir}/identities.parquet")
     assert members.num_rows == len(set(table.column("customer_id").to_pylist()))
     assert records["meta"].status == "success" and records["meta"].audience_size
+    hubspot = records["hubspot_list"]
+    assert hubspot.status == "success" and hubspot.audience_name == "BEH - Value Hunters - 2026-11-23"
+    assert hubspot.audience_size == hubspot.acknowledged == hubspot.adds  # a new list: every member added
+    assert records["hubspot_property"].status == "success"
+    assert records["hubspot_property"].acknowledged == records["hubspot_property"].adds
     for record in records.values():
         assert record.extracted_rows == rows
-        if record.destination_id not in ("meta", "clevertap"):
+        if record.destination_id not in loaded:
             assert record.status == "not_implemented"
             assert "not built yet" in record.message and "nothing was sent" in record.message
         assert record.adds == record.details["plan"]["add_rows"] > 0 and record.removes == 0

@@ -27,9 +27,11 @@ def bag(airflow_db: Path) -> Any:
     return dag_bag()
 
 
-def test_every_example_behavior_loads_without_import_errors(bag: Any) -> None:
+def test_every_example_behavior_and_import_loads_without_import_errors(bag: Any) -> None:
     assert bag.import_errors == {}
-    assert sorted(bag.dag_ids) == [f"behavior__{slug}" for slug in EXAMPLES]
+    imports = sorted(f"import__{p.stem}" for p in (ROOT / "include" / "imports").glob("*.yaml"))
+    assert imports == ["import__loyal_regulars_in_hubspot"]
+    assert sorted(bag.dag_ids) == [f"behavior__{slug}" for slug in EXAMPLES] + imports
     assert [d.dag_id for d in bag.dags.values() if "invalid-behavior-file" in d.tags] == []
 
 
@@ -75,7 +77,9 @@ def test_every_pool_the_dags_use_is_created_by_airflow_settings(bag: Any) -> Non
 def behaviors_dir(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> Iterator[Path]:
     folder = tmp_path / "behaviors"
     folder.mkdir()
+    (tmp_path / "imports").mkdir()
     monkeypatch.setenv("BEHAVIOR_SYNC_BEHAVIORS_DIR", str(folder))
+    monkeypatch.setenv("BEHAVIOR_SYNC_IMPORTS_DIR", str(tmp_path / "imports"))
     yield folder
 
 
@@ -105,6 +109,17 @@ def test_a_broken_file_becomes_a_visible_placeholder_and_the_others_still_load(
     assert "destinations[0].membership_days: 9000 is greater than the maximum of 540" in broken.doc_md
     assert "schedule: '99 * * * *' is not daily, weekly, manual" in bag.get_dag("behavior__bad_cron").description
     assert bag.get_dag("behavior__value_hunters").schedule == "@daily"
+
+
+def test_a_broken_import_file_becomes_a_visible_placeholder(airflow_db: Path, behaviors_dir: Path) -> None:
+    imports = behaviors_dir.parent / "imports"
+    (imports / "fine.yaml").write_text("list_name: VIPs\ntable: hubspot_vips\n")
+    (imports / "broken.yaml").write_text("list_name: VIPs\ntable: Not A Table\n")
+    bag = dag_bag()
+    assert bag.import_errors == {} and sorted(bag.dag_ids) == ["import__broken", "import__fine"]
+    broken = bag.get_dag("import__broken")
+    assert broken.schedule is None and "invalid-behavior-file" in broken.tags and "table" in broken.description
+    assert bag.get_dag("import__fine").schedule == "@daily"
 
 
 def test_behavior_sync_is_a_provider_with_connection_forms(airflow_db: Path) -> None:

@@ -12,7 +12,6 @@ from dataclasses import dataclass, field, replace
 from pathlib import Path
 
 import pyarrow as pa
-import pyarrow.parquet as pq
 import pytest
 
 from behavior_sync.destinations.meta import MetaDestination, MetaTarget
@@ -22,16 +21,14 @@ from behavior_sync.destinations.meta_errors import MetaError
 from behavior_sync.destinations.meta_rows import WIRE_KEYS, MetaRows, delete_chunks
 from behavior_sync.destinations.retry import RetryPolicy
 from behavior_sync.statedb import StateDatabase
-from behavior_sync.sync.execute import BatchContext, commit_plan, load_plan
-from behavior_sync.sync.ledger import Ledger
+from behavior_sync.sync.execute import BatchContext, Destination
 from behavior_sync.sync.objects import DestinationObjects
-from behavior_sync.sync.plan import Capabilities, PreparedInput, SyncPlan, compute_plan
-from behavior_sync.sync.state import StateStore
+from behavior_sync.sync.plan import SyncPlan
 from behavior_sync_airflow.destination_registry import CAPABILITIES
+from tests.support.engine_run import EngineRun, Row
 from tests.support.fake_destination import WorkerKilled
 from tests.support.meta_harness import ACCOUNT, OTHER_TOKEN, READ_ONLY_TOKEN, TOKEN, MetaHarness, meta_starter, sha
 
-Row = tuple[str, str, str]
 SMALL_BATCHES = replace(CAPABILITIES["meta"], add_batch_members=40, remove_batch_members=15)
 LABEL = "behavior value_hunters, destination meta"
 
@@ -63,18 +60,11 @@ def as_meta_rows(rows: list[Row]) -> set[frozenset[tuple[str, str]]]:
 
 
 @dataclass
-class MetaSync:
-    """The engine, a state database and the Meta destination against one sandbox."""
+class MetaSync(EngineRun):
+    """The engine (``EngineRun``: state database, plan/load/commit) and the Meta destination against one sandbox."""
 
     sandbox: MetaHarness
-    folder: Path
-    db: StateDatabase
-    capabilities: Capabilities = SMALL_BATCHES
     sleeps: list[float] = field(default_factory=list)
-
-    @property
-    def store(self) -> StateStore:
-        return StateStore(self.db, str(self.folder / "artifacts"))
 
     def destination(self, run_id: str, token: str = TOKEN, policy: RetryPolicy | None = None) -> MetaDestination:
         credentials = MetaCredentials(token, f"act_{ACCOUNT}", base_url=self.sandbox.base_url)
@@ -84,30 +74,8 @@ class MetaSync:
         key = LoadKey("value_hunters", "meta", state is not None and state.members > 0)
         return MetaDestination(client, DestinationObjects(self.db), MetaTarget(spec, key, run_id), self.capabilities)
 
-    def plan(self, run_id: str, rows: list[Row], full_resync: bool = False) -> SyncPlan:
-        folder = self.folder / run_id
-        folder.mkdir(parents=True, exist_ok=True)
-        table = pa.table(
-            {
-                n: pa.array(list(c), pa.string())
-                for n, c in zip(("member_key", "id_type", "value"), zip(*rows, strict=True), strict=True)
-            }
-        )
-        pq.write_table(table, folder / "prepared.parquet")
-        ids = {"behavior": "value_hunters", "destination_id": "meta", "run_id": run_id}
-        prepared = PreparedInput(str(folder / "prepared.parquet"))
-        state = self.store.current("value_hunters", "meta")
-        return compute_plan(ids, prepared, state, str(folder / "plan"), self.capabilities, full_resync)
-
-    def ledger(self, plan: SyncPlan) -> Ledger:
-        return Ledger(self.db, plan.behavior, plan.destination_id, plan.run_id, plan.base_version)
-
-    def load(self, plan: SyncPlan, destination: MetaDestination | None = None) -> None:
-        load_plan(plan, destination or self.destination(plan.run_id), self.ledger(plan))
-
-    def commit(self, plan: SyncPlan) -> None:
-        previous = self.store.current("value_hunters", "meta")
-        commit_plan(plan, self.ledger(plan), self.store, previous if plan.base_version else None)
+    def load(self, plan: SyncPlan, destination: Destination | None = None) -> None:
+        super().load(plan, destination or self.destination(plan.run_id))
 
     def sync(self, run_id: str, rows: list[Row], full_resync: bool = False) -> SyncPlan:
         plan = self.plan(run_id, rows, full_resync)
@@ -123,11 +91,6 @@ class MetaSync:
     def audience(self) -> set[frozenset[tuple[str, str]]]:
         return {frozenset(row.items()) for row in self.sandbox.members(self.audience_id())}
 
-    def committed(self) -> set[Row]:
-        state = self.store.current("value_hunters", "meta")
-        assert state is not None
-        return {(r["member_key"], r["id_type"], r["value"]) for r in pq.read_table(state.uri).to_pylist()}
-
     def calls(self, key: str) -> int:
         return int(self.sandbox.state()["calls"].get(key, 0))
 
@@ -137,7 +100,7 @@ def meta_sync(tmp_path: Path) -> Iterator[MetaSync]:
     db = StateDatabase(f"sqlite:///{tmp_path}/state.db")
     db.ensure_schema()
     with meta_starter() as start:
-        yield MetaSync(start(), tmp_path, db)
+        yield MetaSync(tmp_path, db, SMALL_BATCHES, "value_hunters", "meta", start())
     db.close()
 
 

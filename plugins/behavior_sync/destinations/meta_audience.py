@@ -11,11 +11,11 @@ command to run. A flagged audience (operation_status 471) is refused with what t
 from __future__ import annotations
 
 import datetime as dt
-import json
 from dataclasses import dataclass
 from typing import Any
 
 from behavior_sync.destinations import AudienceReport
+from behavior_sync.destinations import LoadKey as LoadKey
 from behavior_sync.destinations.meta_client import MetaClient
 from behavior_sync.destinations.meta_errors import MetaAudienceMissing, MetaError
 from behavior_sync.naming import render_name
@@ -48,20 +48,6 @@ class AudienceSpec:
             raise MetaError(f"audience_name: {exc}") from None
         text = str(settings.get("audience_description") or description.strip() or behavior_name)
         return cls(name, text[:500], str(settings.get("customer_file_source") or "USER_PROVIDED_ONLY"))
-
-
-@dataclass(frozen=True)
-class LoadKey:
-    """Whose audience: behavior slug, destination id, and whether committed members exist already."""
-
-    behavior: str
-    destination_id: str
-    has_committed_members: bool
-
-    def resync_command(self) -> str:
-        """The CLI command of a full re-sync of this destination."""
-        conf = json.dumps({"full_resync": True, "destinations": [self.destination_id]})
-        return f"airflow dags trigger behavior__{self.behavior} --conf '{conf}'"
 
 
 def resolve_audience(client: MetaClient, objects: DestinationObjects, key: LoadKey, spec: AudienceSpec, op: str) -> str:

@@ -17,7 +17,6 @@ import time
 from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass, field
 from typing import Any, TypeVar
-from urllib.parse import urlsplit
 
 import requests
 from facebook_business.adobjects.adaccount import AdAccount
@@ -26,6 +25,7 @@ from facebook_business.api import FacebookAdsApi
 from facebook_business.exceptions import FacebookRequestError
 from facebook_business.session import FacebookSession
 
+from behavior_sync.destinations import local_base_url
 from behavior_sync.destinations.meta_errors import MetaAudienceMissing, MetaError, classify, describe
 from behavior_sync.destinations.retry import Action, ErrorRule, RetryPolicy, ThrottleBudget, backoff_seconds, jittered
 
@@ -34,7 +34,6 @@ T = TypeVar("T")
 
 GRAPH_API_VERSION = "v26.0"  # the one pin; equals facebook-business 26.0.3's default (a unit test checks it)
 USAGE_HEADER = "X-Business-Use-Case-Usage"
-LOCAL_HOSTS = frozenset({"127.0.0.1", "localhost", "::1"})
 AUDIENCE_FIELDS = (
     "name",
     "approximate_count_lower_bound",
@@ -50,16 +49,10 @@ def api_base_url(host: str | None) -> str | None:
 
     Raises ``MetaError`` for any other host: only the sandbox may redirect the client (design §5).
     """
-    if not host:
-        return None
-    url = host if "://" in host else f"http://{host}"
-    parts = urlsplit(url)
-    if parts.scheme not in {"http", "https"} or parts.hostname not in LOCAL_HOSTS:
-        raise MetaError(
-            "the Meta connection's Host may only point at the local sandbox (http://127.0.0.1:PORT or "
-            "http://localhost:PORT); leave it empty to reach Meta"
-        )
-    return url.rstrip("/")
+    try:
+        return local_base_url(host, "Meta")
+    except ValueError as exc:
+        raise MetaError(str(exc)) from None
 
 
 @dataclass(frozen=True)
@@ -147,9 +140,9 @@ class MetaClient:
         if rule.action is Action.THROTTLE:
             delay = max(failure.regain_seconds, backoff)
             if not self._throttle.spend(delay):
-                budget = self._throttle.limit
                 raise MetaError(
-                    f"{message} (Meta asks to wait {delay:.0f} s, beyond the task's throttle budget of {budget:.0f} s)",
+                    f"{message} (Meta asks to wait {delay:.0f} s, beyond the task's throttle budget of "
+                    f"{self._throttle.limit:.0f} s)",
                     failure.code,
                     failure.subcode,
                 )

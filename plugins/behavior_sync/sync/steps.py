@@ -78,9 +78,16 @@ def plan_step(
 
 
 def load_step(plan_uri: str, destination: Destination, db: StateDatabase, log: Any) -> LoadSummary:
-    """Sends the plan's batches that the ledger has not seen acknowledged."""
+    """Sends the plan's batches that the ledger has not seen acknowledged, after the destination's
+    ``Preflight`` check (if it has one) of those batches."""
+    from behavior_sync.destinations import Preflight
+
     plan = read_plan(plan_uri)
-    return load_plan(plan, destination, ledger_of(db, plan), on_batch=log)
+    ledger = ledger_of(db, plan)
+    if isinstance(destination, Preflight):
+        done = ledger.acknowledged()
+        destination.preflight([b for b in plan.batches if (b.op, b.number) not in done])
+    return load_plan(plan, destination, ledger, on_batch=log)
 
 
 def commit_step(plan_uri: str, store: StateStore) -> CommittedState | None:

@@ -17,6 +17,7 @@ from behavior_sync_airflow.hooks.base import ValidatedConnectionHook
 
 if TYPE_CHECKING:
     from behavior_sync.destinations.clevertap_client import CleverTapClient
+    from behavior_sync.destinations.hubspot_client import HubSpotClient, HubSpotCredentials
     from behavior_sync.destinations.meta_client import MetaClient, MetaCredentials
     from behavior_sync.destinations.retry import RetryPolicy
 
@@ -74,12 +75,53 @@ class GoogleAdsHook(ValidatedConnectionHook):
 
 
 class HubSpotHook(ValidatedConnectionHook):
-    """One HubSpot portal (connection type ``hubspot``; private app token in the Password field)."""
+    """One HubSpot portal (connection type ``hubspot``).
+
+    Password: private app access token; extras: ``portal_id``, ``account_tier`` (sets the request
+    window); Host: empty (HubSpot) or the local sandbox only. The token is never logged.
+    """
 
     conn_type = "hubspot"
     conn_name_attr = "hubspot_conn_id"
     default_conn_name = "hubspot_default"
     hook_name = "HubSpot (private app)"
+
+    def credentials(self) -> HubSpotCredentials:
+        """The connection as explicit credentials. Raises ``HubSpotError`` (no token, or a non-sandbox host)
+        and ``ConnectionSettingsError`` (bad extras)."""
+        from behavior_sync.destinations.hubspot_client import HubSpotCredentials
+
+        extras, host, token = self.settings()
+        return HubSpotCredentials.of_connection(self.conn_id, extras, host, token)
+
+    def get_conn(self, label: str | None = None, policy: RetryPolicy | None = None) -> HubSpotClient:
+        """A client for the connection's portal; ``label`` names the behavior and destination in errors."""
+        from behavior_sync.destinations.hubspot_client import HubSpotClient
+
+        return HubSpotClient(self.credentials(), label or f"connection {self.conn_id}", policy)
+
+    def test_connection(self) -> tuple[bool, str]:
+        """Reads the account details and the token's scopes: the portal id must match, no scope may miss."""
+        from behavior_sync.connections import ConnectionSettingsError
+        from behavior_sync.destinations.hubspot_client import REQUIRED_SCOPES
+        from behavior_sync.destinations.hubspot_errors import SCOPES_HELP, HubSpotError
+        from behavior_sync.destinations.retry import RetryPolicy
+
+        try:
+            credentials = self.credentials()
+            client = self.get_conn(policy=RetryPolicy(attempts=1, throttle_budget_seconds=0))
+            portal = str(client.account_details().get("portalId"))
+            if portal != credentials.portal_id:
+                return False, (
+                    f"the token belongs to portal {portal}, not to portal_id {credentials.portal_id}: fix "
+                    "portal_id or use a private app token of that portal"
+                )
+            missing = sorted(set(REQUIRED_SCOPES) - client.token_scopes(credentials.access_token))
+        except (HubSpotError, ConnectionSettingsError) as exc:
+            return False, str(exc)
+        if missing:
+            return False, f"the private app lacks scope {', '.join(missing)}: add it in {SCOPES_HELP}"
+        return True, f"the token reaches portal {portal} with every scope Behavior Sync needs"
 
 
 class CleverTapHook(HttpHook):
