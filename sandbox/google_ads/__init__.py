@@ -79,7 +79,10 @@ def running_google_ads_sandbox(
     (epoch seconds) drives job processing and quotas; ``sleep`` replaces ``time.sleep`` for latency.
     """
     app = GoogleAdsSandbox(
-        config or GoogleAdsSandboxConfig.demo(), state_file=state_file, clock=clock or time.time, sleep=sleep or time.sleep
+        config or GoogleAdsSandboxConfig.demo(),
+        state_file=state_file,
+        clock=clock or time.time,
+        sleep=sleep or time.sleep,
     )
     server, bound = grpc_server(app, ensure_identity(tls_dir), port)
     server.start()

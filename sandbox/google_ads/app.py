@@ -195,7 +195,7 @@ class GoogleAdsSandbox:
         fault = self.faults.next_fault("POST", call.method)
         if fault is not None:
             raise _fault_error(fault)
-        if call.method.startswith(JOB_SERVICE) and not self.config.developer_tokens[token]:
+        if call.method.startswith(f"/{JOB_SERVICE}/") and not self.config.developer_tokens[token]:
             message = "this developer token is not allowlisted for Customer Match: use the Data Manager API"
             raise ads_error("not_allowlisted_error", "CUSTOMER_NOT_ALLOWLISTED_FOR_THIS_FEATURE", message, _PERMISSION)
         with self._stats_lock:
@@ -207,10 +207,14 @@ class GoogleAdsSandbox:
             raise ads_error("request_error", "DEVELOPER_TOKEN_PARAMETER_MISSING", "developer-token is required")
         if token not in self.config.developer_tokens:
             unauthenticated = grpc.StatusCode.UNAUTHENTICATED
-            raise ads_error("authentication_error", "DEVELOPER_TOKEN_INVALID", "the developer token is not valid", unauthenticated)
+            raise ads_error(
+                "authentication_error", "DEVELOPER_TOKEN_INVALID", "the developer token is not valid", unauthenticated
+            )
         if not metadata.get("authorization", "").startswith("Bearer "):
             unauthenticated = grpc.StatusCode.UNAUTHENTICATED
-            raise ads_error("authentication_error", "AUTHENTICATION_ERROR", "an OAuth bearer token is required", unauthenticated)
+            raise ads_error(
+                "authentication_error", "AUTHENTICATION_ERROR", "an OAuth bearer token is required", unauthenticated
+            )
         return token
 
     def _check_customer(self, metadata: Mapping[str, str], request: Any) -> None:
@@ -237,7 +241,9 @@ class GoogleAdsSandbox:
             return self.store.to_json()
 
 
-def _streamed(handle: Callable[[Any, grpc.ServicerContext], Any]) -> Callable[[Any, grpc.ServicerContext], Iterator[Any]]:
+def _streamed(
+    handle: Callable[[Any, grpc.ServicerContext], Any],
+) -> Callable[[Any, grpc.ServicerContext], Iterator[Any]]:
     def stream(request: Any, context: grpc.ServicerContext) -> Iterator[Any]:
         yield from handle(request, context)
 

@@ -89,7 +89,7 @@ def _value_at(message: Message, path: str) -> str:
         field = value.DESCRIPTOR.fields_by_name[part]
         value = getattr(value, part)
     if field is not None and field.enum_type is not None and isinstance(value, int):
-        return field.enum_type.values_by_number[value].name
+        return str(field.enum_type.values_by_number[value].name)
     return str(value)
 
 

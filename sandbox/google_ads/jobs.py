@@ -2,8 +2,9 @@
 long-running operation Run answers (``google.longrunning.Operations/GetOperation``).
 
 Rules, in the order they are checked (each an ``AdsError`` with Google's code):
-* create: type CUSTOMER_MATCH_USER_LIST (``INVALID_USER_LIST_TYPE`` otherwise), an existing list of the customer (``INVALID_USER_LIST_ID``), job-level consent
-  ``ad_user_data`` not DENIED (``CUSTOMER_NOT_ACCEPTED_CUSTOMER_DATA_TERMS``);
+* create: type CUSTOMER_MATCH_USER_LIST (``INVALID_USER_LIST_TYPE`` otherwise), an existing list of the
+  customer (``INVALID_USER_LIST_ID``), job-level consent ``ad_user_data`` not DENIED
+  (``CUSTOMER_NOT_ACCEPTED_CUSTOMER_DATA_TERMS``);
 * add: the job exists and is PENDING (``JOB_ALREADY_STARTED``); at most ``max_identifiers_per_request``
   identifiers (``TOO_MANY_USER_IDENTIFIERS``); remove_all only as the job's first operation
   (``INVALID_OPERATION_ORDER``); never creates and removes in one job (``CONFLICTING_OPERATION``); a job
@@ -69,7 +70,10 @@ def create_job(call: JobCall, request: CreateOfflineUserDataJobRequest) -> Creat
     user_list = call.store.user_lists.get(metadata.user_list)
     if user_list is None or user_list.customer_id != request.customer_id:
         raise ads_error(JOB_ERROR, "INVALID_USER_LIST_ID", "no CRM-based user list with this resource name")
-    consent = {"ad_user_data": int(metadata.consent.ad_user_data), "ad_personalization": int(metadata.consent.ad_personalization)}
+    consent = {
+        "ad_user_data": int(metadata.consent.ad_user_data),
+        "ad_personalization": int(metadata.consent.ad_personalization),
+    }
     if consent["ad_user_data"] == DENIED:
         message = "ad_user_data consent is DENIED: the customer data terms do not allow this upload"
         raise ads_error(JOB_ERROR, "CUSTOMER_NOT_ACCEPTED_CUSTOMER_DATA_TERMS", message)
@@ -102,7 +106,9 @@ def add_operations(
         return AddOfflineUserDataJobOperationsResponse()
     detail = any_pb2.Any()
     detail.Pack(GoogleAdsFailure.pb(failure(checked.problems, call.request_id)))
-    status = status_pb2.Status(code=grpc.StatusCode.INVALID_ARGUMENT.value[0], message="operations failed", details=[detail])
+    status = status_pb2.Status(
+        code=grpc.StatusCode.INVALID_ARGUMENT.value[0], message="operations failed", details=[detail]
+    )
     return AddOfflineUserDataJobOperationsResponse(partial_failure_error=status)
 
 
@@ -143,11 +149,12 @@ def job_resource(job: Job) -> OfflineUserDataJob:
         resource_name=job.resource_name,
         id=job.job_id,
         type_=CUSTOMER_MATCH_USER_LIST,
-        status=OfflineUserDataJobStatusEnum.OfflineUserDataJobStatus[job.status],
+        status=getattr(OfflineUserDataJobStatusEnum.OfflineUserDataJobStatus, job.status),
         customer_match_user_list_metadata={"user_list": job.user_list, "consent": job.consent},
     )
     if job.status == SUCCESS and job.uploaded:
-        resource.operation_metadata.match_rate_range = match_rate_range(job.matched, job.uploaded)
+        range_ = match_rate_range(job.matched, job.uploaded)
+        resource.operation_metadata = OfflineUserDataJobMetadata(match_rate_range=range_)
     return resource
 
 

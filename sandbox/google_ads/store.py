@@ -43,10 +43,10 @@ class UserListRecord:
 class Job:
     """One offline user data job of type CUSTOMER_MATCH_USER_LIST.
 
-    ``kind`` is CREATE or REMOVE once an operation of that kind was added ("" before); ``operations``
-    are (kind, identifiers) pairs in arrival order; ``consent`` maps ``ad_user_data`` and
-    ``ad_personalization`` to ConsentStatus integers (0 when unset); ``uploaded`` and ``matched`` count the
-members a run adds and those of them in the universe.
+        ``kind`` is CREATE or REMOVE once an operation of that kind was added ("" before); ``operations``
+        are (kind, identifiers) pairs in arrival order; ``consent`` maps ``ad_user_data`` and
+        ``ad_personalization`` to ConsentStatus integers (0 when unset); ``uploaded`` and ``matched`` count the
+    members a run adds and those of them in the universe.
     """
 
     customer_id: str

@@ -95,7 +95,9 @@ def identifier_key(identifier: UserIdentifier) -> str:
     if which == "mobile_id":
         return f"mobile:{identifier.mobile_id}"
     address = identifier.address_info
-    return f"address:{address.hashed_first_name}:{address.hashed_last_name}:{address.country_code}:{address.postal_code}"
+    return (
+        f"address:{address.hashed_first_name}:{address.hashed_last_name}:{address.country_code}:{address.postal_code}"
+    )
 
 
 def _kind(operation: OfflineUserDataJobOperation) -> str:

@@ -57,7 +57,9 @@ def create_list(gads: GoogleAdsHarness, name: str = "Value Hunters", life_span: 
     user_list.name = name
     user_list.membership_life_span = life_span
     user_list.crm_based_user_list.upload_key_type = client_.enums.CustomerMatchUploadKeyTypeEnum.CONTACT_INFO
-    response = client_.get_service("UserListService").mutate_user_lists(customer_id=GADS_CUSTOMER, operations=[operation])
+    response = client_.get_service("UserListService").mutate_user_lists(
+        customer_id=GADS_CUSTOMER, operations=[operation]
+    )
     name_: str = response.results[0].resource_name
     return name_
 
@@ -113,15 +115,18 @@ def search(gads: GoogleAdsHarness, query: str, **client: Any) -> list[Any]:
 
 
 def list_row(gads: GoogleAdsHarness, user_list: str) -> Any:
-    fields = "user_list.id, user_list.name, user_list.size_for_search, user_list.size_for_display, " \
+    fields = (
+        "user_list.id, user_list.name, user_list.size_for_search, user_list.size_for_display, "
         "user_list.match_rate_percentage, user_list.membership_life_span"
+    )
     rows = search(gads, f"SELECT {fields} FROM user_list WHERE user_list.resource_name = '{user_list}'")
     assert len(rows) == 1
     return rows[0].user_list
 
 
 def job_status(gads: GoogleAdsHarness, job: str) -> str:
-    query = f"SELECT offline_user_data_job.status FROM offline_user_data_job WHERE offline_user_data_job.resource_name = '{job}'"
+    where = f"offline_user_data_job.resource_name = '{job}'"
+    query = f"SELECT offline_user_data_job.status FROM offline_user_data_job WHERE {where}"
     status: str = search(gads, query)[0].offline_user_data_job.status.name
     return status
 
@@ -143,7 +148,10 @@ def test_customer_match_upload_goes_pending_running_success_and_sizes_the_list(g
     user_list = create_list(gads)
     job = create_job(gads, user_list)
     assert job_status(gads, job) == "PENDING"
-    people = [operation(gads, "create", [KNOWN[0]], phone="+33612345678"), operation(gads, "create", ["zoe@example.com"])]
+    people = [
+        operation(gads, "create", [KNOWN[0]], phone="+33612345678"),
+        operation(gads, "create", ["zoe@example.com"]),
+    ]
     response = add(gads, job, people)
     assert not response.partial_failure_error.code
     lro = run(gads, job)
@@ -156,9 +164,12 @@ def test_customer_match_upload_goes_pending_running_success_and_sizes_the_list(g
     row = list_row(gads, user_list)
     assert (row.name, row.membership_life_span) == ("Value Hunters", 30)
     assert (row.size_for_search, row.size_for_display, row.match_rate_percentage) == (1, 1, 50)
-    assert gads.members(row.id) == sorted([sorted([f"email:{sha(KNOWN[0])}", f"phone:{sha('+33612345678')}"]),
-                                           [f"email:{sha('zoe@example.com')}"]])
-    match_rate = search(gads, "SELECT offline_user_data_job.operation_metadata.match_rate_range FROM offline_user_data_job")
+    assert gads.members(row.id) == sorted(
+        [sorted([f"email:{sha(KNOWN[0])}", f"phone:{sha('+33612345678')}"]), [f"email:{sha('zoe@example.com')}"]]
+    )
+    match_rate = search(
+        gads, "SELECT offline_user_data_job.operation_metadata.match_rate_range FROM offline_user_data_job"
+    )
     assert match_rate[0].offline_user_data_job.operation_metadata.match_rate_range.name == "MATCH_RANGE_41_TO_50"
 
 
@@ -176,9 +187,9 @@ def test_search_stream_by_id_and_name(gads: GoogleAdsHarness) -> None:
     user_list = create_list(gads, name="O'Brien fans")
     create_list(gads, name="Other")
     list_id = user_list.rsplit("/", 1)[1]
-    stream = gads.service("GoogleAdsService").search_stream(
-        customer_id=GADS_CUSTOMER, query=f"SELECT user_list.name FROM user_list WHERE user_list.id = {list_id}"
-    )
+    service = gads.service("GoogleAdsService")  # the service owns the channel: keep it while streaming
+    query = f"SELECT user_list.name FROM user_list WHERE user_list.id = {list_id}"
+    stream = service.search_stream(customer_id=GADS_CUSTOMER, query=query)
     assert [row.user_list.name for batch in stream for row in batch.results] == ["O'Brien fans"]
     rows = search(gads, "SELECT user_list.id FROM user_list WHERE user_list.name = 'O\\'Brien fans'")
     assert [row.user_list.resource_name for row in rows] == [user_list]

@@ -72,7 +72,11 @@ def google_ads_starter() -> Iterator[StartGoogleAds]:
     with ExitStack() as stack:
 
         def start(state_file: Path | None = None, **overrides: Any) -> GoogleAdsHarness:
-            settings = {"customers": [GADS_CUSTOMER], "developer_tokens": GADS_TOKENS, "processing_delay_seconds": GADS_DELAY}
+            settings = {
+                "customers": [GADS_CUSTOMER],
+                "developer_tokens": GADS_TOKENS,
+                "processing_delay_seconds": GADS_DELAY,
+            }
             config = GoogleAdsSandboxConfig.from_mapping({**settings, **overrides})
             clock = FakeClock()
             running = running_google_ads_sandbox(tls_dir(), config, state_file=state_file, clock=clock)
