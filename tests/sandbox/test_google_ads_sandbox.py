@@ -326,6 +326,16 @@ def test_scripted_fault_surfaces_as_resource_exhausted(gads: GoogleAdsHarness) -
     assert gads.get("state")["errors"] == {"RESOURCE_EXHAUSTED quota_error.RESOURCE_EXHAUSTED": 1}
 
 
+def test_random_faults_are_seeded_and_reach_the_caller(start_google_ads: StartGoogleAds) -> None:
+    gads = start_google_ads(faults={"error_rate": 1.0, "error_statuses": [503], "seed": 7})
+    with pytest.raises(GoogleAdsException) as error:
+        create_list(gads)
+    expect(["internal_error.TRANSIENT_ERROR"], error)
+    assert error.value.error.code().name == "UNAVAILABLE"
+    gads.control("faults", {"random": {"error_rate": 0.0}})
+    create_list(gads)
+
+
 def test_state_survives_a_restart(start_google_ads: StartGoogleAds, tmp_path: Path) -> None:
     state = tmp_path / "google-ads.json"
     first = start_google_ads(state_file=state)
