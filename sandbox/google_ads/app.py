@@ -56,6 +56,7 @@ FAULT_STATUS: Mapping[int, tuple[grpc.StatusCode, str]] = {
 }
 _CUSTOMER_IN_NAME = re.compile(r"customers/(\d+)/")
 _PERMISSION = grpc.StatusCode.PERMISSION_DENIED
+_READ_ONLY = (f"/{SERVICES}.GoogleAdsService/", "/google.longrunning.Operations/")
 
 
 @dataclass(frozen=True)
@@ -175,7 +176,8 @@ class GoogleAdsSandbox:
                 self.settle()
                 with self.store.lock:
                     answer = method(call, request)
-                    self._state.mark_changed()
+                    if not path.startswith(_READ_ONLY):
+                        self._state.mark_changed()
                 return answer
             except AdsError as error:
                 self._refuse(call, error, context)

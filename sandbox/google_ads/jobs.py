@@ -88,7 +88,7 @@ def add_operations(
 ) -> AddOfflineUserDataJobOperationsResponse:
     """``AddOfflineUserDataJobOperations``: queue checked operations on a PENDING job."""
     job = _pending_job(call.store, request.resource_name)
-    operations = list(request.operations)
+    operations = userdata.raw_operations(request)
     userdata.check_request(operations, call.config.max_identifiers_per_request, not (job.operations or job.remove_all))
     kind = userdata.job_kind(operations, job.kind)
     if kind == CREATE and job.consent["ad_user_data"] != GRANTED:

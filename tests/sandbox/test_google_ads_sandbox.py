@@ -287,6 +287,24 @@ def test_identifier_caps_per_user_and_per_request(start_google_ads: StartGoogleA
     add(gads, job, too_many[:12])
 
 
+def test_google_limit_of_100000_identifiers_per_request(gads: GoogleAdsHarness) -> None:
+    """A full request (about 7 MB, above gRPC's 4 MB default) goes through; one identifier more is refused."""
+    job = create_job(gads, create_list(gads))
+    hashes = [sha(f"person{i}@example.com") for i in range(100_001)]
+    people = [
+        {"create": {"user_identifiers": [{"hashed_email": h} for h in hashes[i : i + 20]]}}
+        for i in range(0, 100_000, 20)
+    ]
+    request = gads.client().get_type("AddOfflineUserDataJobOperationsRequest")
+    service = gads.service("OfflineUserDataJobService")
+    with pytest.raises(GoogleAdsException) as error:
+        over = [*people, {"create": {"user_identifiers": [{"hashed_email": hashes[-1]}]}}]
+        service.add_offline_user_data_job_operations(request=type(request)(resource_name=job, operations=over))
+    expect(["offline_user_data_job_error.TOO_MANY_USER_IDENTIFIERS"], error)
+    service.add_offline_user_data_job_operations(request=type(request)(resource_name=job, operations=people))
+    assert gads.get("jobs")["jobs"][0]["queued"] == 5000
+
+
 def test_not_allowlisted_developer_token(gads: GoogleAdsHarness) -> None:
     user_list = create_list(gads, developer_token=GADS_NOT_ALLOWLISTED_TOKEN)
     with pytest.raises(GoogleAdsException) as error:
