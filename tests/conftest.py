@@ -37,6 +37,9 @@ os.environ.update(
         "BEHAVIOR_SYNC_PROJECT_DIR": str(ROOT),
     }
 )
+# gRPC reads its root certificates' path when it is imported: the Google Ads sandbox's trust bundle
+# (gRPC's own roots + the sandbox's self-signed certificate) is written there when a sandbox starts.
+os.environ["GRPC_DEFAULT_SSL_ROOTS_FILE_PATH"] = str(_HOME / "google-ads-sandbox-tls" / "trust.pem")
 
 POSTGRES_URL = os.environ.get("BEHAVIOR_SYNC_TEST_POSTGRES_URL", "postgresql+psycopg://postgres@127.0.0.1:5432/test")
 IN_CI = os.environ.get("CI", "").lower() in {"1", "true", "yes"}

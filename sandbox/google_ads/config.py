@@ -1,0 +1,121 @@
+"""Configuration of the Google Ads API sandbox: customers, developer tokens, limits, universe, faults.
+
+JSON form (every key optional; the defaults are Google's documented limits)::
+
+    {
+      "customers": ["1234567890"],
+      "login_customer_ids": ["1234567890"],
+      "developer_tokens": {"sandbox-developer-token": {"allowlisted": true}},
+      "processing_delay_seconds": 1800,
+      "requests_per_minute": 600,
+      "max_identifiers_per_request": 100000,
+      "max_identifiers_per_user": 20,
+      "universe": ["<64 lowercase hex>", ...],
+      "faults": {"error_rate": 0.0, "error_statuses": [500, 503], "latency_ms": 0, "seed": null}
+    }
+
+``customers`` are the accounts the caller may reach; ``login_customer_ids`` the values accepted in the
+``login-customer-id`` header (default: the customers). A developer token with ``"allowlisted": false``
+is valid but refused by Customer Match (``CUSTOMER_NOT_ALLOWLISTED_FOR_THIS_FEATURE``), as tokens that
+did not use Customer Match before 2026-04-01 are. ``universe`` is the set of hashed e-mail addresses
+and phone numbers "Google knows": a list member is matched when one of its identifiers is in it.
+Unknown keys raise ``ValueError``.
+"""
+
+from __future__ import annotations
+
+import json
+import re
+from collections.abc import Mapping
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any
+
+from sandbox.common.faults import FaultConfig
+
+DEMO_CUSTOMER_ID = "1234567890"
+DEMO_DEVELOPER_TOKEN = "sandbox-developer-token"  # a documented placeholder, never a real token
+_CUSTOMER_ID = re.compile(r"[0-9]{10}")
+_HEX64 = re.compile(r"[0-9a-f]{64}")
+_NUMBERS = (
+    "processing_delay_seconds",
+    "requests_per_minute",
+    "max_identifiers_per_request",
+    "max_identifiers_per_user",
+)
+
+
+@dataclass(frozen=True)
+class GoogleAdsSandboxConfig:
+    """The sandbox's settings; see the module docstring for the JSON form.
+
+    ``developer_tokens`` maps a valid developer token to whether it is allowlisted for Customer Match.
+    """
+
+    customers: frozenset[str] = frozenset()
+    login_customer_ids: frozenset[str] = frozenset()
+    developer_tokens: Mapping[str, bool] = field(default_factory=dict)
+    processing_delay_seconds: int = 1800
+    requests_per_minute: int = 600
+    max_identifiers_per_request: int = 100_000
+    max_identifiers_per_user: int = 20
+    universe: frozenset[str] = frozenset()
+    faults: FaultConfig = field(default_factory=FaultConfig)
+
+    def __post_init__(self) -> None:
+        if any(not _CUSTOMER_ID.fullmatch(c) for c in self.customers | self.login_customer_ids):
+            raise ValueError("a customer id is 10 digits, without dashes")
+        if self.processing_delay_seconds < 0:
+            raise ValueError("processing_delay_seconds must be >= 0")
+        if min(getattr(self, name) for name in _NUMBERS[1:]) < 1:
+            raise ValueError("limits must be >= 1")
+        if any(not _HEX64.fullmatch(value) for value in self.universe):
+            raise ValueError("universe entries must be 64 lowercase hex characters (SHA-256)")
+
+    def login_allowed(self, login_customer_id: str) -> bool:
+        """Whether ``login_customer_id`` is accepted (the customers themselves when none are configured)."""
+        return login_customer_id in (self.login_customer_ids or self.customers)
+
+    @classmethod
+    def from_mapping(cls, data: Mapping[str, Any]) -> GoogleAdsSandboxConfig:
+        """Build from JSON-like data; raises ``ValueError`` on unknown keys or bad values."""
+        sets = ("customers", "login_customer_ids", "universe")
+        unknown = set(data) - {"developer_tokens", "faults", *sets, *_NUMBERS}
+        if unknown:
+            raise ValueError(f"unknown Google Ads sandbox settings: {sorted(unknown)}")
+        settings: dict[str, Any] = {key: int(data[key]) for key in _NUMBERS if key in data}
+        for key in sets:
+            if key in data:
+                settings[key] = frozenset(_strings(key, data[key]))
+        tokens = {str(token): _allowlisted(spec) for token, spec in dict(data.get("developer_tokens", {})).items()}
+        return cls(developer_tokens=tokens, faults=FaultConfig.from_mapping(data.get("faults", {})), **settings)
+
+    @classmethod
+    def load(cls, path: Path) -> GoogleAdsSandboxConfig:
+        """Read the JSON config file at ``path``."""
+        with path.open(encoding="utf-8") as handle:
+            return cls.from_mapping(json.load(handle))
+
+    @classmethod
+    def demo(cls) -> GoogleAdsSandboxConfig:
+        """The ``make run`` default: one customer, the demo developer token (allowlisted), 60 s processing."""
+        return cls(
+            customers=frozenset({DEMO_CUSTOMER_ID}),
+            developer_tokens={DEMO_DEVELOPER_TOKEN: True},
+            processing_delay_seconds=60,
+        )
+
+
+def _strings(key: str, values: Any) -> list[str]:
+    if isinstance(values, str) or not all(isinstance(v, str) for v in values):
+        raise ValueError(f"{key} must be a list of strings")
+    return list(values)
+
+
+def _allowlisted(spec: Any) -> bool:
+    if not isinstance(spec, Mapping) or set(spec) - {"allowlisted"}:
+        raise ValueError('a developer token is {"allowlisted": true|false}')
+    value = spec.get("allowlisted", True)
+    if not isinstance(value, bool):
+        raise ValueError("allowlisted must be true or false")
+    return value

@@ -1,0 +1,72 @@
+"""A Customer Match list's members: sets of hashed identifiers, merged and removed by shared identifiers.
+
+An identifier is a string such as ``email:<hex>``, ``phone:<hex>``, ``address:<first>:<last>:<CC>:<zip>``,
+``crm:<id>`` or ``mobile:<id>`` (the Data Manager sandbox's notation). Adding a member merges it with
+every stored member sharing an identifier (one person uploaded twice stays one person); removing one
+drops every stored member sharing an identifier. Both are O(identifiers) through an index.
+Not thread-safe: the store's lock is held around it.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Iterable
+
+MATCHABLE_PREFIXES = ("email:", "phone:")
+
+
+class Membership:
+    """The members of one list, each a frozenset of identifiers."""
+
+    def __init__(self, members: Iterable[Iterable[str]] = ()) -> None:
+        self._members: dict[int, frozenset[str]] = {}
+        self._index: dict[str, int] = {}
+        self._next = 0
+        for member in members:
+            self.add(frozenset(member))
+
+    def __len__(self) -> int:
+        return len(self._members)
+
+    def add(self, member: frozenset[str]) -> None:
+        """Store ``member``, merged with every stored member sharing an identifier."""
+        merged = set(member)
+        for key in self._owners(member):
+            merged |= self._drop(key)
+        self._next += 1
+        self._members[self._next] = frozenset(merged)
+        for identifier in merged:
+            self._index[identifier] = self._next
+
+    def remove(self, member: frozenset[str]) -> int:
+        """Drop every stored member sharing an identifier with ``member``; returns how many."""
+        owners = self._owners(member)
+        for key in owners:
+            self._drop(key)
+        return len(owners)
+
+    def clear(self) -> None:
+        """Drop every member."""
+        self._members.clear()
+        self._index.clear()
+
+    def matched(self, universe: frozenset[str]) -> int:
+        """Members with an e-mail or phone hash in ``universe`` (the people "Google knows")."""
+        return sum(1 for member in self._members.values() if is_matched(member, universe))
+
+    def sorted_members(self) -> list[list[str]]:
+        """Every member as a sorted list, in a stable order (inspection, state file)."""
+        return sorted(sorted(member) for member in self._members.values())
+
+    def _owners(self, member: frozenset[str]) -> set[int]:
+        return {self._index[i] for i in member if i in self._index}
+
+    def _drop(self, key: int) -> frozenset[str]:
+        member = self._members.pop(key)
+        for identifier in member:
+            del self._index[identifier]
+        return member
+
+
+def is_matched(member: Iterable[str], universe: frozenset[str]) -> bool:
+    """Whether one of ``member``'s e-mail or phone hashes is in ``universe``."""
+    return any(i.startswith(MATCHABLE_PREFIXES) and i.split(":", 1)[1] in universe for i in member)
