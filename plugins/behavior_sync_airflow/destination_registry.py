@@ -29,6 +29,8 @@ class LoadTarget:
     run_id: str
     committed_members: int
     run_day: dt.date
+    full_resync: bool = False  # the run re-sends every member (a lost list may be refilled)
+    destination_dir: str = ""  # the run's artifacts folder of this destination (request logs)
 
 
 Factory = Callable[[DestinationConfig, LoadTarget], Destination]
@@ -42,13 +44,13 @@ CAPABILITIES: dict[str, Capabilities] = {
     "meta": Capabilities(
         add_batch_members=10_000, remove_batch_members=120, supports_replace=True, whole_member_rows=True
     ),
-    "google_ads": Capabilities(add_batch_members=10_000, remove_batch_members=10_000),
+    # Google removes every stored member sharing an identifier with a removed one: whole members, removes first.
+    "google_ads": Capabilities(add_batch_members=10_000, remove_batch_members=10_000, whole_member_rows=True),
     "hubspot": Capabilities(add_batch_members=100, remove_batch_members=100),
     "clevertap": Capabilities(add_batch_members=1_000, remove_batch_members=1_000),
 }
 PENDING = {
     "hubspot": "loading into HubSpot (issue #6)",
-    "google_ads": "loading into Google Customer Match (issue #7)",
 }
 
 
@@ -91,4 +93,34 @@ def _clevertap(destination: DestinationConfig, target: LoadTarget) -> Destinatio
     return CleverTapDestination(client, membership, capabilities_for("clevertap"))
 
 
-FACTORIES: dict[str, Factory] = {"meta": _meta, "clevertap": _clevertap}
+def _google_ads(destination: DestinationConfig, target: LoadTarget) -> Destination:
+    """Google Customer Match through the Data Manager API (``api: data_manager``, the default)."""
+    from behavior_sync.destinations.google_dm import GoogleDataManagerDestination, GoogleTarget, UserListSpec
+    from behavior_sync.destinations.google_dm_client import MAX_MEMBERS_PER_REQUEST
+    from behavior_sync.destinations.google_dm_errors import GoogleAdsError
+    from behavior_sync.destinations.google_dm_status import RequestLog
+    from behavior_sync.destinations.meta_audience import LoadKey
+    from behavior_sync.sync.objects import DestinationObjects
+    from behavior_sync_airflow.hooks.destinations import GoogleAdsHook
+
+    b, settings = target.behavior, destination.settings
+    label = f"behavior {b.slug}, destination {destination.id} (Google, connection {destination.connection})"
+    if settings.get("api", "data_manager") != "data_manager":
+        raise GoogleAdsError(
+            f"{label}: api: google_ads_api is not built yet (issue #7, Google Ads API path): switch this "
+            "destination to api: data_manager"
+        )
+    spec = UserListSpec.from_settings(settings, b.name, b.slug, b.description, target.run_day)
+    google_target = GoogleTarget(
+        spec,
+        LoadKey(b.slug, destination.id, target.committed_members > 0),
+        target.full_resync,
+        RequestLog(f"{target.destination_dir}/requests"),
+        int(settings.get("members_per_request") or MAX_MEMBERS_PER_REQUEST),
+    )
+    client = GoogleAdsHook(destination.connection).data_manager_client(label)
+    objects = DestinationObjects(target.db)
+    return GoogleDataManagerDestination(client, objects, google_target, capabilities_for("google_ads"))
+
+
+FACTORIES: dict[str, Factory] = {"meta": _meta, "clevertap": _clevertap, "google_ads": _google_ads}
