@@ -1,9 +1,9 @@
 """Whole behavior DAGs run with dag.test(): real Airflow, real DuckDB, real Parquet and history.
 
-Extraction, identifier validation (with the quality gate), preparation and planning run for real; Meta
-and CleverTap load into their sandboxes (``run_env``). Until the other loaders land, their tasks
-must end SKIPPED with a "not implemented" message and history must say ``not_implemented``: never a fake
-success.
+Extraction, identifier validation (with the quality gate), preparation and planning run for real; Meta,
+Google (Data Manager API) and CleverTap load into their sandboxes (``run_env``). Until the other loaders
+land, their tasks must end SKIPPED with a "not implemented" message and history must say ``not_implemented``:
+never a fake success.
 """
 
 from __future__ import annotations
@@ -32,7 +32,7 @@ def direct_count(run_env: dict[str, str], sql_file: str, end: dt.datetime) -> in
     return sum(b.num_rows for b in iter_record_batches(f"duckdb:///{run_env['warehouse']}", sql, params))
 
 
-def test_scheduled_run_loads_meta_and_clevertap_and_records_not_implemented_for_the_others(
+def test_scheduled_run_loads_meta_google_and_clevertap_and_records_not_implemented_for_the_others(
     run_env: dict[str, str],
 ) -> None:
     dag = load_dag("behavior__value_hunters")
@@ -40,8 +40,9 @@ def test_scheduled_run_loads_meta_and_clevertap_and_records_not_implemented_for_
     groups = ["meta", "google_ads", "hubspot_list", "hubspot_property", "clevertap"]
     expected = {"extract": "success", "validate": "success", "prepare": "success"}
     expected |= {f"{g}.plan": "success" for g in groups}
-    expected |= {f"{g}.{s}": "skipped" for g in groups[1:4] for s in ("load", "commit")}  # no loader yet
-    expected |= {f"{g}.{s}": "success" for g in ("meta", "clevertap") for s in ("load", "commit")}
+    expected |= {f"{g}.{s}": "skipped" for g in groups[2:4] for s in ("load", "commit")}  # no loader yet
+    expected |= {f"{g}.{s}": "success" for g in ("meta", "google_ads", "clevertap") for s in ("load", "commit")}
+    expected |= {"google_ads.wait": "success"}
     expected |= {f"{g}.record": "success" for g in groups}
     assert states(dag_run) == expected
     assert str(dag_run.state) == "success"
@@ -61,7 +62,7 @@ def test_scheduled_run_loads_meta_and_clevertap_and_records_not_implemented_for_
     assert records["meta"].status == "success" and records["meta"].audience_size
     for record in records.values():
         assert record.extracted_rows == rows
-        if record.destination_id not in ("meta", "clevertap"):
+        if record.destination_id not in ("meta", "google_ads", "clevertap"):
             assert record.status == "not_implemented"
             assert "not built yet" in record.message and "nothing was sent" in record.message
         assert record.adds == record.details["plan"]["add_rows"] > 0 and record.removes == 0

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import json
 import time
 from collections.abc import Callable, Iterator
 from contextlib import ExitStack, contextmanager
@@ -53,6 +54,12 @@ class GoogleDataManagerHarness(SandboxHarness):
 
 
 StartGoogleDataManager = Callable[..., GoogleDataManagerHarness]
+
+
+def google_dm_connection(host: str | None, account: str = GDM_ACCOUNT, terms: bool = True) -> str:
+    """An AIRFLOW_CONN_ value of type google_ads for the sandbox at ``host`` (anonymous credentials)."""
+    extra = {"customer_id": account, "customer_match_terms_accepted": terms}
+    return json.dumps({"conn_type": "google_ads", "host": host, "extra": extra})
 
 
 @contextmanager
