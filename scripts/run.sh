@@ -6,9 +6,10 @@
 #      airflow_settings.yaml (connections, pools, variables) via the settings loader
 #   3. the demo warehouse data/warehouse.duckdb if it is missing
 #   4. `airflow dags reserialize` so the DAGs show at once
-#   5. the Meta and CleverTap sandboxes (python -m sandbox.meta / sandbox.clevertap, state in
-#      data/meta-sandbox.json / data/clevertap-sandbox.json; the demo's meta_default and
-#      clevertap_default connections point at them: scripts/env.sh), then the scheduler, dag-processor,
+#   5. the Meta, CleverTap and Google Data Manager sandboxes (python -m sandbox.meta / sandbox.clevertap /
+#      sandbox.google_data_manager, state in data/meta-sandbox.json / data/clevertap-sandbox.json /
+#      data/google-sandbox.json; the demo's meta_default, clevertap_default and google_ads_default
+#      connections point at them: scripts/env.sh), then the scheduler, dag-processor,
 #      triggerer and api-server, each in its own process group
 #      (logs .airflow/logs/<component>.out, pids .airflow/run/<component>.pid)
 #   6. wait for /api/v2/monitor/health, print the URL and the login
@@ -19,7 +20,8 @@
 # Knobs: BEHAVIOR_SYNC_DETACH=1 (return after start-up; `make start`), BEHAVIOR_SYNC_PORT,
 # BEHAVIOR_SYNC_START_TIMEOUT (seconds, default 120), BEHAVIOR_SYNC_SERVE_LOGS=0 (no log servers),
 # BEHAVIOR_SYNC_META_SANDBOX_PORT (default 8701), BEHAVIOR_SYNC_META_SANDBOX=0 (no Meta sandbox),
-# BEHAVIOR_SYNC_CLEVERTAP_SANDBOX_PORT (default 8703), BEHAVIOR_SYNC_CLEVERTAP_SANDBOX=0 (no CleverTap sandbox).
+# BEHAVIOR_SYNC_CLEVERTAP_SANDBOX_PORT (default 8703), BEHAVIOR_SYNC_CLEVERTAP_SANDBOX=0 (no CleverTap sandbox),
+# BEHAVIOR_SYNC_GOOGLE_SANDBOX_PORT (default 8704), BEHAVIOR_SYNC_GOOGLE_SANDBOX=0 (no Google Data Manager sandbox).
 set -euo pipefail
 
 SCRIPTS="$(cd "$(dirname "${BASH_SOURCE[0]}")" && pwd -P)"
@@ -31,9 +33,11 @@ COMPONENTS=(scheduler dag-processor triggerer api-server)
 SANDBOXES=()
 [[ "${BEHAVIOR_SYNC_META_SANDBOX:-1}" != 0 ]] && SANDBOXES+=(meta-sandbox)
 [[ "${BEHAVIOR_SYNC_CLEVERTAP_SANDBOX:-1}" != 0 ]] && SANDBOXES+=(clevertap-sandbox)
+[[ "${BEHAVIOR_SYNC_GOOGLE_SANDBOX:-1}" != 0 ]] && SANDBOXES+=(google-sandbox)
 MANAGED=(${SANDBOXES[@]+"${SANDBOXES[@]}"} "${COMPONENTS[@]}")
 META_PORT="$BEHAVIOR_SYNC_META_SANDBOX_PORT"
 CLEVERTAP_PORT="$BEHAVIOR_SYNC_CLEVERTAP_SANDBOX_PORT"
+GOOGLE_PORT="$BEHAVIOR_SYNC_GOOGLE_SANDBOX_PORT"
 RUN_DIR="$AIRFLOW_HOME/run"
 LOG_DIR="$AIRFLOW_HOME/logs"
 URL="http://127.0.0.1:$AIRFLOW__API__PORT"
@@ -51,7 +55,7 @@ component_alive() {
     pid="$(cat "$file")"
     [[ "$pid" =~ ^[0-9]+$ ]] || return 1
     state="$(ps -o stat= -p "$pid" 2>/dev/null)" || return 1
-    [[ "$state" != Z* ]] && ps -o args= -p "$pid" | grep -qE 'airflow|sandbox\.(meta|clevertap)'
+    [[ "$state" != Z* ]] && ps -o args= -p "$pid" | grep -qE 'airflow|sandbox\.(meta|clevertap|google_data_manager)'
 }
 
 # True when sandbox $1 (meta-sandbox, clevertap-sandbox) is switched on.
@@ -76,6 +80,8 @@ meta_line() {
         echo "  Meta sandbox:        http://127.0.0.1:$META_PORT/_sandbox/state (audiences: README, Meta Custom Audiences)"
     has_sandbox clevertap-sandbox &&
         echo "  CleverTap sandbox:   http://127.0.0.1:$CLEVERTAP_PORT/_sandbox/profiles (README, CleverTap)"
+    has_sandbox google-sandbox &&
+        echo "  Google sandbox:      http://127.0.0.1:$GOOGLE_PORT/_sandbox/user_lists (README, Google Customer Match)"
     return 0
 }
 
@@ -143,6 +149,11 @@ fi
 if has_sandbox clevertap-sandbox && (exec 3<>"/dev/tcp/127.0.0.1/$CLEVERTAP_PORT") 2>/dev/null; then
     echo "run: ERROR: port $CLEVERTAP_PORT on 127.0.0.1 (CleverTap sandbox) is already in use by another program." >&2
     echo "     Free it, or choose another port: BEHAVIOR_SYNC_CLEVERTAP_SANDBOX_PORT=8713 make run" >&2
+    exit 1
+fi
+if has_sandbox google-sandbox && (exec 3<>"/dev/tcp/127.0.0.1/$GOOGLE_PORT") 2>/dev/null; then
+    echo "run: ERROR: port $GOOGLE_PORT on 127.0.0.1 (Google Data Manager sandbox) is already in use by another program." >&2
+    echo "     Free it, or choose another port: BEHAVIOR_SYNC_GOOGLE_SANDBOX_PORT=8714 make run" >&2
     exit 1
 fi
 
@@ -217,6 +228,13 @@ if has_sandbox clevertap-sandbox; then
     "${new_session[@]}" python -m sandbox.clevertap --port "$CLEVERTAP_PORT" \
         --state "$PROJECT_DIR/data/clevertap-sandbox.json" >"$LOG_DIR/clevertap-sandbox.out" 2>&1 </dev/null 8>&- &
     echo "$!" >"$RUN_DIR/clevertap-sandbox.pid"
+fi
+if has_sandbox google-sandbox; then
+    step "starting the Google Data Manager sandbox on http://127.0.0.1:$GOOGLE_PORT (state data/google-sandbox.json)"
+    mkdir -p "$PROJECT_DIR/data"
+    "${new_session[@]}" python -m sandbox.google_data_manager --port "$GOOGLE_PORT" \
+        --state "$PROJECT_DIR/data/google-sandbox.json" >"$LOG_DIR/google-sandbox.out" 2>&1 </dev/null 8>&- &
+    echo "$!" >"$RUN_DIR/google-sandbox.pid"
 fi
 step "starting ${COMPONENTS[*]}"
 for c in "${COMPONENTS[@]}"; do
