@@ -105,6 +105,8 @@ def _google_ads(destination: DestinationConfig, target: LoadTarget) -> Destinati
 
     b, settings = target.behavior, destination.settings
     label = f"behavior {b.slug}, destination {destination.id} (Google, connection {destination.connection})"
+    if not target.destination_dir:
+        raise ValueError(f"{label}: LoadTarget.destination_dir is required (the run's request logs go there)")
     if settings.get("api", "data_manager") != "data_manager":
         raise GoogleAdsError(
             f"{label}: api: google_ads_api is not built yet (issue #7, Google Ads API path): switch this "

@@ -12,12 +12,15 @@ failure) after ``WAIT_TIMEOUT``.
 from __future__ import annotations
 
 import datetime as dt
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from airflow.sdk.exceptions import AirflowException, AirflowSkipException
 
 from behavior_sync_airflow.record import RecordUpstream, record_pending
 from behavior_sync_airflow.sync_operators import _DestinationOperator, state_store
+
+if TYPE_CHECKING:
+    from behavior_sync.destinations.google_dm_status import ListSize
 
 WAITING_TYPES = frozenset({"google_ads"})  # destination types that get a wait task
 POLL_VARIABLE = "behavior_sync_google_poll_seconds"
@@ -82,7 +85,7 @@ class WaitForGoogleProcessingOperator(_DestinationOperator):
         batches = [(b.op, b.number) for b in plan.batches if (b.op, b.number) in acknowledged]
         return RequestLog(f"{folder}/requests").read(batches)
 
-    def _list_size(self, context: Any) -> Any:
+    def _list_size(self, context: Any) -> ListSize | None:
         """The list's size as Google reports it now, or None (logged) when it cannot be read."""
         from behavior_sync.destinations.google_dm import KIND
         from behavior_sync.destinations.google_dm_errors import GoogleAdsError
