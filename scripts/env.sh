@@ -13,6 +13,7 @@
 # BEHAVIOR_SYNC_META_SANDBOX=0 (no sandbox: meta_default is then whatever connection you create);
 # likewise BEHAVIOR_SYNC_HUBSPOT_SANDBOX_PORT (default 8702) / BEHAVIOR_SYNC_HUBSPOT_SANDBOX=0 and
 # BEHAVIOR_SYNC_CLEVERTAP_SANDBOX_PORT (default 8703) / BEHAVIOR_SYNC_CLEVERTAP_SANDBOX=0.
+# BEHAVIOR_SYNC_GOOGLE_SANDBOX_PORT (default 8704) / BEHAVIOR_SYNC_GOOGLE_SANDBOX=0 for Google (Data Manager API).
 #
 # Airflow's log servers (the scheduler's on [logging] worker_log_server_port 8793 and the
 # triggerer's on trigger_log_server_port 8794) cannot be bound to 127.0.0.1: Airflow 3.3
@@ -103,4 +104,15 @@ if [ "${BEHAVIOR_SYNC_CLEVERTAP_SANDBOX:-1}" != 0 ]; then
     AIRFLOW_CONN_CLEVERTAP_DEFAULT='{"conn_type": "clevertap", "host": "http://127.0.0.1:'"$BEHAVIOR_SYNC_CLEVERTAP_SANDBOX_PORT"'/us1", '
     AIRFLOW_CONN_CLEVERTAP_DEFAULT+='"password": "SANDBOXPASS", "extra": {"account_id": "SANDBOX-000-0001", "region": "us1"}}'
     export AIRFLOW_CONN_CLEVERTAP_DEFAULT
+fi
+
+# The demo's Google connection: the local Data Manager sandbox (anonymous credentials, never refreshed;
+# its demo account; terms accepted), polled every 30 s (its processing delay is 60 s; Google's is ~30 min).
+# BEHAVIOR_SYNC_GOOGLE_SANDBOX=0 for a real account (README, "Google Customer Match").
+export BEHAVIOR_SYNC_GOOGLE_SANDBOX_PORT="${BEHAVIOR_SYNC_GOOGLE_SANDBOX_PORT:-8704}"
+if [ "${BEHAVIOR_SYNC_GOOGLE_SANDBOX:-1}" != 0 ]; then
+    AIRFLOW_CONN_GOOGLE_ADS_DEFAULT='{"conn_type": "google_ads", "host": "http://127.0.0.1:'"$BEHAVIOR_SYNC_GOOGLE_SANDBOX_PORT"'", '
+    AIRFLOW_CONN_GOOGLE_ADS_DEFAULT+='"extra": {"customer_id": "1234567890", "customer_match_terms_accepted": true}}'
+    export AIRFLOW_CONN_GOOGLE_ADS_DEFAULT
+    export AIRFLOW_VAR_BEHAVIOR_SYNC_GOOGLE_POLL_SECONDS="${AIRFLOW_VAR_BEHAVIOR_SYNC_GOOGLE_POLL_SECONDS:-30}"
 fi

@@ -6,9 +6,10 @@
 #      airflow_settings.yaml (connections, pools, variables) via the settings loader
 #   3. the demo warehouse data/warehouse.duckdb if it is missing
 #   4. `airflow dags reserialize` so the DAGs show at once
-#   5. the Meta, HubSpot and CleverTap sandboxes (python -m sandbox.meta / sandbox.hubspot /
-#      sandbox.clevertap, state in data/<name>-sandbox.json; the demo's meta_default, hubspot_default and
-#      clevertap_default connections point at them: scripts/env.sh), then the scheduler, dag-processor,
+#   5. the Meta, HubSpot, CleverTap and Google Data Manager sandboxes (python -m sandbox.meta /
+#      sandbox.hubspot / sandbox.clevertap / sandbox.google_data_manager, state in data/<name>-sandbox.json;
+#      the demo's meta_default, hubspot_default, clevertap_default and google_ads_default connections
+#      point at them: scripts/env.sh), then the scheduler, dag-processor,
 #      triggerer and api-server, each in its own process group
 #      (logs .airflow/logs/<component>.out, pids .airflow/run/<component>.pid)
 #   6. wait for /api/v2/monitor/health, print the URL and the login
@@ -21,6 +22,7 @@
 # BEHAVIOR_SYNC_META_SANDBOX_PORT (default 8701), BEHAVIOR_SYNC_META_SANDBOX=0 (no Meta sandbox),
 # BEHAVIOR_SYNC_HUBSPOT_SANDBOX_PORT (default 8702), BEHAVIOR_SYNC_HUBSPOT_SANDBOX=0 (no HubSpot sandbox).
 # BEHAVIOR_SYNC_CLEVERTAP_SANDBOX_PORT (default 8703), BEHAVIOR_SYNC_CLEVERTAP_SANDBOX=0 (no CleverTap sandbox).
+# BEHAVIOR_SYNC_GOOGLE_SANDBOX_PORT (default 8704), BEHAVIOR_SYNC_GOOGLE_SANDBOX=0 (no Google Data Manager sandbox).
 set -euo pipefail
 
 SCRIPTS="$(cd "$(dirname "${BASH_SOURCE[0]}")" && pwd -P)"
@@ -33,10 +35,12 @@ SANDBOXES=()
 [[ "${BEHAVIOR_SYNC_META_SANDBOX:-1}" != 0 ]] && SANDBOXES+=(meta-sandbox)
 [[ "${BEHAVIOR_SYNC_HUBSPOT_SANDBOX:-1}" != 0 ]] && SANDBOXES+=(hubspot-sandbox)
 [[ "${BEHAVIOR_SYNC_CLEVERTAP_SANDBOX:-1}" != 0 ]] && SANDBOXES+=(clevertap-sandbox)
+[[ "${BEHAVIOR_SYNC_GOOGLE_SANDBOX:-1}" != 0 ]] && SANDBOXES+=(google-sandbox)
 MANAGED=(${SANDBOXES[@]+"${SANDBOXES[@]}"} "${COMPONENTS[@]}")
 META_PORT="$BEHAVIOR_SYNC_META_SANDBOX_PORT"
 HUBSPOT_PORT="$BEHAVIOR_SYNC_HUBSPOT_SANDBOX_PORT"
 CLEVERTAP_PORT="$BEHAVIOR_SYNC_CLEVERTAP_SANDBOX_PORT"
+GOOGLE_PORT="$BEHAVIOR_SYNC_GOOGLE_SANDBOX_PORT"
 RUN_DIR="$AIRFLOW_HOME/run"
 LOG_DIR="$AIRFLOW_HOME/logs"
 URL="http://127.0.0.1:$AIRFLOW__API__PORT"
@@ -57,7 +61,7 @@ component_alive() {
     pid="$(cat "$file")"
     [[ "$pid" =~ ^[0-9]+$ ]] || return 1
     state="$(ps -o stat= -p "$pid" 2>/dev/null)" || return 1
-    [[ "$state" != Z* ]] && ps -o args= -p "$pid" | grep -qE 'airflow|sandbox\.(meta|hubspot|clevertap)'
+    [[ "$state" != Z* ]] && ps -o args= -p "$pid" | grep -qE 'airflow|sandbox\.(meta|hubspot|clevertap|google_data_manager)'
 }
 
 # True when the API server answers $HEALTH_URL.
@@ -83,6 +87,9 @@ meta_line() {
     fi
     if sandbox_on clevertap-sandbox; then
         echo "  CleverTap sandbox:   http://127.0.0.1:$CLEVERTAP_PORT/_sandbox/profiles (README, CleverTap)"
+    fi
+    if sandbox_on google-sandbox; then
+        echo "  Google sandbox:      http://127.0.0.1:$GOOGLE_PORT/_sandbox/user_lists (README, Google Customer Match)"
     fi
 }
 
@@ -157,6 +164,11 @@ if sandbox_on clevertap-sandbox && (exec 3<>"/dev/tcp/127.0.0.1/$CLEVERTAP_PORT"
     echo "     Free it, or choose another port: BEHAVIOR_SYNC_CLEVERTAP_SANDBOX_PORT=8713 make run" >&2
     exit 1
 fi
+if sandbox_on google-sandbox && (exec 3<>"/dev/tcp/127.0.0.1/$GOOGLE_PORT") 2>/dev/null; then
+    echo "run: ERROR: port $GOOGLE_PORT on 127.0.0.1 (Google Data Manager sandbox) is already in use by another program." >&2
+    echo "     Free it, or choose another port: BEHAVIOR_SYNC_GOOGLE_SANDBOX_PORT=8714 make run" >&2
+    exit 1
+fi
 
 # ---- prepare ---------------------------------------------------------------------------
 started_at=$SECONDS
@@ -228,6 +240,13 @@ start_sandbox() {
 if sandbox_on meta-sandbox; then start_sandbox meta "$META_PORT" Meta; fi
 if sandbox_on hubspot-sandbox; then start_sandbox hubspot "$HUBSPOT_PORT" HubSpot; fi
 if sandbox_on clevertap-sandbox; then start_sandbox clevertap "$CLEVERTAP_PORT" CleverTap; fi
+if sandbox_on google-sandbox; then
+    step "starting the Google Data Manager sandbox on http://127.0.0.1:$GOOGLE_PORT (state data/google-sandbox.json)"
+    mkdir -p "$PROJECT_DIR/data"
+    "${new_session[@]}" python -m sandbox.google_data_manager --port "$GOOGLE_PORT" \
+        --state "$PROJECT_DIR/data/google-sandbox.json" >"$LOG_DIR/google-sandbox.out" 2>&1 </dev/null 8>&- &
+    echo "$!" >"$RUN_DIR/google-sandbox.pid"
+fi
 step "starting ${COMPONENTS[*]}"
 for c in "${COMPONENTS[@]}"; do
     args=("$c")

@@ -1,5 +1,5 @@
 #!/usr/bin/env bash
-# Stop the local Airflow (and the Meta, HubSpot and CleverTap sandboxes) started by scripts/run.sh (`make stop`).
+# Stop the local Airflow (and the demo's vendor sandboxes) started by scripts/run.sh (`make stop`).
 #
 # Each component runs in its own process group (setsid) recorded in .airflow/run/<name>.pid.
 # The whole group gets SIGTERM (signalling only the leader would orphan the LocalExecutor
@@ -21,7 +21,7 @@ say() { echo "$@" 2>/dev/null || true; }
 # True when process group $1 still holds a live (not zombie) airflow or sandbox process.
 airflow_group_alive() {
     ps -eo pgid=,stat=,args= |
-        awk -v g="$1" '$1 == g && $2 !~ /^Z/ && /airflow|sandbox\.(meta|hubspot|clevertap)/ { found = 1 } END { exit !found }'
+        awk -v g="$1" '$1 == g && $2 !~ /^Z/ && /airflow|sandbox\.(meta|hubspot|clevertap|google_data_manager)/ { found = 1 } END { exit !found }'
 }
 
 # True when process group $1 still has a live (not zombie) process.

@@ -14,7 +14,7 @@ import logging
 from collections.abc import MutableMapping
 from typing import Any
 
-from airflow.sdk import DAG, BaseOperator, Param, TaskGroup, get_parsing_context
+from airflow.sdk import DAG, BaseOperator, Param, TaskGroup, chain, get_parsing_context
 from airflow.sdk.exceptions import AirflowFailException
 
 from behavior_sync.config import Behavior, BehaviorFileError, Destination, dag_id_for, display_path, load_behaviors
@@ -28,6 +28,7 @@ from behavior_sync_airflow.sync_operators import (
     LoadDestinationOperator,
     PlanDestinationOperator,
 )
+from behavior_sync_airflow.wait_operators import WAITING_TYPES, WaitForGoogleProcessingOperator
 
 log = logging.getLogger(__name__)
 
@@ -107,7 +108,10 @@ def _destination_group(behavior: Behavior, destination: Destination, upstream: R
         load = LoadDestinationOperator(task_id="load", behavior=b, destination=d, pool=d.connection)
         commit = CommitDestinationOperator(task_id="commit", behavior=b, destination=d)
         record = RecordSyncOperator(task_id="record", behavior=b, destination=d, upstream=upstream)
-        plan >> load >> commit >> record
+        steps: list[BaseOperator] = [plan, load]
+        if d.type in WAITING_TYPES:  # Google processes uploads asynchronously: wait before commit
+            steps.append(WaitForGoogleProcessingOperator(task_id="wait", behavior=b, destination=d, upstream=upstream))
+        chain(*steps, commit, record)
     return group
 
 

@@ -30,6 +30,8 @@ class LoadTarget:
     run_id: str
     committed_members: int
     run_day: dt.date
+    full_resync: bool = False  # the run re-sends every member (a lost list may be refilled)
+    destination_dir: str = ""  # the run's artifacts folder of this destination (request logs)
 
 
 Factory = Callable[[DestinationConfig, LoadTarget], Destination]
@@ -43,13 +45,12 @@ CAPABILITIES: dict[str, Capabilities] = {
     "meta": Capabilities(
         add_batch_members=10_000, remove_batch_members=120, supports_replace=True, whole_member_rows=True
     ),
-    "google_ads": Capabilities(add_batch_members=10_000, remove_batch_members=10_000),
+    # Google removes every stored member sharing an identifier with a removed one: whole members, removes first.
+    "google_ads": Capabilities(add_batch_members=10_000, remove_batch_members=10_000, whole_member_rows=True),
     "hubspot": Capabilities(add_batch_members=100, remove_batch_members=100, supports_replace=True),
     "clevertap": Capabilities(add_batch_members=1_000, remove_batch_members=1_000),
 }
-PENDING = {
-    "google_ads": "loading into Google Customer Match (issue #7)",
-}
+PENDING: dict[str, str] = {}  # type -> the issue building its loader (every type has one now)
 
 
 def pending(destination: DestinationConfig) -> str | None:
@@ -143,4 +144,41 @@ def _hubspot(destination: DestinationConfig, target: LoadTarget) -> Destination:
     return HubSpotListDestination(client, target.db, HubSpotTarget(list_spec, key, create), capabilities_for("hubspot"))
 
 
-FACTORIES: dict[str, Factory] = {"meta": _meta, "hubspot": _hubspot, "clevertap": _clevertap}
+def _google_ads(destination: DestinationConfig, target: LoadTarget) -> Destination:
+    """Google Customer Match through the Data Manager API (``api: data_manager``, the default)."""
+    from behavior_sync.destinations import LoadKey
+    from behavior_sync.destinations.google_dm import GoogleDataManagerDestination, GoogleTarget, UserListSpec
+    from behavior_sync.destinations.google_dm_client import MAX_MEMBERS_PER_REQUEST
+    from behavior_sync.destinations.google_dm_errors import GoogleAdsError
+    from behavior_sync.destinations.google_dm_status import RequestLog
+    from behavior_sync.sync.objects import DestinationObjects
+    from behavior_sync_airflow.hooks.destinations import GoogleAdsHook
+
+    b, settings = target.behavior, destination.settings
+    label = f"behavior {b.slug}, destination {destination.id} (Google, connection {destination.connection})"
+    if not target.destination_dir:
+        raise ValueError(f"{label}: LoadTarget.destination_dir is required (the run's request logs go there)")
+    if settings.get("api", "data_manager") != "data_manager":
+        raise GoogleAdsError(
+            f"{label}: api: google_ads_api is not built yet (issue #7, Google Ads API path): switch this "
+            "destination to api: data_manager"
+        )
+    spec = UserListSpec.from_settings(settings, b.name, b.slug, b.description, target.run_day)
+    google_target = GoogleTarget(
+        spec,
+        LoadKey(b.slug, destination.id, target.committed_members > 0),
+        target.full_resync,
+        RequestLog(f"{target.destination_dir}/requests"),
+        int(settings.get("members_per_request") or MAX_MEMBERS_PER_REQUEST),
+    )
+    client = GoogleAdsHook(destination.connection).data_manager_client(label)
+    objects = DestinationObjects(target.db)
+    return GoogleDataManagerDestination(client, objects, google_target, capabilities_for("google_ads"))
+
+
+FACTORIES: dict[str, Factory] = {
+    "meta": _meta,
+    "hubspot": _hubspot,
+    "clevertap": _clevertap,
+    "google_ads": _google_ads,
+}

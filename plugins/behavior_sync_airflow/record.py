@@ -45,6 +45,7 @@ class RecordUpstream:
             plan=ti.xcom_pull(task_ids=f"{destination_id}.plan"),
             loaded=ti.xcom_pull(task_ids=f"{destination_id}.load"),
             committed=ti.xcom_pull(task_ids=f"{destination_id}.commit"),
+            processed=ti.xcom_pull(task_ids=f"{destination_id}.wait"),
         )
 
 
@@ -58,6 +59,7 @@ class Upstream:
     plan: dict[str, Any] | None
     loaded: dict[str, Any] | None
     committed: dict[str, Any] | None
+    processed: dict[str, Any] | None = None  # the wait task's report (asynchronous destinations)
 
 
 def _early_failure(up: Upstream) -> str | None:
@@ -185,7 +187,7 @@ def _loaded(record: SyncRecord, up: Upstream, destination: Destination, store: H
         status, message = "failed", message + "; the commit did not complete: see the commit task's log"
     size = (up.committed or {}).get("members", record.audience_size)
     audience = (up.loaded or {}).get("audience")
-    return replace(
+    loaded = replace(
         _with_audience(record, audience),
         details=dict(record.details) | {"load_incomplete": not outcome.complete, "audience": audience},
         status=status,
@@ -196,6 +198,45 @@ def _loaded(record: SyncRecord, up: Upstream, destination: Destination, store: H
         errors=outcome.errors,
         audience_size=size if audience is None else audience["size_lower_bound"],
     )
+    return _with_processing(loaded, up.processed)
+
+
+def _with_processing(record: SyncRecord, processed: dict[str, Any] | None) -> SyncRecord:
+    """What the wait task reported (Google's processing): match rate, list size, warnings; a request Google
+    did not fully apply makes a success partial."""
+    if not processed:
+        return record
+    size, failed, warnings = processed.get("list"), processed["failed_requests"], processed["warnings"]
+    message = f"{record.message}; Google processed {processed['requests']} requests"
+    message += f", {len(failed)} not fully applied" if failed else ""
+    message += f"; warnings: {'; '.join(warnings)}" if warnings else ""
+    return replace(
+        record,
+        status="partial" if failed and record.status == "success" else record.status,
+        message=message,
+        match_rate=processed["match_rate"],
+        audience_size=record.audience_size if size is None else min(size["search"], size["display"]),
+        details=dict(record.details) | {"processing": processed, "warnings": warnings},
+    )
+
+
+def record_pending(
+    context: Any, behavior: Behavior, destination: Destination, upstream: RecordUpstream, message: str
+) -> None:
+    """Writes this run's history row as ``pending`` (the vendor is still processing the load); the record
+    task replaces it when the run ends."""
+    from behavior_sync_airflow.hooks.database import SyncStateHook
+
+    up = upstream.pull(context["ti"], destination.id)
+    base = _base_record(behavior, destination, context["dag_run"].run_id, up, run_options(context, behavior))
+    counts = (up.plan or {}).get("counts") or {}
+    record = replace(base, message=message, adds=counts.get("add_rows"), removes=counts.get("remove_rows"))
+    store = HistoryStore(SyncStateHook().get_url())
+    try:
+        store.ensure_schema()
+        store.record(record)
+    finally:
+        store.close()
 
 
 def _with_audience(record: SyncRecord, audience: dict[str, Any] | None) -> SyncRecord:

@@ -115,7 +115,9 @@ class LoadDestinationOperator(_DestinationOperator):
         with state_store(context, self.behavior) as store:
             committed = int((plan.get("counts") or {}).get("committed_members") or 0)
             day = run_window(context, self.behavior).end.date()
-            target = LoadTarget(self.behavior, store.db, context["dag_run"].run_id, committed, day)
+            folder = run_artifacts(context, self.behavior).destination_dir(self.destination.id)
+            resync = run_options(context, self.behavior).full_resync
+            target = LoadTarget(self.behavior, store.db, context["dag_run"].run_id, committed, day, resync, folder)
             destination = build(self.destination, target)
             assert destination is not None  # the type has a factory
             summary = load_step(plan["plan_uri"], destination, store.db, self.log.info)

@@ -25,7 +25,9 @@ def _spec() -> Any:
 
     destinations = (
         DestinationSpec("meta", "meta"),
-        DestinationSpec("google_ads", "google_ads"),
+        DestinationSpec(
+            "google_ads", "google_ads", {"consent": {"ad_user_data": "GRANTED", "ad_personalization": "GRANTED"}}
+        ),
         DestinationSpec("hubspot_list", "hubspot", {"mode": "list"}),
         DestinationSpec("clevertap", "clevertap", {"identity": "email"}),
     )

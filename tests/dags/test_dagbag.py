@@ -52,8 +52,13 @@ def test_behavior_dag_shape(bag: Any, slug: str) -> None:
     expected_tasks = {"extract", "validate", "prepare"} | {
         f"{g}.{step}" for g in groups for step in ("plan", "load", "commit", "record")
     }
-    assert set(dag.task_ids) == expected_tasks
+    waits = {f"{g}.wait" for g, d in zip(groups, spec["destinations"], strict=True) if d["type"] == "google_ads"}
+    assert set(dag.task_ids) == expected_tasks | waits
     assert dag.get_task("validate").upstream_task_ids == {"extract"}
+    for wait in waits:  # Google: load -> wait -> commit
+        group = wait.split(".")[0]
+        assert dag.get_task(wait).upstream_task_ids == {f"{group}.load"}
+        assert dag.get_task(f"{group}.commit").upstream_task_ids == {wait}
     for group in groups:
         assert dag.get_task(f"{group}.plan").upstream_task_ids == {"prepare"}
         assert dag.get_task(f"{group}.record").upstream_task_ids == {f"{group}.commit"}

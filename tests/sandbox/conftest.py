@@ -2,20 +2,21 @@
 
 from __future__ import annotations
 
-from collections.abc import Callable, Iterator
-from contextlib import ExitStack
-from dataclasses import dataclass
-from pathlib import Path
-from typing import Any
+from collections.abc import Iterator
 
 import pytest
 
-from sandbox.google_data_manager import (
-    GoogleDataManagerSandbox,
-    GoogleDataManagerSandboxConfig,
-    running_google_data_manager_sandbox,
-)
 from tests.support.clevertap_harness import CleverTapHarness, StartCleverTap, clevertap_starter
+from tests.support.google_dm_harness import (  # noqa: F401 - GDM_* re-exported for the sandbox tests
+    GDM_ACCOUNT,
+    GDM_DELAY,
+    GDM_FOREIGN_ACCOUNT,
+    GDM_OTHER_ACCOUNT,
+    GDM_TOKEN,
+    GoogleDataManagerHarness,
+    StartGoogleDataManager,
+    google_data_manager_starter,
+)
 from tests.support.hubspot_harness import (
     HS_LISTS_READ_TOKEN as HS_LISTS_READ_TOKEN,
 )
@@ -64,7 +65,7 @@ from tests.support.hubspot_harness import (
 from tests.support.hubspot_harness import (
     hubspot_starter as hubspot_starter,
 )
-from tests.support.meta_harness import MetaHarness, SandboxHarness, StartMeta, meta_starter
+from tests.support.meta_harness import MetaHarness, StartMeta, meta_starter
 
 
 @pytest.fixture
@@ -114,62 +115,11 @@ def clevertap_sandbox(start_clevertap: StartCleverTap) -> CleverTapHarness:
 
 # --- Google Data Manager ---------------------------------------------------------------------------
 
-GDM_ACCOUNT = "1234567890"  # Google Ads, accessible
-GDM_OTHER_ACCOUNT = "5555555555"  # Google Ads, accessible (isolation tests)
-GDM_FOREIGN_ACCOUNT = "9999999999"  # not configured: PERMISSION_DENIED
-GDM_TOKEN = "ya29.sandbox-test-token"
-GDM_ACCOUNTS: dict[str, dict[str, Any]] = {
-    GDM_ACCOUNT: {"type": "GOOGLE_ADS"},
-    GDM_OTHER_ACCOUNT: {"type": "GOOGLE_ADS"},
-}
-GDM_DELAY = 1800  # seconds of (fake) processing time
-
-
-@dataclass
-class GoogleDataManagerHarness(SandboxHarness):
-    """A running Data Manager sandbox, its fake clock, and the official REST clients pointed at it."""
-
-    app: GoogleDataManagerSandbox
-    clock: FakeClock
-
-    def _options(self) -> dict[str, Any]:
-        from google.auth.credentials import AnonymousCredentials
-
-        return {
-            "transport": "rest",
-            "credentials": AnonymousCredentials(),
-            "client_options": {"api_endpoint": self.base_url},
-        }
-
-    def ingestion(self) -> Any:
-        """``IngestionServiceClient`` over REST with anonymous credentials."""
-        from google.ads import datamanager_v1
-
-        return datamanager_v1.IngestionServiceClient(**self._options())
-
-    def user_lists(self) -> Any:
-        """``UserListServiceClient`` over REST with anonymous credentials."""
-        from google.ads import datamanager_v1
-
-        return datamanager_v1.UserListServiceClient(**self._options())
-
-
-StartGoogleDataManager = Callable[..., GoogleDataManagerHarness]
-
 
 @pytest.fixture
 def start_google_data_manager() -> Iterator[StartGoogleDataManager]:
     """A factory: ``start_google_data_manager(**config_overrides)`` starts a sandbox on a fake clock."""
-    with ExitStack() as stack:
-
-        def start(state_file: Path | None = None, **overrides: Any) -> GoogleDataManagerHarness:
-            settings = {"accounts": GDM_ACCOUNTS, "access_tokens": [GDM_TOKEN], "processing_delay_seconds": GDM_DELAY}
-            config = GoogleDataManagerSandboxConfig.from_mapping({**settings, **overrides})
-            clock = FakeClock()
-            running = running_google_data_manager_sandbox(config, state_file=state_file, clock=clock)
-            server, app = stack.enter_context(running)
-            return GoogleDataManagerHarness(server.base_url, app, clock)
-
+    with google_data_manager_starter(FakeClock) as start:
         yield start
 
 

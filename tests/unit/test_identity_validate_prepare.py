@@ -19,7 +19,9 @@ from behavior_sync.identity.validate import ValidationSummary, validate_members,
 COLUMNS = ("id", "email", "phone", "first_name", "last_name", "postal_code", "country", "madid")
 DESTINATIONS = (
     DestinationSpec("meta", "meta"),
-    DestinationSpec("google_ads", "google_ads"),
+    DestinationSpec(
+        "google_ads", "google_ads", {"consent": {"ad_user_data": "GRANTED", "ad_personalization": "GRANTED"}}
+    ),
     DestinationSpec("hubspot_list", "hubspot", {"mode": "list"}),
     DestinationSpec("clevertap", "clevertap", {"identity": "email"}),
 )

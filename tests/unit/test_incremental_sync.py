@@ -32,7 +32,9 @@ from tests.support.fake_destination import FakeDestination, Row
 IDENTIFIERS = {name: name for name in ("email", "phone", "first_name", "last_name", "postal_code", "country")}
 DESTINATIONS = (
     DestinationSpec("meta", "meta"),
-    DestinationSpec("google_ads", "google_ads"),
+    DestinationSpec(
+        "google_ads", "google_ads", {"consent": {"ad_user_data": "GRANTED", "ad_personalization": "GRANTED"}}
+    ),
     DestinationSpec("hubspot_list", "hubspot", {"mode": "list"}),
 )
 SPEC = IdentitySpec("id", IDENTIFIERS, DESTINATIONS)

@@ -28,6 +28,7 @@ HASH_INVALID_SUFFIX = "_hash_invalid"  # e.g. email_hash_invalid: a pre-hashed c
 DUPLICATE_MEMBER_KEY = "duplicate_member_key"
 MEMBER_KEY_MISSING = "member_key_missing"
 NO_USABLE_IDENTIFIER = "no_usable_identifier"
+CONSENT_NOT_GRANTED = "consent_not_granted"
 
 ALL_DESTINATIONS = "*"
 
@@ -49,6 +50,7 @@ DESCRIPTIONS: Mapping[str, str] = MappingProxyType(
         DUPLICATE_MEMBER_KEY: "another row has the same member key (one row is kept)",
         MEMBER_KEY_MISSING: "the member key is NULL or empty",
         NO_USABLE_IDENTIFIER: "no valid identifier this destination can match on",
+        CONSENT_NOT_GRANTED: "consent for ad_user_data or ad_personalization is not GRANTED (Google Customer Match)",
     }
 )
 

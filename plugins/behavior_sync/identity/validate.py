@@ -18,6 +18,7 @@ import duckdb
 from behavior_sync import parquet_io
 from behavior_sync.identity import reasons as r
 from behavior_sync.identity.checks import build_members, identifiable_sql
+from behavior_sync.identity.consent import consent_sql
 from behavior_sync.identity.engine import connect, fetch_reader, register_parquet, scrubbed
 from behavior_sync.identity.rules import sendable_sql
 from behavior_sync.identity.spec import DestinationSpec, IdentitySpec
@@ -43,15 +44,25 @@ class ValidationSummary:
         return asdict(self)
 
 
-def usable_sql(spec: IdentitySpec, destination: DestinationSpec) -> str:
+def matchable_sql(spec: IdentitySpec, destination: DestinationSpec) -> str:
     """SQL over a ``members`` row: the member has an identifier ``destination`` can match on."""
     strong = [rule for rule in spec.rules(destination) if rule.strong]
     checks = [sendable_sql(rule, spec.prehashed) for rule in strong]
     return "(" + (" OR ".join(checks) or "false") + ")"
 
 
-def _reason_list_sql(spec: IdentitySpec) -> str:
-    reasons = ", ".join([f"'{r.NO_USABLE_IDENTIFIER}'", *(f"{name}_reason" for name in spec.fields())])
+def usable_sql(spec: IdentitySpec, destination: DestinationSpec) -> str:
+    """SQL over a ``members`` row: the member is matchable and its consent allows ``destination``
+    (``identity.consent``)."""
+    return f"({matchable_sql(spec, destination)} AND {consent_sql(spec, destination)})"
+
+
+def _reason_list_sql(spec: IdentitySpec, destination: DestinationSpec) -> str:
+    first = [
+        f"CASE WHEN NOT {matchable_sql(spec, destination)} THEN '{r.NO_USABLE_IDENTIFIER}' END",
+        f"CASE WHEN NOT {consent_sql(spec, destination)} THEN '{r.CONSENT_NOT_GRANTED}' END",
+    ]
+    reasons = ", ".join([*first, *(f"{name}_reason" for name in spec.fields())])
     return f"list_filter([{reasons}], lambda x: x IS NOT NULL)"
 
 
@@ -59,7 +70,7 @@ def quarantine_sql(spec: IdentitySpec) -> str:
     """SQL of the quarantine rows: dropped rows for every destination, unusable members per destination."""
     parts = [f"SELECT member_key, '{r.ALL_DESTINATIONS}' AS destination_id, [reason] AS reasons FROM dropped"]
     parts += [
-        f"SELECT member_key, '{d.id}' AS destination_id, {_reason_list_sql(spec)} AS reasons "
+        f"SELECT member_key, '{d.id}' AS destination_id, {_reason_list_sql(spec, d)} AS reasons "
         f"FROM members WHERE NOT {usable_sql(spec, d)}"
         for d in spec.destinations
     ]
@@ -82,8 +93,8 @@ def validate_members(con: duckdb.DuckDBPyConnection, source: str, spec: Identity
     )
 
 
-def _one(con: duckdb.DuckDBPyConnection, sql: str) -> tuple[Any, ...]:
-    rows = con.execute(sql).fetchall()  # fetchall: DuckDB refuses new work while a result is open
+def _one(con: duckdb.DuckDBPyConnection, sql: str, params: list[Any] | None = None) -> tuple[Any, ...]:
+    rows = con.execute(sql, params).fetchall()  # fetchall: DuckDB refuses new work while a result is open
     return tuple(rows[0])
 
 
@@ -112,7 +123,7 @@ def _destination_counts(con: duckdb.DuckDBPyConnection, destination_id: str, mem
         [destination_id],
     ).fetchall()
     counts = dict(reasons)
-    quarantined = counts.get(r.NO_USABLE_IDENTIFIER, 0)
+    quarantined = _one(con, "SELECT count(*) FROM quarantine WHERE destination_id = ?", [destination_id])[0]
     return {"usable": members - quarantined, "quarantined": quarantined, "reasons": counts}
 
 

@@ -17,6 +17,7 @@ from behavior_sync_airflow.hooks.base import ValidatedConnectionHook
 
 if TYPE_CHECKING:
     from behavior_sync.destinations.clevertap_client import CleverTapClient
+    from behavior_sync.destinations.google_dm_client import DataManagerClient, DataManagerCredentials
     from behavior_sync.destinations.hubspot_client import HubSpotClient, HubSpotCredentials
     from behavior_sync.destinations.meta_client import MetaClient, MetaCredentials
     from behavior_sync.destinations.retry import RetryPolicy
@@ -66,12 +67,53 @@ class MetaAdsHook(ValidatedConnectionHook):
 
 
 class GoogleAdsHook(ValidatedConnectionHook):
-    """One Google Ads customer (connection type ``google_ads``; developer token in the Password field)."""
+    """One Google Ads customer (connection type ``google_ads``).
+
+    Extras: ``customer_id`` (the operating account), optional ``login_customer_id`` (a manager account),
+    Google credentials (``service_account_json``, or ``client_id``/``client_secret``/``refresh_token``),
+    ``customer_match_terms_accepted``. Password: the developer token (Google Ads API only). Host: empty
+    (Google) or the local sandbox, reached with anonymous credentials that never refresh. Which API a
+    destination uses is its ``api`` setting in the behavior file; this hook builds the Data Manager client.
+    """
 
     conn_type = "google_ads"
     conn_name_attr = "google_ads_conn_id"
     default_conn_name = "google_ads_default"
     hook_name = "Google Ads (Customer Match)"
+
+    def data_manager_credentials(self) -> DataManagerCredentials:
+        """The connection as Data Manager credentials. Raises ``GoogleAdsError`` (no credentials, a non-sandbox
+        host) and ``ConnectionSettingsError`` (bad extras)."""
+        from behavior_sync.destinations.google_dm_client import DataManagerCredentials, api_endpoint, google_credentials
+
+        extras, host, _developer_token = self.settings()
+        endpoint = api_endpoint(host)
+        return DataManagerCredentials(
+            google_credentials(extras, endpoint),
+            extras["customer_id"],
+            extras.get("login_customer_id"),
+            endpoint,
+            bool(extras.get("customer_match_terms_accepted")),
+        )
+
+    def data_manager_client(self, label: str | None = None, policy: RetryPolicy | None = None) -> DataManagerClient:
+        """A Data Manager API client for the operating account; ``label`` names the behavior and destination."""
+        from behavior_sync.destinations.google_dm_client import DataManagerClient
+
+        return DataManagerClient(self.data_manager_credentials(), label or f"connection {self.conn_id}", policy)
+
+    def test_connection(self) -> tuple[bool, str]:
+        """Lists the account's user lists through the Data Manager API (no write)."""
+        from behavior_sync.connections import ConnectionSettingsError
+        from behavior_sync.destinations.google_dm_errors import GoogleAdsError
+        from behavior_sync.destinations.retry import RetryPolicy
+
+        try:
+            client = self.data_manager_client(policy=RetryPolicy(attempts=1, throttle_budget_seconds=0))
+            client.check_access()
+        except (GoogleAdsError, ConnectionSettingsError) as exc:
+            return False, str(exc)
+        return True, f"the credentials can read the user lists of account {client.account_id}"
 
 
 class HubSpotHook(ValidatedConnectionHook):

@@ -1,0 +1,151 @@
+"""Google Customer Match through the Data Manager API: one engine batch -> ingest or remove requests.
+
+``send`` (the engine's ``Destination`` verb) turns a batch into audience members (``google_dm_members``)
+and sends them in requests of at most ``members_per_request`` (Google's cap: 10,000): an add batch
+only as ``audienceMembers:ingest``, a remove batch only as ``audienceMembers:remove``, so removes and
+adds never share a request. Google validates a request whole before answering (fast fail): an
+accepted request acknowledges all its rows; Google applies them later, asynchronously, and the
+request ids of each batch go to the ``RequestLog`` for the wait step. Both calls are idempotent, so a
+retried batch is simply sent again. Failures raise ``GoogleAdsError``: the batch stays unacknowledged.
+
+The user list: the one remembered in the state database (``DestinationObjects``, kind ``user_list``),
+else the account's list named like the ``audience_name`` template, else a new one with the
+destination's membership duration. When the list that held the committed members is gone, only a
+full re-sync may fill a new one (a delta would leave it incomplete), as for Meta.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+import logging
+from dataclasses import dataclass
+from typing import Any
+
+import pyarrow as pa
+
+from behavior_sync.destinations import AudienceReport
+from behavior_sync.destinations.google_dm_client import MAX_MEMBERS_PER_REQUEST, DataManagerClient
+from behavior_sync.destinations.google_dm_errors import GoogleAdsError
+from behavior_sync.destinations.google_dm_members import audience_members, requests_of
+from behavior_sync.destinations.google_dm_status import RequestLog, list_size
+from behavior_sync.destinations.meta_audience import LoadKey
+from behavior_sync.naming import render_name
+from behavior_sync.sync.execute import BatchContext
+from behavior_sync.sync.ledger import BatchResult
+from behavior_sync.sync.objects import DestinationObjects, StoredObject
+from behavior_sync.sync.plan import Capabilities
+
+log = logging.getLogger(__name__)
+KIND = "user_list"
+
+
+@dataclass(frozen=True)
+class UserListSpec:
+    """The list a destination wants: name (template rendered), description and membership duration (days)."""
+
+    name: str
+    description: str
+    membership_days: int
+
+    @classmethod
+    def from_settings(
+        cls, settings: Any, behavior_name: str, slug: str, description: str, day: dt.date
+    ) -> UserListSpec:
+        """From a google_ads destination's settings (``audience_name``, ``audience_description``,
+        ``membership_days`` 30..540, default 180). Raises GoogleAdsError for a bad template or duration."""
+        try:
+            name = render_name(str(settings.get("audience_name") or "[Behavior] - {name}"), behavior_name, slug, day)
+        except ValueError as exc:
+            raise GoogleAdsError(f"audience_name: {exc}") from None
+        days = int(settings.get("membership_days") or 180)
+        if not 30 <= days <= 540:
+            raise GoogleAdsError(f"membership_days must be between 30 and 540 (Customer Match), not {days}")
+        text = str(settings.get("audience_description") or description.strip() or behavior_name)
+        return cls(name, text[:500], days)
+
+
+@dataclass(frozen=True)
+class GoogleTarget:
+    """Where a load goes: the list wanted, whose it is, whether this run re-sends every member, where the
+    request ids go, and how many members one request carries (1..10,000)."""
+
+    spec: UserListSpec
+    key: LoadKey
+    full_resync: bool
+    requests: RequestLog
+    members_per_request: int = MAX_MEMBERS_PER_REQUEST
+
+
+class GoogleDataManagerDestination:
+    """Loads one behavior's plan into its Customer Match list (implements ``Destination`` and ``Reporting``)."""
+
+    def __init__(
+        self, client: DataManagerClient, objects: DestinationObjects, target: GoogleTarget, capabilities: Capabilities
+    ) -> None:
+        if not 1 <= target.members_per_request <= MAX_MEMBERS_PER_REQUEST:
+            raise GoogleAdsError(f"members_per_request must be 1..{MAX_MEMBERS_PER_REQUEST}")
+        self.capabilities = capabilities
+        self._client = client
+        self._objects = objects
+        self._target = target
+        self._list_id: str | None = None
+
+    def send(self, rows: pa.Table, context: BatchContext) -> BatchResult:
+        """Sends one batch (add: ingest, remove: remove) and records its request ids. Raises GoogleAdsError."""
+        if context.op not in ("add", "remove"):
+            raise GoogleAdsError(f"{self._client.label}: Google Customer Match has no {context.op!r} operation")
+        list_id = self.list_id()
+        try:
+            members = audience_members(rows)
+        except ValueError as exc:
+            raise GoogleAdsError(f"{self._client.label}: {exc}") from None
+        call = self._client.ingest if context.op == "add" else self._client.remove
+        request_ids = [call(list_id, part) for part in requests_of(members, self._target.members_per_request)]
+        self._target.requests.write(context.op, context.number, request_ids)
+        log.info(
+            "%s: %s batch %d: %d members in %d requests", self._client.label, context.op, context.number,
+            len(members), len(request_ids),
+        )  # fmt: skip
+        return BatchResult(accepted=rows.num_rows)
+
+    def report(self) -> AudienceReport | None:
+        """The list's name and size as Google reports it now (sizes lag processing); None (logged) when
+        Google cannot say: a load that worked is not failed by its report."""
+        try:
+            user_list = self._client.get_user_list(self.list_id())
+        except GoogleAdsError as exc:
+            log.warning("%s: no user list report: %s", self._client.label, exc)
+            return None
+        if user_list is None:
+            return None
+        size = list_size(user_list)
+        status = user_list.membership_status.name if user_list.membership_status else ""
+        return AudienceReport(
+            size.list_id, size.name, min(size.search, size.display), max(size.search, size.display), status, ""
+        )
+
+    def list_id(self) -> str:
+        """The user list to load into (see the module docstring); remembered once settled. Raises GoogleAdsError."""
+        if self._list_id is None:
+            self._list_id = self._resolve()
+        return self._list_id
+
+    def _resolve(self) -> str:
+        client, key, spec = self._client, self._target.key, self._target.spec
+        stored = self._objects.recall(key.behavior, key.destination_id, KIND)
+        same_account = stored is not None and stored.account == client.account_id
+        if stored is not None and same_account and client.get_user_list(stored.object_id) is not None:
+            return stored.object_id
+        if stored is not None:
+            self._objects.forget(key.behavior, key.destination_id, KIND)
+        found = client.find_user_list(spec.name)
+        user_list = found or client.create_user_list(spec.name, spec.description, spec.membership_days)
+        if (stored is not None or key.has_committed_members) and not self._target.full_resync:
+            raise GoogleAdsError(
+                f"{client.label}: the user list synced before is gone (deleted in Google Ads, or the connection now "
+                f"names another account); list {user_list.id} ({spec.name!r}) does not hold those members, so only "
+                f"a full re-sync may fill it: {key.resync_command()}"
+            )
+        stored_now = StoredObject(str(user_list.id), spec.name, client.account_id)
+        self._objects.remember(key.behavior, key.destination_id, KIND, stored_now)
+        return str(user_list.id)

@@ -1,0 +1,261 @@
+"""A client around the official ``google-ads-datamanager`` SDK (REST transport) for one operating account.
+
+Explicit credentials, no global state: ``DataManagerCredentials`` carries a ``google.auth`` credentials
+object built by the hook (OAuth refresh token or service account for Google; ``AnonymousCredentials``
+for the local sandbox, which therefore never refreshes against the internet). The SDK's own retries are
+switched off (``retry=None``); every call goes through ``DataManagerClient.call``: errors are classified
+by ``google_dm_errors.classify``; transient ones are retried ``attempts`` times with backoff and jitter,
+quota errors (429 RESOURCE_EXHAUSTED) wait within ``throttle_budget_seconds`` per client, everything else
+raises ``GoogleAdsError`` naming the behavior and destination, never quoting credentials or identifiers.
+"""
+
+from __future__ import annotations
+
+import json
+import logging
+import time
+from collections.abc import Callable, Mapping, Sequence
+from dataclasses import dataclass, field
+from typing import Any, TypeVar
+from urllib.parse import urlsplit
+
+import requests
+from google.ads import datamanager_v1 as dm
+from google.api_core import exceptions
+from google.auth.credentials import AnonymousCredentials
+from google.oauth2 import credentials as oauth2_credentials
+from google.oauth2 import service_account
+
+from behavior_sync.destinations.google_dm_errors import UNREACHABLE, GoogleAdsError, classify
+from behavior_sync.destinations.retry import Action, ErrorRule, RetryPolicy, ThrottleBudget, backoff_seconds, jittered
+
+log = logging.getLogger(__name__)
+T = TypeVar("T")
+
+SCOPE = "https://www.googleapis.com/auth/datamanager"
+TOKEN_URI = "https://oauth2.googleapis.com/token"
+LOCAL_HOSTS = frozenset({"127.0.0.1", "localhost", "::1"})
+MAX_MEMBERS_PER_REQUEST = 10_000  # Data Manager API: at most 10,000 AudienceMembers per ingest/remove request
+ACCOUNT_TYPE = dm.ProductAccount.AccountType.GOOGLE_ADS
+GRANTED = dm.Consent(ad_user_data=dm.ConsentStatus.CONSENT_GRANTED, ad_personalization=dm.ConsentStatus.CONSENT_GRANTED)
+
+
+def api_endpoint(host: str | None) -> str | None:
+    """The API endpoint from a connection's host: None (Google's) when empty, else a local sandbox URL.
+
+    Raises ``GoogleAdsError`` for any other host: only the sandbox may redirect the client (design §5).
+    """
+    if not host:
+        return None
+    url = host if "://" in host else f"http://{host}"
+    parts = urlsplit(url)
+    if parts.scheme not in {"http", "https"} or parts.hostname not in LOCAL_HOSTS:
+        raise GoogleAdsError(
+            "the google_ads connection's Host may only point at the local sandbox (http://127.0.0.1:PORT); "
+            "leave it empty to reach Google"
+        )
+    return url.rstrip("/")
+
+
+def google_credentials(extras: Mapping[str, Any], endpoint: str | None) -> Any:
+    """``google.auth`` credentials from a google_ads connection's extras.
+
+    The local sandbox (``endpoint`` set) gets ``AnonymousCredentials``: nothing ever refreshes against
+    Google. Otherwise a service-account JSON (``service_account_json``) or an OAuth client with a refresh
+    token (``client_id``, ``client_secret``, ``refresh_token``), both with the Data Manager scope; the
+    token is fetched on the first call, not here. Raises ``GoogleAdsError`` when neither is configured.
+    """
+    if endpoint is not None:
+        return AnonymousCredentials()  # type: ignore[no-untyped-call]
+    if extras.get("service_account_json"):
+        info = json.loads(str(extras["service_account_json"]))
+        return service_account.Credentials.from_service_account_info(info, scopes=[SCOPE])  # type: ignore[no-untyped-call]
+    if all(extras.get(k) for k in ("client_id", "client_secret", "refresh_token")):
+        return oauth2_credentials.Credentials(  # type: ignore[no-untyped-call]
+            None,
+            refresh_token=extras["refresh_token"],
+            client_id=extras["client_id"],
+            client_secret=extras["client_secret"],
+            token_uri=TOKEN_URI,
+            scopes=[SCOPE],
+        )
+    raise GoogleAdsError(
+        "the google_ads connection has no Google credentials: set service_account_json, or client_id, "
+        "client_secret and refresh_token (an OAuth client with the datamanager scope) in its extras"
+    )
+
+
+@dataclass(frozen=True)
+class DataManagerCredentials:
+    """One operating account and how to reach it; ``credentials`` never appears in ``repr``."""
+
+    credentials: Any = field(repr=False)  # google.auth.credentials.Credentials
+    operating_account_id: str
+    login_account_id: str | None = None
+    endpoint: str | None = None  # None: datamanager.googleapis.com
+    terms_accepted: bool = False  # the account accepted Google's Customer Match terms of service
+
+
+class DataManagerClient:
+    """Data Manager API calls for one operating account. ``label`` names the behavior and destination in errors."""
+
+    def __init__(
+        self,
+        credentials: DataManagerCredentials,
+        label: str,
+        policy: RetryPolicy | None = None,
+        sleep: Callable[[float], None] = time.sleep,
+    ) -> None:
+        self.account_id = credentials.operating_account_id
+        self.label = label
+        self.policy = policy or RetryPolicy()
+        self._settings = credentials
+        self._sleep = sleep
+        self._throttle = ThrottleBudget(self.policy)
+        options: dict[str, Any] = {"transport": "rest", "credentials": credentials.credentials}
+        if credentials.endpoint:
+            options["client_options"] = {"api_endpoint": credentials.endpoint}
+        self.ingestion = dm.IngestionServiceClient(**options)
+        self.user_lists = dm.UserListServiceClient(**options)
+
+    @property
+    def parent(self) -> str:
+        """The operating account's resource name (parent of its user lists)."""
+        return f"accountTypes/GOOGLE_ADS/accounts/{self.account_id}"
+
+    def call(self, what: str, request: Callable[[], T]) -> T:
+        """Runs ``request`` with retries and quota waits; raises ``GoogleAdsError`` (see the module docstring)."""
+        attempt = 0
+        while True:
+            attempt += 1
+            try:
+                return request()
+            except exceptions.GoogleAPICallError as exc:
+                status, reason, rule = _status(exc), exc.reason, None
+            except requests.RequestException:  # transport failure: its text may hold the URL
+                status, reason, rule = None, None, UNREACHABLE
+            delay = self._delay(what, status, reason, rule or classify(status, reason), attempt)
+            log.warning("%s: %s failed (HTTP %s, %s); retrying in %.0f s", self.label, what, status, reason, delay)
+            self._sleep(delay)
+
+    def _delay(self, what: str, status: int | None, reason: str | None, rule: ErrorRule, attempt: int) -> float:
+        """Seconds to wait before the next try, or raises ``GoogleAdsError`` when the call must not be retried."""
+        code = f"HTTP {status}, {reason}" if status is not None else "no answer"
+        message = f"{self.label}: {what}: Google error ({code}): {rule.advice}"
+        delay = backoff_seconds(self.policy, attempt)
+        if rule.action is Action.THROTTLE:
+            if not self._throttle.spend(delay):
+                limit = self._throttle.limit
+                raise GoogleAdsError(f"{message} (beyond the task's throttle budget of {limit:.0f} s)", status, reason)
+            return delay
+        if rule.action is Action.FAIL:
+            raise GoogleAdsError(message, status, reason)
+        if attempt >= self.policy.attempts:
+            raise GoogleAdsError(f"{message} (gave up after {attempt} attempts)", status, reason)
+        return jittered(delay)
+
+    def check_access(self) -> int:
+        """Lists the account's user lists: proves the credentials and the account access; returns how many."""
+        return self.call(
+            "reading the account's user lists",
+            lambda: len(list(self.user_lists.list_user_lists(parent=self.parent, retry=None))),
+        )
+
+    def get_user_list(self, list_id: str) -> dm.UserList | None:
+        """The account's user list ``list_id``, or None when Google does not know it."""
+        name = f"{self.parent}/userLists/{list_id}"
+
+        def read() -> dm.UserList | None:
+            try:
+                return self.user_lists.get_user_list(name=name, retry=None, timeout=self.policy.timeout_seconds)
+            except exceptions.NotFound:
+                return None
+
+        return self.call("reading the user list", read)
+
+    def find_user_list(self, display_name: str) -> dm.UserList | None:
+        """The account's user list named exactly ``display_name`` (the first listed), or None."""
+
+        def first() -> dm.UserList | None:
+            pages = self.user_lists.list_user_lists(parent=self.parent, retry=None, timeout=self.policy.timeout_seconds)
+            return next((ul for ul in pages if ul.display_name == display_name), None)
+
+        return self.call("looking the user list up by name", first)
+
+    def create_user_list(self, display_name: str, description: str, membership_days: int) -> dm.UserList:
+        """Creates an open Customer Match (contact info, first party) list; returns it."""
+        info = dm.IngestedUserListInfo(
+            upload_key_types=[dm.IngestedUserListInfo.UploadKeyType.CONTACT_ID],
+            contact_id_info=dm.ContactIdInfo(data_source_type=dm.DataSourceType.DATA_SOURCE_TYPE_FIRST_PARTY),
+        )
+        user_list = dm.UserList(
+            display_name=display_name,
+            description=description,
+            membership_duration={"seconds": membership_days * 86400},
+            membership_status=dm.UserList.MembershipStatus.OPEN,
+            ingested_user_list_info=info,
+        )
+        return self.call(
+            "creating the user list",
+            lambda: self.user_lists.create_user_list(
+                parent=self.parent, user_list=user_list, retry=None, timeout=self.policy.timeout_seconds
+            ),
+        )
+
+    def ingest(self, list_id: str, members: Sequence[dm.AudienceMember]) -> str:
+        """Adds ``members`` (HEX SHA-256; every one consented, so request-level consent is GRANTED);
+        returns the request id."""
+        terms = dm.TermsOfService(customer_match_terms_of_service_status=dm.TermsOfServiceStatus.ACCEPTED)
+        request = dm.IngestAudienceMembersRequest(
+            destinations=[self._destination(list_id)],
+            audience_members=list(members),
+            consent=GRANTED,
+            encoding=dm.Encoding.HEX,
+            terms_of_service=terms if self._settings.terms_accepted else None,
+        )
+        answer = self.call(
+            f"adding {len(members)} members",
+            lambda: self.ingestion.ingest_audience_members(
+                request=request, retry=None, timeout=self.policy.timeout_seconds
+            ),
+        )
+        return str(answer.request_id)
+
+    def remove(self, list_id: str, members: Sequence[dm.AudienceMember]) -> str:
+        """Removes ``members`` (every stored member sharing an identifier); returns the request id."""
+        request = dm.RemoveAudienceMembersRequest(
+            destinations=[self._destination(list_id)], audience_members=list(members), encoding=dm.Encoding.HEX
+        )
+        answer = self.call(
+            f"removing {len(members)} members",
+            lambda: self.ingestion.remove_audience_members(
+                request=request, retry=None, timeout=self.policy.timeout_seconds
+            ),
+        )
+        return str(answer.request_id)
+
+    def request_status(self, request_id: str) -> list[dm.RequestStatusPerDestination]:
+        """What Google says about an accepted request, one entry per destination."""
+        request = dm.RetrieveRequestStatusRequest(request_id=request_id)
+        answer = self.call(
+            "reading the request status",
+            lambda: self.ingestion.retrieve_request_status(
+                request=request, retry=None, timeout=self.policy.timeout_seconds
+            ),
+        )
+        return list(answer.request_status_per_destination)
+
+    def _destination(self, list_id: str) -> dm.Destination:
+        operating = dm.ProductAccount(account_id=self.account_id, account_type=ACCOUNT_TYPE)
+        login = self._settings.login_account_id
+        return dm.Destination(
+            operating_account=operating,
+            login_account=dm.ProductAccount(account_id=login, account_type=ACCOUNT_TYPE) if login else None,
+            product_destination_id=list_id,
+        )
+
+
+def _status(exc: exceptions.GoogleAPICallError) -> int | None:
+    """The HTTP status of a REST error (``exc.code`` is an int over REST)."""
+    code = exc.code
+    return code if isinstance(code, int) else None

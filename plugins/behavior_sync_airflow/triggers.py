@@ -1,0 +1,64 @@
+"""Triggers: poll a vendor for work the worker already submitted (style rule 12: the trigger only reads).
+
+``DataManagerRequestsTrigger`` polls the Data Manager API's ``requestStatus:retrieve`` for the
+requests a load sent, until Google settled every one. Its arguments are JSON primitives (connection
+id, request ids, poll interval, label); it submits nothing. Status reads run in a thread (the SDK
+client is synchronous), so the triggerer's event loop never blocks.
+"""
+
+from __future__ import annotations
+
+import asyncio
+from collections.abc import AsyncIterator
+from typing import Any
+
+from airflow.triggers.base import BaseTrigger, TriggerEvent
+
+
+class DataManagerRequestsTrigger(BaseTrigger):
+    """Fires once every request is settled (``{"status": "done", "outcomes": [...]}`` in request order) or
+    when Google refuses the status read (``{"status": "error", "message": ...}``; no identifiers, no tokens)."""
+
+    def __init__(self, conn_id: str, request_ids: list[str], poll_seconds: float, label: str) -> None:
+        super().__init__()
+        self.conn_id = conn_id
+        self.request_ids = list(request_ids)
+        self.poll_seconds = poll_seconds
+        self.label = label
+
+    def serialize(self) -> tuple[str, dict[str, Any]]:
+        """Class path and JSON-serializable arguments."""
+        kwargs = {
+            "conn_id": self.conn_id,
+            "request_ids": self.request_ids,
+            "poll_seconds": self.poll_seconds,
+            "label": self.label,
+        }
+        return ("behavior_sync_airflow.triggers.DataManagerRequestsTrigger", kwargs)
+
+    async def run(self) -> AsyncIterator[TriggerEvent]:
+        """Polls every ``poll_seconds`` until no request is PROCESSING."""
+        from behavior_sync.destinations.google_dm_errors import GoogleAdsError
+
+        settled: dict[str, dict[str, Any]] = {}
+        while True:
+            pending = [i for i in self.request_ids if i not in settled]
+            try:
+                settled |= await asyncio.to_thread(self._settled, pending)
+            except GoogleAdsError as exc:
+                yield TriggerEvent({"status": "error", "message": str(exc)})
+                return
+            if len(settled) == len(self.request_ids):
+                yield TriggerEvent({"status": "done", "outcomes": [settled[i] for i in self.request_ids]})
+                return
+            self.log.info("%s: %d of %d requests still processing", self.label, len(pending), len(self.request_ids))
+            await asyncio.sleep(self.poll_seconds)
+
+    def _settled(self, request_ids: list[str]) -> dict[str, dict[str, Any]]:
+        """The outcomes of the requests of ``request_ids`` that Google settled (blocking: runs in a thread)."""
+        from behavior_sync.destinations.google_dm_status import read_outcome
+        from behavior_sync_airflow.hooks.destinations import GoogleAdsHook
+
+        client = GoogleAdsHook(self.conn_id).data_manager_client(self.label)
+        outcomes = {i: read_outcome(i, client.request_status(i)) for i in request_ids}
+        return {i: outcome.as_dict() for i, outcome in outcomes.items() if outcome is not None}

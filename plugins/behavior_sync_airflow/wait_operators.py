@@ -1,0 +1,104 @@
+"""The wait step of destinations whose vendor processes uploads asynchronously (Google Customer Match).
+
+Between load and commit: the worker reads which requests the load sent (the run's request log of the
+acknowledged batches), writes the run's history row as ``pending`` and defers to a trigger that only
+polls Google; when every request is settled the worker resumes, reads the list's size and returns
+(XCom) the processing report: statuses, match rate, size and the product document's warnings, which
+the record task puts into history. Poll interval: Airflow variable ``behavior_sync_google_poll_seconds``
+(default 1800: Google advises waiting about 30 minutes before polling); the wait gives up (task
+failure) after ``WAIT_TIMEOUT``.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+from typing import TYPE_CHECKING, Any
+
+from airflow.sdk.exceptions import AirflowException, AirflowSkipException
+
+from behavior_sync_airflow.record import RecordUpstream, record_pending
+from behavior_sync_airflow.sync_operators import _DestinationOperator, state_store
+
+if TYPE_CHECKING:
+    from behavior_sync.destinations.google_dm_status import ListSize
+
+WAITING_TYPES = frozenset({"google_ads"})  # destination types that get a wait task
+POLL_VARIABLE = "behavior_sync_google_poll_seconds"
+DEFAULT_POLL_SECONDS = 1800.0
+WAIT_TIMEOUT = dt.timedelta(hours=48)  # Google: matching may take up to 48 hours
+
+
+class WaitForGoogleProcessingOperator(_DestinationOperator):
+    """Defers until Google settled the requests of this run's load (see the module docstring)."""
+
+    ui_color = "#fdebd0"
+
+    def __init__(self, *, upstream: RecordUpstream, **kwargs: Any) -> None:
+        super().__init__(**kwargs)
+        self.upstream = upstream
+
+    def execute(self, context: Any) -> None:
+        """Records ``pending`` and defers; skips when the load sent nothing."""
+        from airflow.sdk import Variable
+
+        from behavior_sync_airflow.triggers import DataManagerRequestsTrigger
+
+        plan = self.plan_xcom(context)
+        if plan is None or plan["status"] != "planned":
+            raise AirflowSkipException(f"nothing to wait for ({(plan or {}).get('status', 'no plan')})")
+        request_ids = self._request_ids(context, plan["plan_uri"])
+        if not request_ids:
+            raise AirflowSkipException("the load sent no request: nothing to wait for")
+        message = f"Google is processing {len(request_ids)} requests; the list changes when they are settled"
+        record_pending(context, self.behavior, self.destination, self.upstream, message)
+        self.log.info("%s: waiting for %d requests", self.destination.id, len(request_ids))
+        trigger = DataManagerRequestsTrigger(
+            self.destination.connection,
+            request_ids,
+            float(Variable.get(POLL_VARIABLE, default=DEFAULT_POLL_SECONDS)),
+            f"behavior {self.behavior.slug}, destination {self.destination.id}",
+        )
+        self.defer(trigger=trigger, method_name="execute_complete", timeout=WAIT_TIMEOUT)
+
+    def execute_complete(self, context: Any, event: dict[str, Any]) -> dict[str, Any]:
+        """The processing report (statuses, match rate, list size, warnings); fails when Google refused the poll."""
+        from behavior_sync.destinations.google_dm_status import RequestOutcome, processing_report
+
+        if event["status"] != "done":
+            raise AirflowException(event["message"])
+        outcomes = [RequestOutcome(**o) for o in event["outcomes"]]
+        report = processing_report(outcomes, self._list_size(context))
+        self.log.info("%s: Google settled the load: %s", self.destination.id, report)
+        return report
+
+    def _request_ids(self, context: Any, plan_uri: str) -> list[str]:
+        """The request ids of the plan's acknowledged batches, in plan order."""
+        from behavior_sync.destinations.google_dm_status import RequestLog
+        from behavior_sync.sync.plan import read_plan
+        from behavior_sync.sync.steps import ledger_of
+        from behavior_sync_airflow.run_context import run_artifacts
+
+        plan = read_plan(plan_uri)
+        with state_store(context, self.behavior) as store:
+            acknowledged = ledger_of(store.db, plan).acknowledged()
+        folder = run_artifacts(context, self.behavior).destination_dir(self.destination.id)
+        batches = [(b.op, b.number) for b in plan.batches if (b.op, b.number) in acknowledged]
+        return RequestLog(f"{folder}/requests").read(batches)
+
+    def _list_size(self, context: Any) -> ListSize | None:
+        """The list's size as Google reports it now, or None (logged) when it cannot be read."""
+        from behavior_sync.destinations.google_dm import KIND
+        from behavior_sync.destinations.google_dm_errors import GoogleAdsError
+        from behavior_sync.destinations.google_dm_status import list_size
+        from behavior_sync.sync.objects import DestinationObjects
+        from behavior_sync_airflow.hooks.destinations import GoogleAdsHook
+
+        with state_store(context, self.behavior) as store:
+            stored = DestinationObjects(store.db).recall(self.behavior.slug, self.destination.id, KIND)
+        try:
+            client = GoogleAdsHook(self.destination.connection).data_manager_client()
+            user_list = None if stored is None else client.get_user_list(stored.object_id)
+        except GoogleAdsError as exc:
+            self.log.warning("%s: list size not read: %s", self.destination.id, exc)
+            return None
+        return None if user_list is None else list_size(user_list)

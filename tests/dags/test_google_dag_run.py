@@ -1,0 +1,109 @@
+"""Google Customer Match (Data Manager API) through whole behavior DAGs: the sandbox is ``google_ads_default``.
+
+The run loads, then the wait task defers to the trigger (``dag.test()`` runs it inline) that polls the
+sandbox until it processed the requests (1 s on its real clock); commit and record follow. The list must
+hold exactly the committed identifiers, and no member whose consent is not GRANTED.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import datetime as dt
+import json
+from typing import Any
+
+import pyarrow.parquet as pq
+import pytest
+import requests
+
+from behavior_sync.artifacts import RunArtifacts
+from behavior_sync.statedb import StateDatabase
+from behavior_sync.sync.objects import DestinationObjects
+from behavior_sync.sync.state import StateStore
+from tests.dags.helpers import history, load_dag, states
+from tests.support.google_dm_harness import GDM_ACCOUNT
+
+pytestmark = pytest.mark.slow
+DAY = dt.datetime(2026, 11, 23, tzinfo=dt.UTC)
+
+
+def held_identifiers(run_env: dict[str, str], list_id: str) -> set[frozenset[str]]:
+    lists = requests.get(f"{run_env['google']}/_sandbox/user_lists", params={"account": GDM_ACCOUNT}, timeout=10)
+    return {frozenset(m) for ul in lists.json()["user_lists"] if ul["id"] == list_id for m in ul["members"]}
+
+
+def committed(run_env: dict[str, str]) -> tuple[set[frozenset[str]], str]:
+    """The committed members as ``type:value`` sets, and the remembered list id."""
+    db = StateDatabase(run_env["state"])
+    try:
+        state = StateStore(db, run_env["artifacts"]).current("value_hunters", "google_ads")
+        stored = DestinationObjects(db).recall("value_hunters", "google_ads", "user_list")
+    finally:
+        db.close()
+    assert state is not None and stored is not None
+    by_member: dict[str, set[str]] = {}
+    for row in pq.read_table(state.uri).to_pylist():
+        by_member.setdefault(row["member_key"], set()).add(f"{row['id_type']}:{row['value']}")
+    return {frozenset(ids) for ids in by_member.values()}, stored.object_id
+
+
+def test_a_demo_behavior_fills_its_google_list_after_a_deferred_wait_and_history_records_size_and_warnings(
+    run_env: dict[str, str],
+) -> None:
+    dag_run = load_dag("behavior__value_hunters").test(logical_date=DAY, run_conf={"destinations": ["google_ads"]})
+    steps = ("plan", "load", "wait", "commit", "record")
+    assert {s: states(dag_run)[f"google_ads.{s}"] for s in steps} == dict.fromkeys(steps, "success")
+    members, list_id = committed(run_env)
+    assert held_identifiers(run_env, list_id) == members and len(members) > 50
+
+    (record,) = [r for r in history(run_env, "value_hunters") if r.run_id == dag_run.run_id]
+    processing = record.details["processing"]
+    assert record.status == "success" and record.audience_size == len(members)
+    assert processing["by_status"] == {"SUCCESS": processing["requests"]} and record.match_rate is not None
+    assert any("1,000 Search needs" in w for w in record.details["warnings"])  # a demo list is small
+    assert any("Display, YouTube and Gmail" in w for w in record.details["warnings"])
+
+    artifacts = RunArtifacts(run_env["artifacts"], "value_hunters", dag_run.run_id)
+    identities = pq.read_table(f"{artifacts.identity_dir}/identities.parquet").to_pylist()
+    not_granted = {
+        str(m["member_key"])
+        for m in identities
+        if m["consent_ad_user_data"] != "GRANTED" or m["consent_ad_personalization"] != "GRANTED"
+    }
+    prepared = {str(k) for k in pq.read_table(artifacts.prepared_uri("google_ads")).column("member_key").to_pylist()}
+    assert not_granted and not prepared & not_granted  # consent denied or unknown: never uploaded
+    assert record.details["identity"]["quarantine_reasons"]["consent_not_granted"] > 0
+
+
+def test_the_trigger_only_polls_and_fires_when_google_settled_every_request(run_env: dict[str, str]) -> None:
+    from google.ads import datamanager_v1 as dm
+
+    from behavior_sync.destinations.google_dm_client import (
+        DataManagerClient,
+        DataManagerCredentials,
+        google_credentials,
+    )
+    from behavior_sync.destinations.google_dm_members import user_identifier
+    from behavior_sync_airflow.triggers import DataManagerRequestsTrigger
+
+    endpoint = run_env["google"]
+    credentials = DataManagerCredentials(google_credentials({}, endpoint), GDM_ACCOUNT, None, endpoint, True)
+    client = DataManagerClient(credentials, "trigger test")
+    user_list = client.create_user_list("Trigger test", "", 30)
+    member = dm.AudienceMember(user_data=dm.UserData(user_identifiers=[user_identifier("email", "a" * 64)]))
+    request_id = client.ingest(str(user_list.id), [member])
+
+    trigger = DataManagerRequestsTrigger("google_ads_default", [request_id], 0.2, "trigger test")
+    path, kwargs = trigger.serialize()
+    rebuilt = DataManagerRequestsTrigger(**json.loads(json.dumps(kwargs)))  # JSON primitives only
+
+    async def first_event() -> Any:
+        async for event in rebuilt.run():
+            return event.payload
+
+    requests_before = len(requests.get(f"{run_env['google']}/_sandbox/requests", timeout=10).json()["requests"])
+    payload = asyncio.run(first_event())
+    requests_after = len(requests.get(f"{run_env['google']}/_sandbox/requests", timeout=10).json()["requests"])
+    assert path == "behavior_sync_airflow.triggers.DataManagerRequestsTrigger"
+    assert payload["status"] == "done" and payload["outcomes"][0]["status"] == "SUCCESS"
+    assert payload["outcomes"][0]["records"] == 1 and requests_after == requests_before  # nothing submitted
