@@ -12,7 +12,7 @@ SEED        ?= 42
 CUSTOMERS   ?= 100000
 LOCK_PYTHON ?= $(or $(BEHAVIOR_SYNC_PYTHON),python3.11)
 
-.PHONY: help run start stop test lint validate demo-data bench lock clean bootstrap
+.PHONY: help run start stop test browser lint validate demo-data bench lock clean bootstrap
 
 help: ## list the targets
 	@echo "Behavior Sync. Usage: make <target> [VAR=value]"
@@ -29,7 +29,7 @@ start: ## like run, but return once Airflow is up (stop it with make stop)
 stop: ## stop the Airflow started by make run / make start
 	@scripts/stop.sh
 
-test: bootstrap lint ## static checks, then the whole test suite (what CI runs); e.g. PYTEST_ARGS="-k history -x"
+test: bootstrap browser lint ## static checks, then the whole test suite (what CI runs); e.g. PYTEST_ARGS="-k history -x"
 	$(PYTHON_BIN) -m pytest $(PYTEST_ARGS)
 
 lint: bootstrap ## ruff (lint + format check) and mypy --strict (config in pyproject.toml)
@@ -46,6 +46,9 @@ demo-data: bootstrap ## regenerate data/warehouse.duckdb (AS_OF=YYYY-MM-DD, defa
 
 bench: bootstrap ## benchmarks (identity 100k/1M members, sync engine 1M and 10M; ~10 min): bench-reports/*.md
 	$(PYTHON_BIN) -m tests.bench --out bench-reports
+
+browser: ## install Debian's chromium + chromium-driver for the browser test when missing (apt, root)
+	@scripts/browser.sh
 
 bootstrap: ## create or refresh .venv (fast when the requirements did not change)
 	@scripts/bootstrap.sh

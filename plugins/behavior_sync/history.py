@@ -76,13 +76,23 @@ class HistoryStore:
         """Create or migrate the state database's schema (see ``StateDatabase.ensure_schema``)."""
         return self.db.ensure_schema()
 
-    def record(self, rec: SyncRecord) -> None:
-        """Write ``rec``, replacing an earlier row of the same (behavior, destination, run): retries never duplicate."""
-        values = asdict(rec) | {
+    @property
+    def table(self) -> sa.Table:
+        """The history table (``bsync_sync_history``)."""
+        return sync_history
+
+    @staticmethod
+    def row_values(rec: SyncRecord) -> dict[str, Any]:
+        """The table's column values of ``rec`` (JSON columns encoded)."""
+        return asdict(rec) | {
             "details": json.dumps(dict(rec.details), sort_keys=True, default=str),
             "durations": json.dumps(dict(rec.durations), sort_keys=True),
             "errors": json.dumps(list(rec.errors), sort_keys=True, default=str),
         }
+
+    def record(self, rec: SyncRecord) -> None:
+        """Write ``rec``, replacing an earlier row of the same (behavior, destination, run): retries never duplicate."""
+        values = self.row_values(rec)
         key = (
             (sync_history.c.behavior == rec.behavior)
             & (sync_history.c.destination_id == rec.destination_id)
@@ -104,7 +114,7 @@ class HistoryStore:
         if destination_id:
             query = query.where(sync_history.c.destination_id == destination_id)
         with self._engine.connect() as conn:
-            return [_to_record(row._mapping) for row in conn.execute(query)]
+            return [record_from_row(row._mapping) for row in conn.execute(query)]
 
 
 def last_success(db: StateDatabase, behavior: str, destination_id: str) -> dt.datetime | None:
@@ -121,7 +131,8 @@ def last_success(db: StateDatabase, behavior: str, destination_id: str) -> dt.da
     return finished if finished.tzinfo else finished.replace(tzinfo=dt.UTC)
 
 
-def _to_record(row: sa.RowMapping) -> SyncRecord:
+def record_from_row(row: sa.RowMapping) -> SyncRecord:
+    """A ``bsync_sync_history`` row as a SyncRecord (JSON columns decoded; datetimes as the driver returns them)."""
     values = {k: v for k, v in row.items() if k != "id"}
     values["details"] = json.loads(values["details"] or "{}")
     values["durations"] = json.loads(values["durations"] or "{}")

@@ -1,0 +1,124 @@
+"""What the page and the JSON API show, built from the core's read models (``behavior_sync.dashboard``).
+
+JSON values are plain: times as ISO-8601 UTC strings, counts as integers or null. HTML goes through Jinja2
+with autoescaping; links to Airflow use its UI routes (``/dags/<dag_id>``, ``/dags/<dag_id>/runs/<run_id>``).
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+from collections.abc import Sequence
+from dataclasses import asdict
+from pathlib import Path
+from typing import Any
+from urllib.parse import quote
+
+import jinja2
+from markupsafe import Markup
+
+from behavior_sync.dashboard import InvalidFile, PairSummary, RejectionCount, run_seconds, status_view
+from behavior_sync.history import SyncRecord
+from behavior_sync_airflow.ui.charts import Series, line_chart
+
+_TEMPLATES = jinja2.Environment(
+    loader=jinja2.FileSystemLoader(Path(__file__).with_name("templates")),
+    autoescape=True,
+    undefined=jinja2.StrictUndefined,
+)
+
+
+def utc(moment: dt.datetime | None) -> dt.datetime | None:
+    """``moment`` as aware UTC (SQLite returns naive UTC datetimes); None stays None."""
+    if moment is None:
+        return None
+    return moment.replace(tzinfo=dt.UTC) if moment.tzinfo is None else moment.astimezone(dt.UTC)
+
+
+def iso(moment: dt.datetime | None) -> str | None:
+    """ISO-8601 UTC text of ``moment`` (None stays None)."""
+    aware = utc(moment)
+    return aware.isoformat() if aware else None
+
+
+def dag_url(dag_id: str) -> str:
+    """The DAG's page in the Airflow UI."""
+    return f"/dags/{quote(dag_id, safe='')}"
+
+
+def run_url(dag_id: str, run_id: str) -> str:
+    """A DAG run's page in the Airflow UI."""
+    return f"{dag_url(dag_id)}/runs/{quote(run_id, safe='')}"
+
+
+def record_json(record: SyncRecord) -> dict[str, Any]:
+    """One history row as JSON: every SyncRecord field, the product status and the run's wall seconds."""
+    values = asdict(record)
+    values.update(
+        started_at=iso(record.started_at),
+        finished_at=iso(record.finished_at),
+        status_label=status_view(record.status).label,
+        run_seconds=run_seconds(record),
+    )
+    return values
+
+
+def pair_json(pair: PairSummary) -> dict[str, Any]:
+    """One overview row as JSON (``last_run``/``last_sync`` null when there is no such row)."""
+    return {
+        "behavior": pair.behavior,
+        "behavior_name": pair.behavior_name,
+        "destination_id": pair.destination_id,
+        "destination_type": pair.destination_type,
+        "dag_id": pair.dag_id,
+        "configured": pair.configured,
+        "status": pair.last_run.status if pair.last_run else None,
+        "status_label": pair.status.label,
+        "next_run": iso(pair.next_run),
+        "last_run": record_json(pair.last_run) if pair.last_run else None,
+        "last_sync": record_json(pair.last_sync) if pair.last_sync else None,
+    }
+
+
+def overview_json(pairs: Sequence[PairSummary], invalid: Sequence[InvalidFile]) -> dict[str, Any]:
+    """The overview API's body: ``destinations`` (one per behavior x destination) and ``invalid_files``."""
+    return {
+        "destinations": [pair_json(p) for p in pairs],
+        "invalid_files": [
+            {"file": f.file, "problems": [{"field": a, "message": b} for a, b in f.problems]} for f in invalid
+        ],
+    }
+
+
+def history_json(runs: Sequence[SyncRecord], rejected: Sequence[RejectionCount]) -> dict[str, Any]:
+    """The history API's body: ``runs`` oldest first and ``rejections`` by vendor code."""
+    return {"runs": [record_json(r) for r in runs], "rejections": [asdict(r) for r in rejected]}
+
+
+def render(template: str, **values: Any) -> str:
+    """Render one of the page's templates with the helpers the templates use."""
+    helpers = {
+        "iso": iso,
+        "utc": utc,
+        "dag_url": dag_url,
+        "run_url": run_url,
+        "status_view": status_view,
+        "run_seconds": run_seconds,
+    }
+    return _TEMPLATES.get_template(template).render(**helpers, **values)
+
+
+def charts(runs: Sequence[SyncRecord]) -> list[Markup]:
+    """The detail page's charts over time: audience size, adds/removes, match rate (synced runs only)."""
+    synced = [(utc(r.finished_at) or r.finished_at, r) for r in runs if r.status in ("success", "partial")]
+
+    def points(attribute: str) -> list[tuple[dt.datetime, float | None]]:
+        return [(t, getattr(r, attribute)) for t, r in synced]
+
+    return [
+        line_chart("Audience size", [Series("audience size", "#2563eb", points("audience_size"))]),
+        line_chart(
+            "Adds and removes",
+            [Series("adds", "#16a34a", points("adds")), Series("removes", "#dc2626", points("removes"))],
+        ),
+        line_chart("Match rate", [Series("match rate", "#9333ea", points("match_rate"))]),
+    ]

@@ -1,0 +1,104 @@
+"""The page's JSON API and HTML in-process (login replaced by a no-op; test_live_server checks the real one)."""
+
+from __future__ import annotations
+
+import datetime as dt
+from collections.abc import Iterator
+from pathlib import Path
+from typing import Any
+
+import pytest
+from fastapi.testclient import TestClient
+
+from behavior_sync.config import load_behaviors
+from behavior_sync_airflow.ui import app as ui
+from tests.support.sync_history import END
+
+NOW = END + dt.timedelta(hours=4)
+
+
+def client_for(state_url: str, behaviors_folder: Path | None = None) -> TestClient:
+    """A client of the app reading ``state_url`` (and behavior files from ``behaviors_folder``)."""
+    ui.app.dependency_overrides.update(
+        {
+            ui.authenticated: lambda: None,
+            ui.state_url: lambda: state_url,
+            ui.now: lambda: NOW,
+            ui.behaviors: lambda: load_behaviors(behaviors_folder),
+        }
+    )
+    return TestClient(ui.app)
+
+
+@pytest.fixture(autouse=True)
+def _reset_overrides() -> Iterator[None]:
+    yield
+    ui.app.dependency_overrides.clear()
+
+
+def by_pair(body: dict[str, Any]) -> dict[tuple[str, str], dict[str, Any]]:
+    return {(d["behavior"], d["destination_id"]): d for d in body["destinations"]}
+
+
+def test_overview_api_returns_what_history_holds(seeded_state_url: str) -> None:
+    pairs = by_pair(client_for(seeded_state_url).get("/api/overview").json())
+    configured = {(b.slug, d.id) for b in load_behaviors().behaviors for d in b.destinations}
+    assert set(pairs) == configured
+    meta = pairs["value_hunters", "meta"]
+    assert (meta["status"], meta["status_label"], meta["last_run"]["run_id"]) == ("failed", "Error", "manual__failed")
+    assert meta["last_run"]["errors"] == [{"code": "190", "count": 1, "message": "invalid token"}]
+    sync = meta["last_sync"]
+    assert (sync["run_id"], sync["audience_size"], sync["adds"], sync["removes"]) == (
+        "scheduled__2026-11-23",
+        1_290,
+        21,
+        11,
+    )
+    assert sync["finished_at"] == "2026-11-23T06:30:00+00:00" and sync["run_seconds"] == 42.0
+    assert meta["next_run"] == "2026-11-24T00:00:00+00:00"
+    assert {d["status_label"] for k, d in pairs.items() if k != ("value_hunters", "meta")} == {"Active"}
+
+
+def test_history_api_returns_runs_and_rejections(seeded_state_url: str) -> None:
+    client = client_for(seeded_state_url)
+    body = client.get("/api/history", params={"behavior": "value_hunters", "destination": "meta"}).json()
+    assert len(body["runs"]) == 31
+    assert [r["audience_size"] for r in body["runs"][:2]] == [1_000, 1_010]
+    assert body["runs"][-1]["status"] == "failed"
+    assert body["rejections"] == [
+        {"code": "invalid_email", "op": "add", "rows": 3},
+        {"code": "bad_phone", "op": "add", "rows": 1},
+    ]
+    limited = client.get("/api/history", params={"behavior": "value_hunters", "destination": "meta", "limit": 2})
+    assert [r["run_id"] for r in limited.json()["runs"]] == ["scheduled__2026-11-23", "manual__failed"]
+
+
+def test_an_empty_install_answers_with_empty_history(tmp_path: Path) -> None:
+    client = client_for(f"sqlite:///{tmp_path}/new-state.db")
+    pairs = by_pair(client.get("/api/overview").json())
+    assert pairs and all(p["last_run"] is None and p["status_label"] == "Never synced" for p in pairs.values())
+    history = client.get("/api/history", params={"behavior": "value_hunters", "destination": "meta"}).json()
+    assert history == {"runs": [], "rejections": []}
+    assert (
+        "No sync history for this behavior"
+        in client.get("/detail", params={"behavior": "value_hunters", "destination": "meta"}).text
+    )
+
+
+def test_invalid_behavior_files_are_listed_with_their_errors(tmp_path: Path) -> None:
+    (tmp_path / "Bad-Name.yaml").write_text("name: Broken\n")
+    client = client_for(f"sqlite:///{tmp_path}/state.db", behaviors_folder=tmp_path)
+    invalid = client.get("/api/overview").json()["invalid_files"]
+    assert [f["file"] for f in invalid] == [str(tmp_path / "Bad-Name.yaml")]
+    assert any("is a required property" in p["message"] for p in invalid[0]["problems"])
+    assert "is a required property" in client.get("/").text
+
+
+def test_pages_show_rows_links_and_charts(seeded_state_url: str) -> None:
+    client = client_for(seeded_state_url)
+    page = client.get("/").text
+    assert page.count('class="pair"') == sum(len(b.destinations) for b in load_behaviors().behaviors)
+    assert 'href="/dags/behavior__value_hunters/runs/manual__failed"' in page
+    detail = client.get("/detail", params={"behavior": "value_hunters", "destination": "meta"}).text
+    assert detail.count("<svg") == 3 and "<polyline" in detail
+    assert "invalid_email" in detail and "token expired" in detail and "<code>190</code>" in detail

@@ -1,0 +1,61 @@
+"""The page on a real ``airflow api-server``: registered as a plugin, and no anonymous access."""
+
+from __future__ import annotations
+
+import json
+import urllib.error
+import urllib.request
+from typing import Any
+
+import pytest
+
+from tests.ui.conftest import ApiServer
+
+pytestmark = pytest.mark.slow
+
+ROUTES = (
+    "/behavior-sync/",
+    "/behavior-sync/detail?behavior=value_hunters&destination=meta",
+    "/behavior-sync/api/overview",
+    "/behavior-sync/api/history?behavior=value_hunters&destination=meta",
+)
+
+
+def get(url: str, headers: dict[str, str] | None = None) -> tuple[int, bytes]:
+    """Status and body of a GET (HTTP errors are answers, not exceptions)."""
+    try:
+        with urllib.request.urlopen(urllib.request.Request(url, headers=headers or {}), timeout=30) as response:
+            return response.status, response.read()
+    except urllib.error.HTTPError as error:
+        return error.code, error.read()
+
+
+def get_json(url: str, token: str) -> Any:
+    status, body = get(url, {"Authorization": f"Bearer {token}"})
+    assert status == 200, body
+    return json.loads(body)
+
+
+@pytest.mark.parametrize("route", ROUTES)
+def test_every_route_refuses_anonymous_and_bad_tokens(api_server: ApiServer, route: str) -> None:
+    assert get(api_server.url + route)[0] == 401
+    assert get(api_server.url + route, {"Cookie": "_token=not-a-jwt"})[0] in {401, 403}
+
+
+@pytest.mark.parametrize("route", ROUTES)
+def test_every_route_answers_a_jwt_bearer_or_the_ui_cookie(api_server: ApiServer, route: str) -> None:
+    token = api_server.token()
+    assert get(api_server.url + route, {"Authorization": f"Bearer {token}"})[0] == 200
+    assert get(api_server.url + route, {"Cookie": f"_token={token}"})[0] == 200
+
+
+def test_plugin_is_registered_with_its_nav_entry(api_server: ApiServer) -> None:
+    plugins = get_json(f"{api_server.url}/api/v2/plugins", api_server.token())["plugins"]
+    ours = next(p for p in plugins if p["name"] == "behavior_sync_ui")
+    assert ours["external_views"][0]["href"] == "/behavior-sync/" and ours["external_views"][0]["destination"] == "nav"
+
+
+def test_api_serves_the_state_database_of_the_connection(api_server: ApiServer) -> None:
+    body = get_json(f"{api_server.url}/behavior-sync/api/overview", api_server.token())
+    meta = next(d for d in body["destinations"] if (d["behavior"], d["destination_id"]) == ("value_hunters", "meta"))
+    assert (meta["status_label"], meta["last_sync"]["audience_size"]) == ("Error", 1_290)
