@@ -144,30 +144,22 @@ if ((${#up[@]} > 0)); then
 fi
 rm -f "$RUN_DIR"/*.pid "$RUN_DIR/stopping"
 
-if (exec 3<>"/dev/tcp/127.0.0.1/$AIRFLOW__API__PORT") 2>/dev/null; then
-    echo "run: ERROR: port $AIRFLOW__API__PORT on 127.0.0.1 is already in use by another program." >&2
-    echo "     Free it, or choose another port: BEHAVIOR_SYNC_PORT=8081 make run" >&2
-    exit 1
+# Exits with advice when port $1 on 127.0.0.1 is taken; $2 names its user ("" for Airflow), $3 the knob.
+refuse_busy_port() {
+    if (exec 3<>"/dev/tcp/127.0.0.1/$1") 2>/dev/null; then
+        echo "run: ERROR: port $1 on 127.0.0.1${2:+ ($2)} is already in use by another program." >&2
+        echo "     Free it, or choose another port: $3=$(($1 + 10)) make run" >&2
+        exit 1
+    fi
+}
+refuse_busy_port "$AIRFLOW__API__PORT" "" BEHAVIOR_SYNC_PORT
+if sandbox_on meta-sandbox; then refuse_busy_port "$META_PORT" "Meta sandbox" BEHAVIOR_SYNC_META_SANDBOX_PORT; fi
+if sandbox_on hubspot-sandbox; then refuse_busy_port "$HUBSPOT_PORT" "HubSpot sandbox" BEHAVIOR_SYNC_HUBSPOT_SANDBOX_PORT; fi
+if sandbox_on clevertap-sandbox; then
+    refuse_busy_port "$CLEVERTAP_PORT" "CleverTap sandbox" BEHAVIOR_SYNC_CLEVERTAP_SANDBOX_PORT
 fi
-if sandbox_on meta-sandbox && (exec 3<>"/dev/tcp/127.0.0.1/$META_PORT") 2>/dev/null; then
-    echo "run: ERROR: port $META_PORT on 127.0.0.1 (Meta sandbox) is already in use by another program." >&2
-    echo "     Free it, or choose another port: BEHAVIOR_SYNC_META_SANDBOX_PORT=8711 make run" >&2
-    exit 1
-fi
-if sandbox_on hubspot-sandbox && (exec 3<>"/dev/tcp/127.0.0.1/$HUBSPOT_PORT") 2>/dev/null; then
-    echo "run: ERROR: port $HUBSPOT_PORT on 127.0.0.1 (HubSpot sandbox) is already in use by another program." >&2
-    echo "     Free it, or choose another port: BEHAVIOR_SYNC_HUBSPOT_SANDBOX_PORT=8712 make run" >&2
-    exit 1
-fi
-if sandbox_on clevertap-sandbox && (exec 3<>"/dev/tcp/127.0.0.1/$CLEVERTAP_PORT") 2>/dev/null; then
-    echo "run: ERROR: port $CLEVERTAP_PORT on 127.0.0.1 (CleverTap sandbox) is already in use by another program." >&2
-    echo "     Free it, or choose another port: BEHAVIOR_SYNC_CLEVERTAP_SANDBOX_PORT=8713 make run" >&2
-    exit 1
-fi
-if sandbox_on google-sandbox && (exec 3<>"/dev/tcp/127.0.0.1/$GOOGLE_PORT") 2>/dev/null; then
-    echo "run: ERROR: port $GOOGLE_PORT on 127.0.0.1 (Google Data Manager sandbox) is already in use by another program." >&2
-    echo "     Free it, or choose another port: BEHAVIOR_SYNC_GOOGLE_SANDBOX_PORT=8714 make run" >&2
-    exit 1
+if sandbox_on google-sandbox; then
+    refuse_busy_port "$GOOGLE_PORT" "Google Data Manager sandbox" BEHAVIOR_SYNC_GOOGLE_SANDBOX_PORT
 fi
 
 # ---- prepare ---------------------------------------------------------------------------
