@@ -7,6 +7,8 @@ The engine set-up (``GoogleSync``) and the member helpers are the Data Manager t
 
 from __future__ import annotations
 
+import asyncio
+import json
 from collections.abc import Iterator
 from dataclasses import dataclass
 from pathlib import Path
@@ -40,6 +42,7 @@ from tests.support.google_ads_harness import (
     GADS_TOKEN,
     GoogleAdsHarness,
     StartGoogleAds,
+    google_ads_connection,
     google_ads_starter,
 )
 
@@ -181,3 +184,43 @@ def test_resource_exhausted_beyond_the_throttle_budget_fails(google: GoogleAdsSy
     plan = google.plan("r1", members(range(5)))
     with pytest.raises(GoogleAdsError, match="throttle budget"):
         load_plan(plan, google.destination("r1"), google.ledger(plan))
+
+
+def test_the_hook_builds_the_client_of_the_destinations_api(google: GoogleAdsSync, monkeypatch: Any) -> None:
+    from behavior_sync_airflow.hooks.destinations import GoogleAdsHook
+
+    monkeypatch.setenv("AIRFLOW_CONN_GADS_TEST", google_ads_connection(google.sandbox.endpoint))
+    client = GoogleAdsHook("gads_test").client_for("google_ads_api", LABEL)
+    assert isinstance(client, GoogleAdsApiClient) and client.find_user_list(SPEC.name) is None
+    with pytest.raises(ValueError, match="data_manager or google_ads_api"):
+        GoogleAdsHook("gads_test").client_for("adwords")
+
+
+def test_the_trigger_polls_the_jobs_until_google_settled_them_and_submits_nothing(
+    google: GoogleAdsSync, monkeypatch: Any
+) -> None:
+    from behavior_sync_airflow.triggers import DataManagerRequestsTrigger
+
+    monkeypatch.setenv("AIRFLOW_CONN_GADS_TEST", google_ads_connection(google.sandbox.endpoint))
+    plan = google.plan("r1", members(range(5)))
+    load_plan(plan, google.destination("r1"), google.ledger(plan))
+    jobs = google.requests("r1").read([("add", 0)])
+    _, kwargs = DataManagerRequestsTrigger("gads_test", jobs, 0.05, "trigger test", "google_ads_api").serialize()
+    trigger = DataManagerRequestsTrigger(**json.loads(json.dumps(kwargs)))  # JSON primitives only
+    before = google.sandbox.get("state")["calls"]
+
+    async def first_event() -> Any:
+        event = asyncio.ensure_future(anext(aiter(trigger.run())))
+        await asyncio.sleep(0.5)
+        assert not event.done()  # the job is RUNNING: the trigger keeps polling
+        google.sandbox.clock.advance(GADS_DELAY)
+        return (await asyncio.wait_for(event, 10)).payload
+
+    payload = asyncio.run(first_event())
+    after = google.sandbox.get("state")["calls"]
+    assert payload["status"] == "done" and [o["status"] for o in payload["outcomes"]] == ["SUCCESS"]
+
+    def writes(calls: dict[str, int]) -> dict[str, int]:
+        return {method: n for method, n in calls.items() if method != "Search"}
+
+    assert writes(after) == writes(before) and after["Search"] > before["Search"]  # it only read

@@ -5,6 +5,7 @@
 
 from __future__ import annotations
 
+import json
 import os
 from collections.abc import Callable, Iterator
 from contextlib import ExitStack, contextmanager
@@ -84,3 +85,9 @@ def google_ads_starter() -> Iterator[StartGoogleAds]:
             return GoogleAdsHarness(server.inspection_url, server.endpoint, app, clock)
 
         yield start
+
+
+def google_ads_connection(endpoint: str, developer_token: str = GADS_TOKEN, customer: str = GADS_CUSTOMER) -> str:
+    """An AIRFLOW_CONN_ value of type google_ads for the gRPC sandbox at ``endpoint`` (developer token: password)."""
+    extra = {"customer_id": customer, "login_customer_id": GADS_CUSTOMER}
+    return json.dumps({"conn_type": "google_ads", "host": endpoint, "password": developer_token, "extra": extra})
