@@ -31,7 +31,7 @@ from tests.integration.test_google_dm_destination import (
     SPEC,
     GoogleSync,
     as_stored,
-    member,
+    churned_sync,
     members,
     sha,
 )
@@ -79,11 +79,16 @@ def start_sandbox() -> Iterator[StartGoogleAds]:
 
 
 @pytest.fixture()
-def google(tmp_path: Path, start_sandbox: StartGoogleAds) -> Iterator[GoogleAdsSync]:
-    db = StateDatabase(f"sqlite:///{tmp_path}/state.db")
-    db.ensure_schema()
-    yield GoogleAdsSync(start_sandbox(), tmp_path, db)  # type: ignore[arg-type]
-    db.close()
+def db(tmp_path: Path) -> Iterator[StateDatabase]:
+    database = StateDatabase(f"sqlite:///{tmp_path}/state.db")
+    database.ensure_schema()
+    yield database
+    database.close()
+
+
+@pytest.fixture()
+def google(tmp_path: Path, start_sandbox: StartGoogleAds, db: StateDatabase) -> GoogleAdsSync:
+    return GoogleAdsSync(start_sandbox(), tmp_path, db)  # type: ignore[arg-type]
 
 
 def test_first_sync_creates_the_crm_list_and_fills_it_with_exactly_the_expected_hashed_identifiers(
@@ -104,11 +109,7 @@ def test_first_sync_creates_the_crm_list_and_fills_it_with_exactly_the_expected_
 
 
 def test_churned_second_sync_leaves_exactly_the_expected_members(google: GoogleAdsSync) -> None:
-    google.sync("r1", members(range(60)))
-    changed = member("5", email="new.five@example.com")
-    second = [r for r in members(range(50)) if r[0] != "5"] + changed + members(range(60, 75))  # 50-59 leave
-    plan = google.sync("r2", second)
-    assert [b.op for b in plan.batches] == ["remove", "add"]
+    _, second = churned_sync(google)
     assert google.held() == as_stored(second) and google.committed() == set(second)
     assert len(google.sandbox.get("user_lists")["user_lists"]) == 1  # the remembered list was reused
 
@@ -136,11 +137,10 @@ def calls(state: dict[str, Any], method: str) -> int:
 
 
 def test_jobs_stay_unsettled_until_google_finishes_them_then_report_the_match_rate(
-    start_sandbox: StartGoogleAds, tmp_path: Path
+    start_sandbox: StartGoogleAds, tmp_path: Path, db: StateDatabase
 ) -> None:
     sandbox = start_sandbox(universe=[sha(f"{k}@example.com") for k in range(10)])
-    google = GoogleAdsSync(sandbox, tmp_path, StateDatabase(f"sqlite:///{tmp_path}/state.db"))  # type: ignore[arg-type]
-    google.db.ensure_schema()
+    google = GoogleAdsSync(sandbox, tmp_path, db)  # type: ignore[arg-type]
     plan = google.plan("r1", members(range(20)))
     load_plan(plan, google.destination("r1"), google.ledger(plan))
     (job,) = google.requests("r1").read([("add", 0)])
@@ -152,7 +152,6 @@ def test_jobs_stay_unsettled_until_google_finishes_them_then_report_the_match_ra
     assert outcome.match_rate_range == 5  # 10 of 20 known: MATCH_RANGE_41_TO_50, as the Data Manager range
     size = client.get_user_list(google.list_id())
     assert size is not None and size.size_info.search_network_members_count == 10
-    google.db.close()
 
 
 def test_a_token_not_allowlisted_fails_with_switch_to_data_manager(google: GoogleAdsSync) -> None:
