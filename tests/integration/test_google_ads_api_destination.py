@@ -223,3 +223,20 @@ def test_the_trigger_polls_the_jobs_until_google_settled_them_and_submits_nothin
         return {method: n for method, n in calls.items() if method != "Search"}
 
     assert writes(after) == writes(before) and after["Search"] > before["Search"]  # it only read
+
+
+def test_customer_data_terms_not_accepted_fails_with_what_to_do(google: GoogleAdsSync) -> None:
+    error = "offline_user_data_job_error.CUSTOMER_NOT_ACCEPTED_CUSTOMER_DATA_TERMS"
+    fault = {"match": "CreateOfflineUserDataJob", "count": 1, "http_status": 400, "error": error}
+    google.sandbox.control("faults", {"scripted": [fault]})
+    plan = google.plan("r1", members(range(5)))
+    with pytest.raises(GoogleAdsError, match="accept them in Google Ads") as failure:
+        load_plan(plan, google.destination("r1"), google.ledger(plan))
+    assert failure.value.reason == error and not google.sleeps
+
+
+def test_server_errors_are_retried_a_bounded_number_of_times(google: GoogleAdsSync) -> None:
+    fault = {"match": "RunOfflineUserDataJob", "count": 2, "http_status": 503}
+    google.sandbox.control("faults", {"scripted": [fault]})
+    google.sync("r1", members(range(5)))
+    assert len(google.sleeps) == 2 and google.held() == as_stored(members(range(5)))
