@@ -81,7 +81,7 @@ def google_credentials(extras: Mapping[str, Any], endpoint: str | None, scope: s
         )
     raise GoogleAdsError(
         "the google_ads connection has no Google credentials: set service_account_json, or client_id, "
-        "client_secret and refresh_token (an OAuth client with the datamanager scope) in its extras"
+        "client_secret and refresh_token (an OAuth client with the API's scope: datamanager or adwords) in its extras"
     )
 
 
