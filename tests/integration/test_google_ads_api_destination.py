@@ -191,6 +191,13 @@ def test_the_hook_builds_the_client_of_the_destinations_api(google: GoogleAdsSyn
     monkeypatch.setenv("AIRFLOW_CONN_GADS_TEST", google_ads_connection(google.sandbox.endpoint))
     client = GoogleAdsHook("gads_test").client_for("google_ads_api", LABEL)
     assert isinstance(client, GoogleAdsApiClient) and client.find_user_list(SPEC.name) is None
+    assert GoogleAdsHook("gads_test").test_connection() == (
+        True,
+        f"the credentials can read the user lists of account {GADS_CUSTOMER}",
+    )
+    monkeypatch.setenv("AIRFLOW_CONN_GADS_TEST", google_ads_connection(google.sandbox.endpoint, "not-a-token"))
+    ok, message = GoogleAdsHook("gads_test").test_connection()
+    assert not ok and "developer token" in message
     with pytest.raises(ValueError, match="data_manager or google_ads_api"):
         GoogleAdsHook("gads_test").client_for("adwords")
 

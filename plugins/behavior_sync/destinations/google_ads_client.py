@@ -96,6 +96,7 @@ class GoogleAdsApiClient:
         self.identifiers_per_request = identifiers_per_request
         self._sleep = sleep
         self._throttle = ThrottleBudget(self.policy)
+        self._timeout = self.policy.timeout_seconds  # gRPC deadline of every call
         options: dict[str, Any] = {"endpoint": credentials.endpoint} if credentials.endpoint else {}
         self.ads = GoogleAdsClient(
             credentials=credentials.credentials,
@@ -131,7 +132,9 @@ class GoogleAdsApiClient:
     def search(self, what: str, query: str) -> list[Any]:
         """The rows of a GAQL query over the customer (one page: Google answers every row)."""
         service = self.ads.get_service("GoogleAdsService")
-        return self.call(what, lambda: list(service.search(customer_id=self.account_id, query=query)))
+        return self.call(
+            what, lambda: list(service.search(customer_id=self.account_id, query=query, timeout=self._timeout))
+        )
 
     def check_access(self) -> int:
         """Reads the customer's user lists: proves credentials, developer token and access; returns how many."""
@@ -165,7 +168,9 @@ class GoogleAdsApiClient:
         service = self.ads.get_service("UserListService")
         response = self.call(
             "creating the user list",
-            lambda: service.mutate_user_lists(customer_id=self.account_id, operations=[operation]),
+            lambda: service.mutate_user_lists(
+                customer_id=self.account_id, operations=[operation], timeout=self._timeout
+            ),
         )
         list_id = str(response.results[0].resource_name).rsplit("/", 1)[-1]
         return dm.UserList(id=int(list_id), display_name=display_name, membership_status="OPEN")
@@ -198,12 +203,19 @@ class GoogleAdsApiClient:
         job = self._new_job(list_id)
         name = self.call(
             "creating the upload job",
-            lambda: service.create_offline_user_data_job(customer_id=self.account_id, job=job).resource_name,
+            lambda: (
+                service.create_offline_user_data_job(
+                    customer_id=self.account_id, job=job, timeout=self._timeout
+                ).resource_name
+            ),
         )
         operations = [self._operation(kind, member) for member in members]
         for part in _requests(operations, self.identifiers_per_request):
             self._add(service, name, kind, part)
-        self.call("running the upload job", lambda: service.run_offline_user_data_job(resource_name=name))
+        self.call(
+            "running the upload job",
+            lambda: service.run_offline_user_data_job(resource_name=name, timeout=self._timeout),
+        )
         return str(name)
 
     def _add(self, service: Any, job: str, kind: str, operations: list[Any]) -> None:
@@ -212,7 +224,7 @@ class GoogleAdsApiClient:
         request.resource_name = job
         request.operations.extend(operations)
         what = f"adding {len(operations)} {kind} operations"
-        self.call(what, lambda: service.add_offline_user_data_job_operations(request=request))
+        self.call(what, lambda: service.add_offline_user_data_job_operations(request=request, timeout=self._timeout))
 
     def _new_job(self, list_id: str) -> Any:
         """A CUSTOMER_MATCH_USER_LIST job for ``list_id`` with consent GRANTED (identity filtered the members)."""

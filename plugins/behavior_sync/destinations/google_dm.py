@@ -53,6 +53,9 @@ class UserListClient(Protocol):
     account_id: str
     label: str
 
+    def check_access(self) -> int:
+        """Reads the account's user lists (proves the credentials); how many."""
+
     def get_user_list(self, list_id: str) -> dm.UserList | None:
         """The account's list ``list_id``, or None."""
 

@@ -137,13 +137,15 @@ class GoogleAdsHook(ValidatedConnectionHook):
         raise ValueError(f"api must be data_manager or google_ads_api, not {api!r}")
 
     def test_connection(self) -> tuple[bool, str]:
-        """Lists the account's user lists through the Data Manager API (no write)."""
+        """Lists the account's user lists (no write): through the Google Ads API when the connection has a
+        developer token (its password, needed by that API only), else through the Data Manager API."""
         from behavior_sync.connections import ConnectionSettingsError
         from behavior_sync.destinations.google_dm_errors import GoogleAdsError
         from behavior_sync.destinations.retry import RetryPolicy
 
         try:
-            client = self.data_manager_client(policy=RetryPolicy(attempts=1, throttle_budget_seconds=0))
+            api = "google_ads_api" if self.settings()[2] else "data_manager"
+            client = self.client_for(api, policy=RetryPolicy(attempts=1, throttle_budget_seconds=0))
             client.check_access()
         except (GoogleAdsError, ConnectionSettingsError) as exc:
             return False, str(exc)
