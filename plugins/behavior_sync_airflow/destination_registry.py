@@ -145,11 +145,11 @@ def _hubspot(destination: DestinationConfig, target: LoadTarget) -> Destination:
 
 
 def _google_ads(destination: DestinationConfig, target: LoadTarget) -> Destination:
-    """Google Customer Match through the Data Manager API (``api: data_manager``, the default)."""
+    """Google Customer Match through the Data Manager API (``api: data_manager``, the default) or the Google Ads
+    API (``api: google_ads_api``): one destination class, the client chosen by ``api``."""
     from behavior_sync.destinations import LoadKey
     from behavior_sync.destinations.google_dm import GoogleDataManagerDestination, GoogleTarget, UserListSpec
     from behavior_sync.destinations.google_dm_client import MAX_MEMBERS_PER_REQUEST
-    from behavior_sync.destinations.google_dm_errors import GoogleAdsError
     from behavior_sync.destinations.google_dm_status import RequestLog
     from behavior_sync.sync.objects import DestinationObjects
     from behavior_sync_airflow.hooks.destinations import GoogleAdsHook
@@ -158,11 +158,6 @@ def _google_ads(destination: DestinationConfig, target: LoadTarget) -> Destinati
     label = f"behavior {b.slug}, destination {destination.id} (Google, connection {destination.connection})"
     if not target.destination_dir:
         raise ValueError(f"{label}: LoadTarget.destination_dir is required (the run's request logs go there)")
-    if settings.get("api", "data_manager") != "data_manager":
-        raise GoogleAdsError(
-            f"{label}: api: google_ads_api is not built yet (issue #7, Google Ads API path): switch this "
-            "destination to api: data_manager"
-        )
     spec = UserListSpec.from_settings(settings, b.name, b.slug, b.description, target.run_day)
     google_target = GoogleTarget(
         spec,
@@ -171,7 +166,7 @@ def _google_ads(destination: DestinationConfig, target: LoadTarget) -> Destinati
         RequestLog(f"{target.destination_dir}/requests"),
         int(settings.get("members_per_request") or MAX_MEMBERS_PER_REQUEST),
     )
-    client = GoogleAdsHook(destination.connection).data_manager_client(label)
+    client = GoogleAdsHook(destination.connection).client_for(str(settings.get("api") or "data_manager"), label)
     objects = DestinationObjects(target.db)
     return GoogleDataManagerDestination(client, objects, google_target, capabilities_for("google_ads"))
 

@@ -1,8 +1,10 @@
 """Triggers: poll a vendor for work the worker already submitted (style rule 12: the trigger only reads).
 
-``DataManagerRequestsTrigger`` polls the Data Manager API's ``requestStatus:retrieve`` for the
-requests a load sent, until Google settled every one. Its arguments are JSON primitives (connection
-id, request ids, poll interval, label); it submits nothing. Status reads run in a thread (the SDK
+``DataManagerRequestsTrigger`` polls Google for the requests a load sent, until Google settled every
+one: with ``api`` ``data_manager`` the Data Manager API's ``requestStatus:retrieve`` per request id,
+with ``google_ads_api`` the ``offline_user_data_job`` status (GoogleAdsService.Search) per job resource
+name (PENDING/RUNNING: not yet; SUCCESS/FAILED: settled). Its arguments are JSON primitives (connection
+id, request ids, poll interval, label, api); it submits nothing. Status reads run in a thread (the SDK
 client is synchronous), so the triggerer's event loop never blocks.
 """
 
@@ -19,8 +21,11 @@ class DataManagerRequestsTrigger(BaseTrigger):
     """Fires once every request is settled (``{"status": "done", "outcomes": [...]}`` in request order) or
     when Google refuses the status read (``{"status": "error", "message": ...}``; no identifiers, no tokens)."""
 
-    def __init__(self, conn_id: str, request_ids: list[str], poll_seconds: float, label: str) -> None:
+    def __init__(
+        self, conn_id: str, request_ids: list[str], poll_seconds: float, label: str, api: str = "data_manager"
+    ) -> None:
         super().__init__()
+        self.api = api
         self.conn_id = conn_id
         self.request_ids = list(request_ids)
         self.poll_seconds = poll_seconds
@@ -33,6 +38,7 @@ class DataManagerRequestsTrigger(BaseTrigger):
             "request_ids": self.request_ids,
             "poll_seconds": self.poll_seconds,
             "label": self.label,
+            "api": self.api,
         }
         return ("behavior_sync_airflow.triggers.DataManagerRequestsTrigger", kwargs)
 
@@ -59,6 +65,11 @@ class DataManagerRequestsTrigger(BaseTrigger):
         from behavior_sync.destinations.google_dm_status import read_outcome
         from behavior_sync_airflow.hooks.destinations import GoogleAdsHook
 
-        client = GoogleAdsHook(self.conn_id).data_manager_client(self.label)
-        outcomes = {i: read_outcome(i, client.request_status(i)) for i in request_ids}
+        hook = GoogleAdsHook(self.conn_id)
+        if self.api == "google_ads_api":
+            jobs = hook.google_ads_api_client(self.label)
+            outcomes = {i: jobs.job_outcome(i) for i in request_ids}
+        else:
+            client = hook.data_manager_client(self.label)
+            outcomes = {i: read_outcome(i, client.request_status(i)) for i in request_ids}
         return {i: outcome.as_dict() for i, outcome in outcomes.items() if outcome is not None}

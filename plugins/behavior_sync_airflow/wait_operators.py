@@ -1,12 +1,12 @@
 """The wait step of destinations whose vendor processes uploads asynchronously (Google Customer Match).
 
-Between load and commit: the worker reads which requests the load sent (the run's request log of the
-acknowledged batches), writes the run's history row as ``pending`` and defers to a trigger that only
-polls Google; when every request is settled the worker resumes, reads the list's size and returns
-(XCom) the processing report: statuses, match rate, size and the product document's warnings, which
-the record task puts into history. Poll interval: Airflow variable ``behavior_sync_google_poll_seconds``
-(default 1800: Google advises waiting about 30 minutes before polling); the wait gives up (task
-failure) after ``WAIT_TIMEOUT``.
+Between load and commit: the worker reads which requests (Data Manager) or jobs (Google Ads API)
+the load sent (the run's request log of the acknowledged batches), writes the run's history row as
+``pending`` and defers to a trigger that only polls Google; when every request is settled the
+worker resumes, reads the list's size and returns (XCom) the processing report: statuses, match
+rate, size and the product document's warnings, which the record task puts into history. Poll
+interval: Airflow variable ``behavior_sync_google_poll_seconds`` (default 1800: Google advises
+waiting about 30 minutes before polling); the wait gives up (task failure) after ``WAIT_TIMEOUT``.
 """
 
 from __future__ import annotations
@@ -57,6 +57,7 @@ class WaitForGoogleProcessingOperator(_DestinationOperator):
             request_ids,
             float(Variable.get(POLL_VARIABLE, default=DEFAULT_POLL_SECONDS)),
             f"behavior {self.behavior.slug}, destination {self.destination.id}",
+            self._api,
         )
         self.defer(trigger=trigger, method_name="execute_complete", timeout=WAIT_TIMEOUT)
 
@@ -70,6 +71,11 @@ class WaitForGoogleProcessingOperator(_DestinationOperator):
         report = processing_report(outcomes, self._list_size(context))
         self.log.info("%s: Google settled the load: %s", self.destination.id, report)
         return report
+
+    @property
+    def _api(self) -> str:
+        """The destination's Google API: ``data_manager`` (default) or ``google_ads_api``."""
+        return str(self.destination.settings.get("api") or "data_manager")
 
     def _request_ids(self, context: Any, plan_uri: str) -> list[str]:
         """The request ids of the plan's acknowledged batches, in plan order."""
@@ -96,7 +102,7 @@ class WaitForGoogleProcessingOperator(_DestinationOperator):
         with state_store(context, self.behavior) as store:
             stored = DestinationObjects(store.db).recall(self.behavior.slug, self.destination.id, KIND)
         try:
-            client = GoogleAdsHook(self.destination.connection).data_manager_client()
+            client = GoogleAdsHook(self.destination.connection).client_for(self._api)
             user_list = None if stored is None else client.get_user_list(stored.object_id)
         except GoogleAdsError as exc:
             self.log.warning("%s: list size not read: %s", self.destination.id, exc)

@@ -169,12 +169,19 @@ def test_first_sync_creates_the_list_and_fills_it_with_exactly_the_expected_hash
     assert report is not None and report.name == SPEC.name and report.size_lower_bound == 100
 
 
-def test_churned_second_sync_removes_leavers_and_a_changed_member_whole_before_adding(google: GoogleSync) -> None:
+def churned_sync(google: GoogleSync) -> tuple[SyncPlan, list[Row]]:
+    """Two syncs: 60 members, then 50-59 leave, member 5 changes its e-mail and 60-74 join; the second plan
+    (one remove and one add batch) and its rows."""
     google.sync("r1", members(range(60)))
     changed = member("5", email="new.five@example.com")
-    second = [r for r in members(range(50)) if r[0] != "5"] + changed + members(range(60, 75))  # 50-59 leave
+    second = [r for r in members(range(50)) if r[0] != "5"] + changed + members(range(60, 75))
     plan = google.sync("r2", second)
     assert [b.op for b in plan.batches] == ["remove", "add"]
+    return plan, second
+
+
+def test_churned_second_sync_removes_leavers_and_a_changed_member_whole_before_adding(google: GoogleSync) -> None:
+    plan, second = churned_sync(google)
     assert plan.counts.remove_members == 11 and plan.counts.add_members == 16
     assert google.held() == as_stored(second) and google.committed() == set(second)
 

@@ -5,6 +5,7 @@
 
 from __future__ import annotations
 
+import json
 import os
 from collections.abc import Callable, Iterator
 from contextlib import ExitStack, contextmanager
@@ -67,8 +68,9 @@ def tls_dir() -> Path:
 
 
 @contextmanager
-def google_ads_starter() -> Iterator[StartGoogleAds]:
-    """``start(state_file=None, **config_overrides)`` starts a sandbox on a fake clock; all stop when the block ends."""
+def google_ads_starter(clock: Callable[[], Callable[[], float]] = FakeClock) -> Iterator[StartGoogleAds]:
+    """``start(state_file=None, **config_overrides)`` starts a sandbox on ``clock()`` (a fake clock by default;
+    ``lambda: time.time`` for the real one); all stop when the block ends."""
     with ExitStack() as stack:
 
         def start(state_file: Path | None = None, **overrides: Any) -> GoogleAdsHarness:
@@ -78,9 +80,15 @@ def google_ads_starter() -> Iterator[StartGoogleAds]:
                 "processing_delay_seconds": GADS_DELAY,
             }
             config = GoogleAdsSandboxConfig.from_mapping({**settings, **overrides})
-            clock = FakeClock()
-            running = running_google_ads_sandbox(tls_dir(), config, state_file=state_file, clock=clock)
+            now = clock()
+            running = running_google_ads_sandbox(tls_dir(), config, state_file=state_file, clock=now)
             server, app = stack.enter_context(running)
-            return GoogleAdsHarness(server.inspection_url, server.endpoint, app, clock)
+            return GoogleAdsHarness(server.inspection_url, server.endpoint, app, now)  # type: ignore[arg-type]
 
         yield start
+
+
+def google_ads_connection(endpoint: str, developer_token: str = GADS_TOKEN, customer: str = GADS_CUSTOMER) -> str:
+    """An AIRFLOW_CONN_ value of type google_ads for the gRPC sandbox at ``endpoint`` (developer token: password)."""
+    extra = {"customer_id": customer, "login_customer_id": GADS_CUSTOMER}
+    return json.dumps({"conn_type": "google_ads", "host": endpoint, "password": developer_token, "extra": extra})

@@ -1,4 +1,7 @@
-"""Google Customer Match through the Data Manager API: one engine batch -> ingest or remove requests.
+"""Google Customer Match through the Data Manager API (or the Google Ads API): one engine batch -> requests.
+
+The API is the client's (``UserListClient``): ``DataManagerClient`` sends Data Manager requests,
+``google_ads_client.GoogleAdsApiClient`` one OfflineUserDataJob per request (its resource name is the id).
 
 ``send`` (the engine's ``Destination`` verb) turns a batch into audience members (``google_dm_members``)
 and sends them in requests of at most ``members_per_request`` (Google's cap: 10,000): an add batch
@@ -18,13 +21,15 @@ from __future__ import annotations
 
 import datetime as dt
 import logging
+from collections.abc import Sequence
 from dataclasses import dataclass
-from typing import Any
+from typing import Any, Protocol
 
 import pyarrow as pa
+from google.ads import datamanager_v1 as dm
 
 from behavior_sync.destinations import AudienceReport
-from behavior_sync.destinations.google_dm_client import MAX_MEMBERS_PER_REQUEST, DataManagerClient
+from behavior_sync.destinations.google_dm_client import MAX_MEMBERS_PER_REQUEST
 from behavior_sync.destinations.google_dm_errors import GoogleAdsError
 from behavior_sync.destinations.google_dm_members import audience_members, requests_of
 from behavior_sync.destinations.google_dm_status import RequestLog, list_size
@@ -37,6 +42,34 @@ from behavior_sync.sync.plan import Capabilities
 
 log = logging.getLogger(__name__)
 KIND = "user_list"
+
+
+class UserListClient(Protocol):
+    """What the destination needs of an API client: ``DataManagerClient`` (Data Manager API) or
+    ``GoogleAdsApiClient`` (Google Ads API, which answers Data Manager ``UserList`` objects too).
+    ``ingest``/``remove`` send one request (or job) and answer its id for the request log; every method
+    raises ``GoogleAdsError`` with what to do."""
+
+    account_id: str
+    label: str
+
+    def check_access(self) -> int:
+        """Reads the account's user lists (proves the credentials); how many."""
+
+    def get_user_list(self, list_id: str) -> dm.UserList | None:
+        """The account's list ``list_id``, or None."""
+
+    def find_user_list(self, display_name: str) -> dm.UserList | None:
+        """The account's list named ``display_name``, or None."""
+
+    def create_user_list(self, display_name: str, description: str, membership_days: int) -> dm.UserList:
+        """A new open Customer Match list (contact info)."""
+
+    def ingest(self, list_id: str, members: Sequence[dm.AudienceMember]) -> str:
+        """Adds ``members``; the request or job id."""
+
+    def remove(self, list_id: str, members: Sequence[dm.AudienceMember]) -> str:
+        """Removes ``members``; the request or job id."""
 
 
 @dataclass(frozen=True)
@@ -80,7 +113,7 @@ class GoogleDataManagerDestination:
     """Loads one behavior's plan into its Customer Match list (implements ``Destination`` and ``Reporting``)."""
 
     def __init__(
-        self, client: DataManagerClient, objects: DestinationObjects, target: GoogleTarget, capabilities: Capabilities
+        self, client: UserListClient, objects: DestinationObjects, target: GoogleTarget, capabilities: Capabilities
     ) -> None:
         if not 1 <= target.members_per_request <= MAX_MEMBERS_PER_REQUEST:
             raise GoogleAdsError(f"members_per_request must be 1..{MAX_MEMBERS_PER_REQUEST}")

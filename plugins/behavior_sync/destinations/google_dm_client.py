@@ -57,19 +57,19 @@ def api_endpoint(host: str | None) -> str | None:
     return url.rstrip("/")
 
 
-def google_credentials(extras: Mapping[str, Any], endpoint: str | None) -> Any:
+def google_credentials(extras: Mapping[str, Any], endpoint: str | None, scope: str = SCOPE) -> Any:
     """``google.auth`` credentials from a google_ads connection's extras.
 
     The local sandbox (``endpoint`` set) gets ``AnonymousCredentials``: nothing ever refreshes against
     Google. Otherwise a service-account JSON (``service_account_json``) or an OAuth client with a refresh
-    token (``client_id``, ``client_secret``, ``refresh_token``), both with the Data Manager scope; the
+    token (``client_id``, ``client_secret``, ``refresh_token``), both with ``scope`` (Data Manager by default); the
     token is fetched on the first call, not here. Raises ``GoogleAdsError`` when neither is configured.
     """
     if endpoint is not None:
         return AnonymousCredentials()  # type: ignore[no-untyped-call]
     if extras.get("service_account_json"):
         info = json.loads(str(extras["service_account_json"]))
-        return service_account.Credentials.from_service_account_info(info, scopes=[SCOPE])  # type: ignore[no-untyped-call]
+        return service_account.Credentials.from_service_account_info(info, scopes=[scope])  # type: ignore[no-untyped-call]
     if all(extras.get(k) for k in ("client_id", "client_secret", "refresh_token")):
         return oauth2_credentials.Credentials(  # type: ignore[no-untyped-call]
             None,
@@ -77,11 +77,11 @@ def google_credentials(extras: Mapping[str, Any], endpoint: str | None) -> Any:
             client_id=extras["client_id"],
             client_secret=extras["client_secret"],
             token_uri=TOKEN_URI,
-            scopes=[SCOPE],
+            scopes=[scope],
         )
     raise GoogleAdsError(
         "the google_ads connection has no Google credentials: set service_account_json, or client_id, "
-        "client_secret and refresh_token (an OAuth client with the datamanager scope) in its extras"
+        "client_secret and refresh_token (an OAuth client with the API's scope: datamanager or adwords) in its extras"
     )
 
 
@@ -142,17 +142,7 @@ class DataManagerClient:
         """Seconds to wait before the next try, or raises ``GoogleAdsError`` when the call must not be retried."""
         code = f"HTTP {status}, {reason}" if status is not None else "no answer"
         message = f"{self.label}: {what}: Google error ({code}): {rule.advice}"
-        delay = backoff_seconds(self.policy, attempt)
-        if rule.action is Action.THROTTLE:
-            if not self._throttle.spend(delay):
-                limit = self._throttle.limit
-                raise GoogleAdsError(f"{message} (beyond the task's throttle budget of {limit:.0f} s)", status, reason)
-            return delay
-        if rule.action is Action.FAIL:
-            raise GoogleAdsError(message, status, reason)
-        if attempt >= self.policy.attempts:
-            raise GoogleAdsError(f"{message} (gave up after {attempt} attempts)", status, reason)
-        return jittered(delay)
+        return wait_or_raise(self.policy, self._throttle, rule, attempt, GoogleAdsError(message, status, reason))
 
     def check_access(self) -> int:
         """Lists the account's user lists: proves the credentials and the account access; returns how many."""
@@ -253,6 +243,26 @@ class DataManagerClient:
             login_account=dm.ProductAccount(account_id=login, account_type=ACCOUNT_TYPE) if login else None,
             product_destination_id=list_id,
         )
+
+
+def wait_or_raise(
+    policy: RetryPolicy, throttle: ThrottleBudget, rule: ErrorRule, attempt: int, error: GoogleAdsError
+) -> float:
+    """Seconds to wait before try ``attempt + 1`` under ``rule``, or raises ``error`` (its message extended with
+    why): quota errors wait within the ``throttle`` budget, transient ones ``policy.attempts`` times with jitter,
+    anything else raises at once. Shared by the Data Manager and Google Ads API clients."""
+    delay = backoff_seconds(policy, attempt)
+    if rule.action is Action.THROTTLE:
+        if not throttle.spend(delay):
+            raise GoogleAdsError(
+                f"{error} (beyond the task's throttle budget of {throttle.limit:.0f} s)", error.status, error.reason
+            )
+        return delay
+    if rule.action is Action.FAIL:
+        raise error
+    if attempt >= policy.attempts:
+        raise GoogleAdsError(f"{error} (gave up after {attempt} attempts)", error.status, error.reason)
+    return jittered(delay)
 
 
 def _status(exc: exceptions.GoogleAPICallError) -> int | None:

@@ -17,6 +17,8 @@ from behavior_sync_airflow.hooks.base import ValidatedConnectionHook
 
 if TYPE_CHECKING:
     from behavior_sync.destinations.clevertap_client import CleverTapClient
+    from behavior_sync.destinations.google_ads_client import GoogleAdsApiClient, GoogleAdsApiCredentials
+    from behavior_sync.destinations.google_dm import UserListClient
     from behavior_sync.destinations.google_dm_client import DataManagerClient, DataManagerCredentials
     from behavior_sync.destinations.hubspot_client import HubSpotClient, HubSpotCredentials
     from behavior_sync.destinations.meta_client import MetaClient, MetaCredentials
@@ -73,7 +75,7 @@ class GoogleAdsHook(ValidatedConnectionHook):
     Google credentials (``service_account_json``, or ``client_id``/``client_secret``/``refresh_token``),
     ``customer_match_terms_accepted``. Password: the developer token (Google Ads API only). Host: empty
     (Google) or the local sandbox, reached with anonymous credentials that never refresh. Which API a
-    destination uses is its ``api`` setting in the behavior file; this hook builds the Data Manager client.
+    destination uses is its ``api`` setting in the behavior file; ``client_for(api)`` builds its client.
     """
 
     conn_type = "google_ads"
@@ -102,14 +104,48 @@ class GoogleAdsHook(ValidatedConnectionHook):
 
         return DataManagerClient(self.data_manager_credentials(), label or f"connection {self.conn_id}", policy)
 
+    def google_ads_api_credentials(self) -> GoogleAdsApiCredentials:
+        """The connection as Google Ads API credentials (developer token: the password). Raises ``GoogleAdsError``
+        (no credentials or developer token, a non-sandbox host) and ``ConnectionSettingsError`` (bad extras)."""
+        from behavior_sync.destinations.google_ads_client import GoogleAdsApiCredentials, ads_credentials, grpc_endpoint
+        from behavior_sync.destinations.google_dm_errors import GoogleAdsError
+
+        extras, host, developer_token = self.settings()
+        if not developer_token:
+            raise GoogleAdsError(
+                f"the google_ads connection {self.conn_id} has no developer token (its password): the Google Ads "
+                "API needs one; or switch the destination to api: data_manager"
+            )
+        endpoint = grpc_endpoint(host)
+        credentials = ads_credentials(extras, endpoint)
+        return GoogleAdsApiCredentials(
+            credentials, developer_token, extras["customer_id"], extras.get("login_customer_id"), endpoint
+        )
+
+    def google_ads_api_client(self, label: str | None = None, policy: RetryPolicy | None = None) -> GoogleAdsApiClient:
+        """A Google Ads API client for the customer; ``label`` names the behavior and destination."""
+        from behavior_sync.destinations.google_ads_client import GoogleAdsApiClient
+
+        return GoogleAdsApiClient(self.google_ads_api_credentials(), label or f"connection {self.conn_id}", policy)
+
+    def client_for(self, api: str, label: str | None = None, policy: RetryPolicy | None = None) -> UserListClient:
+        """The client of a destination's ``api`` (``data_manager`` or ``google_ads_api``); ValueError otherwise."""
+        if api == "data_manager":
+            return self.data_manager_client(label, policy)
+        if api == "google_ads_api":
+            return self.google_ads_api_client(label, policy)
+        raise ValueError(f"api must be data_manager or google_ads_api, not {api!r}")
+
     def test_connection(self) -> tuple[bool, str]:
-        """Lists the account's user lists through the Data Manager API (no write)."""
+        """Lists the account's user lists (no write): through the Google Ads API when the connection has a
+        developer token (its password, needed by that API only), else through the Data Manager API."""
         from behavior_sync.connections import ConnectionSettingsError
         from behavior_sync.destinations.google_dm_errors import GoogleAdsError
         from behavior_sync.destinations.retry import RetryPolicy
 
         try:
-            client = self.data_manager_client(policy=RetryPolicy(attempts=1, throttle_budget_seconds=0))
+            api = "google_ads_api" if self.settings()[2] else "data_manager"
+            client = self.client_for(api, policy=RetryPolicy(attempts=1, throttle_budget_seconds=0))
             client.check_access()
         except (GoogleAdsError, ConnectionSettingsError) as exc:
             return False, str(exc)

@@ -1,0 +1,295 @@
+"""A client around the official ``google-ads`` SDK (gRPC) for one customer: Customer Match through the Google Ads API.
+
+It answers the same calls as ``google_dm_client.DataManagerClient`` (``UserListClient`` in ``google_dm``),
+so ``GoogleDataManagerDestination`` loads through either API unchanged: lists are ``dm.UserList``
+(the Google Ads row converted: id, name, open/closed, search/display sizes) and ``ingest``/``remove``
+take the Data Manager ``AudienceMember`` objects built by ``google_dm_members`` and answer an id for
+the run's request log, here the resource name of the ``OfflineUserDataJob`` that carried them.
+
+One call of ``ingest`` or ``remove`` is one job: CreateOfflineUserDataJob (CUSTOMER_MATCH_USER_LIST,
+job-level consent GRANTED: members without consent never reach a load), AddOfflineUserDataJobOperations
+in requests of at most ``MAX_IDENTIFIERS_PER_REQUEST`` identifiers, then RunOfflineUserDataJob without
+waiting: ``job_outcome`` reads the job's status later (GoogleAdsService.Search), for the wait step's
+trigger. A job holds only creates or only removes (Google refuses both in one job). Explicit credentials,
+no global state; the sandbox gets a static OAuth token that has no refresh token, so it is never
+refreshed against Google. Errors: ``google_ads_errors`` classifies them and ``wait_or_raise`` (shared
+with the Data Manager client) retries, waits on quota within the throttle budget, or raises
+``GoogleAdsError`` with what to do.
+"""
+
+from __future__ import annotations
+
+import logging
+import time
+from collections.abc import Callable, Iterator, Mapping, Sequence
+from dataclasses import dataclass, field
+from typing import Any, TypeVar
+from urllib.parse import urlsplit
+
+from google.ads import datamanager_v1 as dm
+from google.ads.googleads.client import GoogleAdsClient
+from google.ads.googleads.errors import GoogleAdsException
+from google.api_core import exceptions
+from google.oauth2 import credentials as oauth2_credentials
+
+from behavior_sync.destinations.google_ads_errors import QUOTA, RAW_TRANSIENT, TRANSIENT, classify, error_codes
+from behavior_sync.destinations.google_dm_client import api_endpoint, google_credentials, wait_or_raise
+from behavior_sync.destinations.google_dm_errors import GoogleAdsError
+from behavior_sync.destinations.google_dm_status import RequestOutcome
+from behavior_sync.destinations.retry import ErrorRule, RetryPolicy, ThrottleBudget
+
+log = logging.getLogger(__name__)
+T = TypeVar("T")
+
+SCOPE = "https://www.googleapis.com/auth/adwords"
+SANDBOX_OAUTH_TOKEN = "sandbox-oauth-token"  # the local sandbox accepts any bearer token
+MAX_IDENTIFIERS_PER_REQUEST = 100_000  # per AddOfflineUserDataJobOperations request
+MAX_IDENTIFIERS_PER_USER = 20  # per UserData
+SETTLED = frozenset({"SUCCESS", "FAILED"})
+_LIST_FIELDS = "user_list.id, user_list.name, user_list.membership_status, user_list.size_for_search, " + (
+    "user_list.size_for_display"
+)
+
+
+def grpc_endpoint(host: str | None) -> str | None:
+    """``host:port`` of the local sandbox from a connection's Host, None (Google's) when empty.
+    Raises ``GoogleAdsError`` for any other host (``google_dm_client.api_endpoint``)."""
+    url = api_endpoint(host)
+    return None if url is None else urlsplit(url).netloc
+
+
+def ads_credentials(extras: Mapping[str, Any], endpoint: str | None) -> Any:
+    """``google.auth`` credentials for the Google Ads API: a static token for the sandbox (never refreshed),
+    else the connection's service account or OAuth client with the adwords scope (``google_credentials``)."""
+    if endpoint is not None:
+        return oauth2_credentials.Credentials(token=SANDBOX_OAUTH_TOKEN)  # type: ignore[no-untyped-call]
+    return google_credentials(extras, None, SCOPE)
+
+
+@dataclass(frozen=True)
+class GoogleAdsApiCredentials:
+    """One customer and how to reach it; the credentials and the developer token never appear in ``repr``."""
+
+    credentials: Any = field(repr=False)  # google.auth.credentials.Credentials
+    developer_token: str = field(repr=False)
+    customer_id: str
+    login_customer_id: str | None = None
+    endpoint: str | None = None  # None: googleads.googleapis.com
+
+
+class GoogleAdsApiClient:
+    """Google Ads API Customer Match calls for one customer; ``label`` names the behavior and destination."""
+
+    def __init__(
+        self,
+        credentials: GoogleAdsApiCredentials,
+        label: str,
+        policy: RetryPolicy | None = None,
+        sleep: Callable[[float], None] = time.sleep,
+        identifiers_per_request: int = MAX_IDENTIFIERS_PER_REQUEST,
+    ) -> None:
+        if not 1 <= identifiers_per_request <= MAX_IDENTIFIERS_PER_REQUEST:
+            raise GoogleAdsError(f"identifiers_per_request must be 1..{MAX_IDENTIFIERS_PER_REQUEST}")
+        self.account_id = credentials.customer_id
+        self.label = label
+        self.policy = policy or RetryPolicy()
+        self.identifiers_per_request = identifiers_per_request
+        self._sleep = sleep
+        self._throttle = ThrottleBudget(self.policy)
+        self._timeout = self.policy.timeout_seconds  # gRPC deadline of every call
+        options: dict[str, Any] = {"endpoint": credentials.endpoint} if credentials.endpoint else {}
+        self.ads = GoogleAdsClient(
+            credentials=credentials.credentials,
+            developer_token=credentials.developer_token,
+            login_customer_id=credentials.login_customer_id,
+            use_proto_plus=True,
+            **options,
+        )
+
+    def call(self, what: str, request: Callable[[], T]) -> T:
+        """Runs ``request``: retries transient errors, waits out quota within the throttle budget, else raises
+        ``GoogleAdsError`` (``reason``: Google's first error code) naming ``what`` and what to do."""
+        attempt = 0
+        while True:
+            attempt += 1
+            try:
+                return request()
+            except GoogleAdsException as exc:
+                codes = error_codes(exc)
+                reason, rule = ",".join(codes) or exc.error.code().name, classify(codes)
+            except exceptions.ResourceExhausted:
+                reason, rule = "RESOURCE_EXHAUSTED", QUOTA
+            except RAW_TRANSIENT as exc:
+                reason, rule = type(exc).__name__, TRANSIENT
+            delay = self._delay(what, reason, rule, attempt)
+            log.warning("%s: %s failed (%s); retrying in %.0f s", self.label, what, reason, delay)
+            self._sleep(delay)
+
+    def _delay(self, what: str, reason: str, rule: ErrorRule, attempt: int) -> float:
+        message = f"{self.label}: {what}: Google Ads API error ({reason}): {rule.advice}"
+        return wait_or_raise(self.policy, self._throttle, rule, attempt, GoogleAdsError(message, None, reason))
+
+    def search(self, what: str, query: str) -> list[Any]:
+        """The rows of a GAQL query over the customer (one page: Google answers every row)."""
+        service = self.ads.get_service("GoogleAdsService")
+        return self.call(
+            what, lambda: list(service.search(customer_id=self.account_id, query=query, timeout=self._timeout))
+        )
+
+    def check_access(self) -> int:
+        """Reads the customer's user lists: proves credentials, developer token and access; returns how many."""
+        return len(self.search("reading the customer's user lists", "SELECT user_list.id FROM user_list"))
+
+    def get_user_list(self, list_id: str) -> dm.UserList | None:
+        """The customer's user list ``list_id`` (as a Data Manager ``UserList``), or None when Google lacks it."""
+        if not list_id.isdigit():
+            return None
+        rows = self.search(
+            "reading the user list", f"SELECT {_LIST_FIELDS} FROM user_list WHERE user_list.id = {list_id}"
+        )
+        return _as_user_list(rows[0].user_list) if rows else None
+
+    def find_user_list(self, display_name: str) -> dm.UserList | None:
+        """The customer's user list named exactly ``display_name`` (the first found), or None."""
+        quoted = display_name.replace("\\", "\\\\").replace("'", "\\'")
+        query = f"SELECT {_LIST_FIELDS} FROM user_list WHERE user_list.name = '{quoted}'"
+        rows = self.search("looking the user list up by name", query)
+        return _as_user_list(rows[0].user_list) if rows else None
+
+    def create_user_list(self, display_name: str, description: str, membership_days: int) -> dm.UserList:
+        """Creates an open CRM-based list (upload key CONTACT_INFO, ``membership_days`` life span); returns it."""
+        operation = self.ads.get_type("UserListOperation")
+        user_list = operation.create
+        user_list.name = display_name
+        user_list.description = description
+        user_list.membership_life_span = membership_days
+        user_list.membership_status = self.ads.enums.UserListMembershipStatusEnum.OPEN
+        user_list.crm_based_user_list.upload_key_type = self.ads.enums.CustomerMatchUploadKeyTypeEnum.CONTACT_INFO
+        service = self.ads.get_service("UserListService")
+        response = self.call(
+            "creating the user list",
+            lambda: service.mutate_user_lists(
+                customer_id=self.account_id, operations=[operation], timeout=self._timeout
+            ),
+        )
+        list_id = str(response.results[0].resource_name).rsplit("/", 1)[-1]
+        return dm.UserList(id=int(list_id), display_name=display_name, membership_status="OPEN")
+
+    def ingest(self, list_id: str, members: Sequence[dm.AudienceMember]) -> str:
+        """Adds ``members`` (SHA-256 hex, consent granted) in one job, run; returns the job's resource name."""
+        return self._run_job(list_id, "create", members)
+
+    def remove(self, list_id: str, members: Sequence[dm.AudienceMember]) -> str:
+        """Removes ``members`` in one job (removes only), run; returns the job's resource name."""
+        return self._run_job(list_id, "remove", members)
+
+    def job_outcome(self, job: str) -> RequestOutcome | None:
+        """The outcome of a run job (``records``: 1, jobs report no counts; the match-rate range for finished
+        create jobs), or None while Google has not settled it (PENDING, RUNNING)."""
+        fields = "offline_user_data_job.status, offline_user_data_job.operation_metadata.match_rate_range"
+        query = f"SELECT {fields} FROM offline_user_data_job WHERE offline_user_data_job.resource_name = '{job}'"
+        rows = self.search("reading the job status", query)
+        if not rows:
+            raise GoogleAdsError(f"{self.label}: Google does not know the job {job}: run the load again")
+        found = rows[0].offline_user_data_job
+        if found.status.name not in SETTLED:
+            return None
+        rate = int(found.operation_metadata.match_rate_range)
+        return RequestOutcome(job, found.status.name, 1, rate if rate >= 2 else None)
+
+    def _run_job(self, list_id: str, kind: str, members: Sequence[dm.AudienceMember]) -> str:
+        """Creates a job for ``list_id``, adds one ``kind`` operation per member in bounded requests, runs it."""
+        service = self.ads.get_service("OfflineUserDataJobService")
+        job = self._new_job(list_id)
+        name = self.call(
+            "creating the upload job",
+            lambda: (
+                service.create_offline_user_data_job(
+                    customer_id=self.account_id, job=job, timeout=self._timeout
+                ).resource_name
+            ),
+        )
+        operations = [self._operation(kind, member) for member in members]
+        for part in _requests(operations, self.identifiers_per_request):
+            self._add(service, name, kind, part)
+        self.call(
+            "running the upload job",
+            lambda: service.run_offline_user_data_job(resource_name=name, timeout=self._timeout),
+        )
+        return str(name)
+
+    def _add(self, service: Any, job: str, kind: str, operations: list[Any]) -> None:
+        """One AddOfflineUserDataJobOperations request (no partial failure: Google refuses it whole)."""
+        request = self.ads.get_type("AddOfflineUserDataJobOperationsRequest")
+        request.resource_name = job
+        request.operations.extend(operations)
+        what = f"adding {len(operations)} {kind} operations"
+        self.call(what, lambda: service.add_offline_user_data_job_operations(request=request, timeout=self._timeout))
+
+    def _new_job(self, list_id: str) -> Any:
+        """A CUSTOMER_MATCH_USER_LIST job for ``list_id`` with consent GRANTED (identity filtered the members)."""
+        job = self.ads.get_type("OfflineUserDataJob")
+        job.type_ = self.ads.enums.OfflineUserDataJobTypeEnum.CUSTOMER_MATCH_USER_LIST
+        metadata = job.customer_match_user_list_metadata
+        metadata.user_list = self.ads.get_service("UserListService").user_list_path(self.account_id, list_id)
+        metadata.consent.ad_user_data = self.ads.enums.ConsentStatusEnum.GRANTED
+        metadata.consent.ad_personalization = self.ads.enums.ConsentStatusEnum.GRANTED
+        return job
+
+    def _operation(self, kind: str, member: dm.AudienceMember) -> Any:
+        """One ``create`` or ``remove`` operation holding the member's identifiers (at most 20)."""
+        identifiers = list(member.user_data.user_identifiers)
+        if len(identifiers) > MAX_IDENTIFIERS_PER_USER:
+            raise GoogleAdsError(f"{self.label}: a member has more than {MAX_IDENTIFIERS_PER_USER} identifiers")
+        operation = self.ads.get_type("OfflineUserDataJobOperation")
+        getattr(operation, kind).user_identifiers.extend(self._identifier(i) for i in identifiers)
+        return operation
+
+    def _identifier(self, source: dm.UserIdentifier) -> Any:
+        """The Google Ads ``UserIdentifier`` of a Data Manager one (hashed e-mail, phone, or address)."""
+        identifier = self.ads.get_type("UserIdentifier")
+        if source.email_address:
+            identifier.hashed_email = source.email_address
+        elif source.phone_number:
+            identifier.hashed_phone_number = source.phone_number
+        else:
+            address = identifier.address_info
+            address.hashed_first_name = source.address.given_name
+            address.hashed_last_name = source.address.family_name
+            address.country_code = source.address.region_code
+            address.postal_code = source.address.postal_code
+        return identifier
+
+
+def _requests(operations: Sequence[Any], limit: int) -> Iterator[list[Any]]:
+    """Consecutive runs of ``operations`` holding at most ``limit`` identifiers each (one operation never splits)."""
+    part: list[Any] = []
+    held = 0
+    for operation in operations:
+        count = len(_user_data(operation).user_identifiers)
+        if part and held + count > limit:
+            yield part
+            part, held = [], 0
+        part.append(operation)
+        held += count
+    if part:
+        yield part
+
+
+def _user_data(operation: Any) -> Any:
+    """The ``UserData`` of a create or remove operation."""
+    return operation.create if "create" in operation else operation.remove
+
+
+def _as_user_list(row: Any) -> dm.UserList:
+    """A Google Ads ``user_list`` row as the Data Manager ``UserList`` the destination and the wait step read."""
+    status = row.membership_status.name
+    return dm.UserList(
+        id=int(row.id),
+        display_name=row.name,
+        membership_status=status if status in ("OPEN", "CLOSED") else None,
+        size_info={
+            "search_network_members_count": int(row.size_for_search),
+            "display_network_members_count": int(row.size_for_display),
+        },
+    )

@@ -1,0 +1,249 @@
+"""The Google destination with ``api: google_ads_api``: the sync engine, ``GoogleDataManagerDestination`` and
+``GoogleAdsApiClient``, reaching the gRPC sandbox with the official ``google-ads`` client (no SDK mocks).
+
+The engine set-up (``GoogleSync``) and the member helpers are the Data Manager tests'; only the client
+(Google Ads API) and the inspection of what the sandbox holds differ.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import json
+from collections.abc import Iterator
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Any
+
+import pytest
+
+from behavior_sync.destinations.google_ads_client import (
+    GoogleAdsApiClient,
+    GoogleAdsApiCredentials,
+    ads_credentials,
+    grpc_endpoint,
+)
+from behavior_sync.destinations.google_dm_errors import GoogleAdsError
+from behavior_sync.statedb import StateDatabase
+from behavior_sync.sync.execute import load_plan
+from tests.integration.test_google_dm_destination import (
+    FAST,
+    LABEL,
+    SPEC,
+    GoogleSync,
+    as_stored,
+    churned_sync,
+    members,
+    sha,
+)
+from tests.support.google_ads_harness import (
+    GADS_CUSTOMER,
+    GADS_DELAY,
+    GADS_NOT_ALLOWLISTED_TOKEN,
+    GADS_TOKEN,
+    GoogleAdsHarness,
+    StartGoogleAds,
+    google_ads_connection,
+    google_ads_starter,
+)
+
+
+@dataclass
+class GoogleAdsSync(GoogleSync):
+    """``GoogleSync`` whose destination loads through the Google Ads API into the gRPC sandbox."""
+
+    developer_token: str = GADS_TOKEN
+    identifiers_per_request: int = 100_000
+
+    def client(self, account: str = GADS_CUSTOMER, terms: bool = True) -> Any:  # type: ignore[override]
+        endpoint = grpc_endpoint(self.sandbox.endpoint)
+        credentials = GoogleAdsApiCredentials(
+            ads_credentials({}, endpoint), self.developer_token, account, GADS_CUSTOMER, endpoint
+        )
+        return GoogleAdsApiClient(credentials, LABEL, FAST, self.sleeps.append, self.identifiers_per_request)
+
+    def held(self) -> set[frozenset[str]]:
+        sandbox: GoogleAdsHarness = self.sandbox  # type: ignore[assignment]
+        return {frozenset(m) for m in sandbox.members(int(self.list_id()))}
+
+    def jobs(self, run_id: str, plan: Any) -> list[dict[str, Any]]:
+        """The sandbox's view of the jobs the run's load recorded, in request-log order."""
+        names = self.requests(run_id).read((b.op, b.number) for b in plan.batches)
+        by_name = {j["resource_name"]: j for j in self.sandbox.get("jobs")["jobs"]}
+        return [by_name[n] for n in names]
+
+
+@pytest.fixture()
+def start_sandbox() -> Iterator[StartGoogleAds]:
+    with google_ads_starter() as start:
+        yield start
+
+
+@pytest.fixture()
+def db(tmp_path: Path) -> Iterator[StateDatabase]:
+    database = StateDatabase(f"sqlite:///{tmp_path}/state.db")
+    database.ensure_schema()
+    yield database
+    database.close()
+
+
+@pytest.fixture()
+def google(tmp_path: Path, start_sandbox: StartGoogleAds, db: StateDatabase) -> GoogleAdsSync:
+    return GoogleAdsSync(start_sandbox(), tmp_path, db)  # type: ignore[arg-type]
+
+
+def test_first_sync_creates_the_crm_list_and_fills_it_with_exactly_the_expected_hashed_identifiers(
+    google: GoogleAdsSync,
+) -> None:
+    rows = members(range(100))
+    plan = google.sync("r1", rows)
+    lists = google.sandbox.get("user_lists")["user_lists"]
+    assert [(ul["name"], ul["membership_life_span"], ul["upload_key_type"]) for ul in lists] == [
+        (SPEC.name, 180, 2)  # CustomerMatchUploadKeyType.CONTACT_INFO
+    ]
+    assert [b.op for b in plan.batches] == ["add"] * 3
+    assert google.held() == as_stored(rows) and google.committed() == set(rows)
+    jobs = google.jobs("r1", plan)
+    assert {j["status"] for j in jobs} == {"SUCCESS"} and {j["consent"]["ad_user_data"] for j in jobs} == {2}  # GRANTED
+    report = google.destination("r1").report()
+    assert report is not None and report.name == SPEC.name and report.audience_id == google.list_id()
+
+
+def test_churned_second_sync_leaves_exactly_the_expected_members(google: GoogleAdsSync) -> None:
+    _, second = churned_sync(google)
+    assert google.held() == as_stored(second) and google.committed() == set(second)
+    assert len(google.sandbox.get("user_lists")["user_lists"]) == 1  # the remembered list was reused
+
+
+def test_removes_and_adds_never_share_a_job_and_add_requests_stay_within_the_identifier_cap(
+    google: GoogleAdsSync,
+) -> None:
+    google.sync("r1", members(range(60)))
+    google.identifiers_per_request = 30  # 10 members of 3 identifiers per AddOfflineUserDataJobOperations
+    before = google.sandbox.get("state")
+    plan = google.plan("r2", members(range(20, 90)))  # 0-19 leave, 60-89 join
+    load_plan(plan, google.destination("r2"), google.ledger(plan))
+    jobs = google.jobs("r2", plan)  # before Google ran them: their queued operations are visible
+    # removes in batches of 15 (15 + 5), then the 30 joiners in one batch sent as jobs of 25 + 5 members
+    assert [(j["kind"], j["queued"]) for j in jobs] == [("remove", 15), ("remove", 5), ("create", 25), ("create", 5)]
+    adds = [calls(s, "AddOfflineUserDataJobOperations") for s in (before, google.sandbox.get("state"))]
+    assert adds[1] - adds[0] == 2 + 1 + 3 + 1  # ceil(members * 3 / 30) requests per job
+    google.sandbox.clock.advance(GADS_DELAY)
+    assert google.held() == as_stored(members(range(20, 90)))
+
+
+def calls(state: dict[str, Any], method: str) -> int:
+    """Admitted calls of a gRPC method in the sandbox's state view."""
+    return sum(n for name, n in state["calls"].items() if name.endswith(method))
+
+
+def test_jobs_stay_unsettled_until_google_finishes_them_then_report_the_match_rate(
+    start_sandbox: StartGoogleAds, tmp_path: Path, db: StateDatabase
+) -> None:
+    sandbox = start_sandbox(universe=[sha(f"{k}@example.com") for k in range(10)])
+    google = GoogleAdsSync(sandbox, tmp_path, db)  # type: ignore[arg-type]
+    plan = google.plan("r1", members(range(20)))
+    load_plan(plan, google.destination("r1"), google.ledger(plan))
+    (job,) = google.requests("r1").read([("add", 0)])
+    client = google.client()
+    assert job.startswith(f"customers/{GADS_CUSTOMER}/offlineUserDataJobs/") and client.job_outcome(job) is None
+    sandbox.clock.advance(GADS_DELAY)
+    outcome = client.job_outcome(job)
+    assert outcome is not None and outcome.status == "SUCCESS"
+    assert outcome.match_rate_range == 5  # 10 of 20 known: MATCH_RANGE_41_TO_50, as the Data Manager range
+    size = client.get_user_list(google.list_id())
+    assert size is not None and size.size_info.search_network_members_count == 10
+
+
+def test_a_token_not_allowlisted_fails_with_switch_to_data_manager(google: GoogleAdsSync) -> None:
+    google.developer_token = GADS_NOT_ALLOWLISTED_TOKEN
+    plan = google.plan("r1", members(range(5)))
+    with pytest.raises(GoogleAdsError, match="switch this destination to api: data_manager") as failure:
+        load_plan(plan, google.destination("r1"), google.ledger(plan))
+    assert "CUSTOMER_NOT_ALLOWLISTED_FOR_THIS_FEATURE" in str(failure.value.reason)
+    assert not google.ledger(plan).acknowledged() and not google.sleeps
+
+
+def test_an_invalid_developer_token_fails_with_what_to_do(google: GoogleAdsSync) -> None:
+    google.developer_token = "not-a-token"
+    plan = google.plan("r1", members(range(5)))
+    with pytest.raises(GoogleAdsError, match="developer token"):
+        load_plan(plan, google.destination("r1"), google.ledger(plan))
+
+
+def test_resource_exhausted_backs_off_within_the_throttle_budget_and_resumes(google: GoogleAdsSync) -> None:
+    fault = {"match": "CreateOfflineUserDataJob", "count": 2, "http_status": 429}
+    google.sandbox.control("faults", {"scripted": [fault]})
+    google.sync("r1", members(range(10)))
+    assert len(google.sleeps) == 2 and google.held() == as_stored(members(range(10)))
+
+
+def test_resource_exhausted_beyond_the_throttle_budget_fails(google: GoogleAdsSync) -> None:
+    fault = {"match": "CreateOfflineUserDataJob", "count": 1000, "http_status": 429}
+    google.sandbox.control("faults", {"scripted": [fault]})
+    plan = google.plan("r1", members(range(5)))
+    with pytest.raises(GoogleAdsError, match="throttle budget"):
+        load_plan(plan, google.destination("r1"), google.ledger(plan))
+
+
+def test_the_hook_builds_the_client_of_the_destinations_api(google: GoogleAdsSync, monkeypatch: Any) -> None:
+    from behavior_sync_airflow.hooks.destinations import GoogleAdsHook
+
+    monkeypatch.setenv("AIRFLOW_CONN_GADS_TEST", google_ads_connection(google.sandbox.endpoint))
+    client = GoogleAdsHook("gads_test").client_for("google_ads_api", LABEL)
+    assert isinstance(client, GoogleAdsApiClient) and client.find_user_list(SPEC.name) is None
+    assert GoogleAdsHook("gads_test").test_connection() == (
+        True,
+        f"the credentials can read the user lists of account {GADS_CUSTOMER}",
+    )
+    monkeypatch.setenv("AIRFLOW_CONN_GADS_TEST", google_ads_connection(google.sandbox.endpoint, "not-a-token"))
+    ok, message = GoogleAdsHook("gads_test").test_connection()
+    assert not ok and "developer token" in message
+    with pytest.raises(ValueError, match="data_manager or google_ads_api"):
+        GoogleAdsHook("gads_test").client_for("adwords")
+
+
+def test_the_trigger_polls_the_jobs_until_google_settled_them_and_submits_nothing(
+    google: GoogleAdsSync, monkeypatch: Any
+) -> None:
+    from behavior_sync_airflow.triggers import DataManagerRequestsTrigger
+
+    monkeypatch.setenv("AIRFLOW_CONN_GADS_TEST", google_ads_connection(google.sandbox.endpoint))
+    plan = google.plan("r1", members(range(5)))
+    load_plan(plan, google.destination("r1"), google.ledger(plan))
+    jobs = google.requests("r1").read([("add", 0)])
+    _, kwargs = DataManagerRequestsTrigger("gads_test", jobs, 0.05, "trigger test", "google_ads_api").serialize()
+    trigger = DataManagerRequestsTrigger(**json.loads(json.dumps(kwargs)))  # JSON primitives only
+    before = google.sandbox.get("state")["calls"]
+
+    async def first_event() -> Any:
+        event = asyncio.ensure_future(anext(aiter(trigger.run())))
+        await asyncio.sleep(0.5)
+        assert not event.done()  # the job is RUNNING: the trigger keeps polling
+        google.sandbox.clock.advance(GADS_DELAY)
+        return (await asyncio.wait_for(event, 10)).payload
+
+    payload = asyncio.run(first_event())
+    after = google.sandbox.get("state")["calls"]
+    assert payload["status"] == "done" and [o["status"] for o in payload["outcomes"]] == ["SUCCESS"]
+
+    def writes(calls: dict[str, int]) -> dict[str, int]:
+        return {method: n for method, n in calls.items() if method != "Search"}
+
+    assert writes(after) == writes(before) and after["Search"] > before["Search"]  # it only read
+
+
+def test_customer_data_terms_not_accepted_fails_with_what_to_do(google: GoogleAdsSync) -> None:
+    error = "offline_user_data_job_error.CUSTOMER_NOT_ACCEPTED_CUSTOMER_DATA_TERMS"
+    fault = {"match": "CreateOfflineUserDataJob", "count": 1, "http_status": 400, "error": error}
+    google.sandbox.control("faults", {"scripted": [fault]})
+    plan = google.plan("r1", members(range(5)))
+    with pytest.raises(GoogleAdsError, match="accept them in Google Ads") as failure:
+        load_plan(plan, google.destination("r1"), google.ledger(plan))
+    assert failure.value.reason == error and not google.sleeps
+
+
+def test_server_errors_are_retried_a_bounded_number_of_times(google: GoogleAdsSync) -> None:
+    fault = {"match": "RunOfflineUserDataJob", "count": 2, "http_status": 503}
+    google.sandbox.control("faults", {"scripted": [fault]})
+    google.sync("r1", members(range(5)))
+    assert len(google.sleeps) == 2 and google.held() == as_stored(members(range(5)))
