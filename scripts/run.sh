@@ -220,25 +220,19 @@ else
 fi
 
 components_at=$SECONDS
-# Starts sandbox $1 (python -m sandbox.$1) on port $2 as a managed process; $3 names it; its state
-# survives restarts in data/$1-sandbox.json.
+# Starts sandbox $1 (the managed name $1-sandbox: pid, log and state data/$1-sandbox.json) as a managed
+# process on port $2; $3 names it; $4 is its Python module under sandbox/ (default $1).
 start_sandbox() {
     step "starting the $3 sandbox on http://127.0.0.1:$2 (state data/$1-sandbox.json)"
     mkdir -p "$PROJECT_DIR/data"
-    "${new_session[@]}" python -m "sandbox.$1" --port "$2" --state "$PROJECT_DIR/data/$1-sandbox.json" \
+    "${new_session[@]}" python -m "sandbox.${4:-$1}" --port "$2" --state "$PROJECT_DIR/data/$1-sandbox.json" \
         >"$LOG_DIR/$1-sandbox.out" 2>&1 </dev/null 8>&- &
     echo "$!" >"$RUN_DIR/$1-sandbox.pid"
 }
 if sandbox_on meta-sandbox; then start_sandbox meta "$META_PORT" Meta; fi
 if sandbox_on hubspot-sandbox; then start_sandbox hubspot "$HUBSPOT_PORT" HubSpot; fi
 if sandbox_on clevertap-sandbox; then start_sandbox clevertap "$CLEVERTAP_PORT" CleverTap; fi
-if sandbox_on google-sandbox; then
-    step "starting the Google Data Manager sandbox on http://127.0.0.1:$GOOGLE_PORT (state data/google-sandbox.json)"
-    mkdir -p "$PROJECT_DIR/data"
-    "${new_session[@]}" python -m sandbox.google_data_manager --port "$GOOGLE_PORT" \
-        --state "$PROJECT_DIR/data/google-sandbox.json" >"$LOG_DIR/google-sandbox.out" 2>&1 </dev/null 8>&- &
-    echo "$!" >"$RUN_DIR/google-sandbox.pid"
-fi
+if sandbox_on google-sandbox; then start_sandbox google "$GOOGLE_PORT" "Google Data Manager" google_data_manager; fi
 step "starting ${COMPONENTS[*]}"
 for c in "${COMPONENTS[@]}"; do
     args=("$c")
