@@ -19,6 +19,7 @@ from typing import Any
 
 from croniter import croniter
 
+from behavior_sync.identity.rules import GOOGLE_ADDRESS, GOOGLE_UPLOAD_KEYS, google_key_type
 from behavior_sync.paths import PROJECT_DIR, behaviors_dir
 from behavior_sync.schema_validation import Problem, parse_yaml, read_text, validate_with_defaults
 
@@ -245,14 +246,33 @@ def _needs(dest: Mapping[str, Any], identifiers: Mapping[str, str]) -> list[tupl
         unmet.append(("type", "HubSpot matches contacts by email: map identifiers.email"))
     if kind == "clevertap" and dest["identity"] == "email" and "email" not in identifiers:
         unmet.append(("identity", "identity 'email' needs identifiers.email"))
-    if kind == "google_ads" and "mobile_id" in dest["upload_keys"]:
-        if "app_id" not in dest:
-            unmet.append(("app_id", "upload_keys mobile_id needs app_id"))
-        if "mobile_id" not in identifiers:
-            unmet.append(("upload_keys", "upload_keys mobile_id needs identifiers.mobile_id"))
+    if kind == "google_ads":
+        unmet += _google_needs(dest, identifiers)
     for j, key in enumerate(dest.get("match_keys", []) if kind == "meta" else []):
         if key not in identifiers:
             unmet.append((f"match_keys[{j}]", f"{key!r} is not mapped in identifiers"))
+    return unmet
+
+
+def _google_needs(dest: Mapping[str, Any], identifiers: Mapping[str, str]) -> list[tuple[str, str]]:
+    """A google_ads destination's upload keys: one upload key type, its identifiers mapped, app_id with mobile ids."""
+    try:
+        key_type = google_key_type(dest["upload_keys"])
+    except ValueError as exc:
+        return [("upload_keys", str(exc))]
+    unmet: list[tuple[str, str]] = []
+    if key_type == "mobile_id" and "app_id" not in dest:
+        unmet.append(
+            ("app_id", "upload_keys mobile_id needs app_id (iOS: the App Store id; Android: the package name)")
+        )
+    if key_type != "mobile_id" and "app_id" in dest:
+        unmet.append(("app_id", "app_id is only used with upload_keys [mobile_id]"))
+    sources = {"email": ("email",), "phone": ("phone",), "address": GOOGLE_ADDRESS.sources}
+    sources |= {"crm_id": ("external_id",), "mobile_id": ("mobile_id",)}
+    id_types = {t for key in dest["upload_keys"] for t in GOOGLE_UPLOAD_KEYS[key]}
+    if not any(all(field in identifiers for field in sources[t]) for t in id_types):
+        needed = " or ".join("+".join(sources[t]) for t in sorted(id_types))
+        unmet.append(("upload_keys", f"upload_keys {list(dest['upload_keys'])} need identifiers {needed} mapped"))
     return unmet
 
 

@@ -17,8 +17,9 @@ JSON form (every key optional; the defaults are Google's documented limits)::
 ``customers`` are the accounts the caller may reach; ``login_customer_ids`` the values accepted in the
 ``login-customer-id`` header (default: the customers). A developer token with ``"allowlisted": false``
 is valid but refused by Customer Match (``CUSTOMER_NOT_ALLOWLISTED_FOR_THIS_FEATURE``), as tokens that
-did not use Customer Match before 2026-04-01 are. ``universe`` is the set of hashed e-mail addresses
-and phone numbers "Google knows": a list member is matched when one of its identifiers is in it.
+did not use Customer Match before 2026-04-01 are. ``universe`` is the set of SHA-256 digests "Google knows"
+(of e-mail addresses and phone numbers as uploaded, and of plain CRM ids and mobile ids): a list
+member is matched when one of its identifiers is known (``sandbox.common.universe``).
 Unknown keys raise ``ValueError``.
 """
 

@@ -11,7 +11,7 @@ from __future__ import annotations
 
 from collections.abc import Iterable
 
-MATCHABLE_PREFIXES = ("email:", "phone:")
+from sandbox.common.universe import any_known
 
 
 class Membership:
@@ -50,7 +50,7 @@ class Membership:
         self._index.clear()
 
     def matched(self, universe: frozenset[str]) -> int:
-        """Members with an e-mail or phone hash in ``universe`` (the people "Google knows")."""
+        """Members with an identifier "Google knows" (``sandbox.common.universe``)."""
         return sum(1 for member in self._members.values() if is_matched(member, universe))
 
     def sorted_members(self) -> list[list[str]]:
@@ -68,5 +68,5 @@ class Membership:
 
 
 def is_matched(member: Iterable[str], universe: frozenset[str]) -> bool:
-    """Whether one of ``member``'s e-mail or phone hashes is in ``universe``."""
-    return any(i.startswith(MATCHABLE_PREFIXES) and i.split(":", 1)[1] in universe for i in member)
+    """Whether Google knows one of ``member``'s identifiers."""
+    return any_known(member, universe)

@@ -4,8 +4,9 @@ Each accepted call stores an ``Operation`` (see ``store``) and answers ``{"reque
 ``validateOnly`` it is checked and answered ``{}`` without being stored. Checks, in order: body is an
 object; destinations (count, shape); each operating account accessible with the request's account
 type (403 PERMISSION_DENIED); each product destination id an existing user list of that account
-(400 INVALID_USER_LIST_ID, UNCONFIRMED code); then, for ingest/remove, the members (fast fail), and
-for ingest the Customer Match terms of service and consent (strict policy).
+(400 INVALID_USER_LIST_ID, UNCONFIRMED code); then, for ingest/remove, the members (fast fail), that
+their kind of data fits each list's upload key type (400 INVALID_USER_LIST_TYPE, UNCONFIRMED code),
+and for ingest the Customer Match terms of service and consent (strict policy).
 Callers hold the store lock.
 """
 
@@ -16,10 +17,12 @@ from collections.abc import Callable, Mapping
 from dataclasses import dataclass
 from typing import Any
 
+from sandbox.common.universe import any_known
 from sandbox.google_data_manager import errors, validation
 from sandbox.google_data_manager.config import GoogleDataManagerSandboxConfig
 from sandbox.google_data_manager.status import retrieve
 from sandbox.google_data_manager.store import INGEST, REMOVE, REMOVE_ALL, Operation, Store, Work
+from sandbox.google_data_manager.user_lists import data_kind
 from sandbox.google_data_manager.validation import Member, Target
 
 
@@ -36,7 +39,7 @@ class Call:
 def ingest(call: Call) -> dict[str, Any]:
     """``POST /v1/audienceMembers:ingest``."""
     targets = _targets(call)
-    members = validation.members(call.body, _limits(call.config), ingest=True)
+    members = _members(call, targets, ingest=True)
     if not validation.terms_accepted(call.body):
         message = "the Customer Match terms of service must be ACCEPTED (terms_of_service) to ingest user data"
         raise errors.field_error("terms_of_service", "TERMS_AND_CONDITIONS_NOT_SIGNED", message)
@@ -50,7 +53,7 @@ def ingest(call: Call) -> dict[str, Any]:
 def remove(call: Call) -> dict[str, Any]:
     """``POST /v1/audienceMembers:remove`` (no consent or terms needed)."""
     targets = _targets(call)
-    members = validation.members(call.body, _limits(call.config), ingest=False)
+    members = _members(call, targets, ingest=False)
     return _accept(call, REMOVE, [_work(call.config, t, members, removal=True) for t in targets])
 
 
@@ -89,11 +92,23 @@ def _targets(call: Call) -> list[Target]:
     return targets
 
 
+def _members(call: Call, targets: list[Target], ingest: bool) -> list[Member]:
+    """The validated members, whose kind of data every target list takes."""
+    members = validation.members(call.body, _limits(call.config), ingest)
+    for target in targets:
+        wanted = data_kind(call.store.user_lists[(target.account_id, target.user_list_id)])
+        if members[0].kind != wanted:
+            path = f"destinations[{target.index}].product_destination_id"
+            message = f"the user list's upload key type takes {wanted} audience members, not {members[0].kind}"
+            raise errors.field_error(path, "INVALID_USER_LIST_TYPE", message)
+    return members
+
+
 def _work(config: GoogleDataManagerSandboxConfig, target: Target, members: list[Member], removal: bool = False) -> Work:
     mine = [m for m in members if not m.references or target.reference in m.references]
     denied = [] if removal else [m for m in mine if m.consent_denied]
     kept = [m for m in mine if removal or not m.consent_denied]
-    matched = sum(1 for m in kept if any(i.split(":", 1)[1] in config.universe for i in _matchable(m)))
+    matched = sum(1 for m in kept if any_known(m.identifiers, config.universe))
     return Work(
         echo=target.echo,
         account_id=target.account_id,
@@ -103,11 +118,8 @@ def _work(config: GoogleDataManagerSandboxConfig, target: Target, members: list[
         identifier_count=sum(len(m.identifiers) for m in mine),
         matched_count=matched,
         denied_count=len(denied),
+        kind=members[0].kind,
     )
-
-
-def _matchable(member: Member) -> list[str]:
-    return [i for i in member.identifiers if i.startswith(("email:", "phone:"))]
 
 
 def _accept(call: Call, kind: str, work: list[Work]) -> dict[str, Any]:

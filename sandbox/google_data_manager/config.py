@@ -18,8 +18,9 @@ JSON form (every key optional; ``accounts`` defaults to none, so every call is P
       "faults": {"error_rate": 0.0, "error_statuses": [500, 503], "latency_ms": 0, "seed": null}
     }
 
-``universe`` is the set of hashed e-mail addresses / phone numbers "Google knows": the match rate
-of an ingestion is the share of its records with at least one identifier in it. ``consent_policy``
+``universe`` is the set of SHA-256 digests "Google knows" (of e-mail addresses and phone numbers as
+uploaded, and of plain CRM ids and mobile ids; ``sandbox.common.universe``): the match rate of a
+user-data ingestion is the share of its records with at least one known identifier. ``consent_policy``
 ``strict`` refuses a request with missing or denied consent; ``lenient`` accepts it and reports
 denied records as ``PROCESSING_ERROR_REASON_DENIED_CONSENT`` in the request status (the behaviour
 Google documents for Display & Video 360 destinations). Unknown keys raise ``ValueError``.

@@ -4,7 +4,8 @@ RequestStatus (RequestStatusPerDestination.RequestStatus): SUCCESS 1, PROCESSING
 PARTIAL_SUCCESS 4. An operation reports PROCESSING until it is settled; then, per destination,
 FAILED when every record was dropped (denied consent, lenient policy), PARTIAL_SUCCESS when some
 were, else SUCCESS. The match-rate range (MatchRateRange) is the share of ingested records with an
-e-mail or phone identifier in the configured universe.
+e-mail or phone identifier in the configured universe; it is reported for user data only (the mobile
+and user id statuses have no match-rate field), whose counts are reported under their own status.
 """
 
 from __future__ import annotations
@@ -17,6 +18,7 @@ SUCCESS, PROCESSING, FAILED, PARTIAL_SUCCESS = 1, 2, 3, 4
 NOT_ELIGIBLE = 1
 DENIED_CONSENT = 4  # ProcessingErrorReason.PROCESSING_ERROR_REASON_DENIED_CONSENT
 # upper bounds (exclusive, percent) of MatchRateRange values 2..9; 10 is 91-100
+_COUNT_FIELDS = {"userData": "userIdentifierCount", "mobileData": "mobileIdCount", "userIdData": "userIdCount"}
 _RANGE_BOUNDS = ((20, 2), (31, 3), (41, 4), (51, 5), (61, 6), (71, 7), (81, 8), (91, 9))
 
 
@@ -39,22 +41,13 @@ def _per_destination(operation: Operation, work: Work) -> dict[str, Any]:
         entry["requestStatus"] = PROCESSING
         return entry
     entry["requestStatus"] = _outcome(work)
-    if operation.kind == INGEST:
-        accepted = work.record_count - work.denied_count
-        entry["audienceMembersIngestionStatus"] = {
-            "userDataIngestionStatus": {
-                "recordCount": str(work.record_count),
-                "userIdentifierCount": str(work.identifier_count),
-                "uploadMatchRateRange": match_rate_range(work.matched_count, accepted),
-            }
-        }
-    elif operation.kind == REMOVE:
-        entry["audienceMembersRemovalStatus"] = {
-            "userDataRemovalStatus": {
-                "recordCount": str(work.record_count),
-                "userIdentifierCount": str(work.identifier_count),
-            }
-        }
+    if operation.kind in (INGEST, REMOVE):
+        verb = "Ingestion" if operation.kind == INGEST else "Removal"
+        counts: dict[str, Any] = {"recordCount": str(work.record_count)}
+        counts[_COUNT_FIELDS[work.kind]] = str(work.identifier_count)
+        if operation.kind == INGEST and work.kind == "userData":
+            counts["uploadMatchRateRange"] = match_rate_range(work.matched_count, work.record_count - work.denied_count)
+        entry[f"audienceMembers{verb}Status"] = {f"{work.kind}{verb}Status": counts}
     else:
         entry["removeAllAudienceMembersStatus"] = {}
     if work.denied_count:

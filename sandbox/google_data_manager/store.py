@@ -88,6 +88,7 @@ class Work:
     identifier_count: int
     matched_count: int = 0
     denied_count: int = 0
+    kind: str = "userData"  # the audience member data: userData, mobileData or userIdData
 
 
 @dataclass

@@ -5,8 +5,12 @@ nothing is processed (https://developers.google.com/data-manager/api/devguides/c
 So every record problem found here is collected into one 400 INVALID_ARGUMENT with a BadRequest
 field violation per problem (at most ``MAX_VIOLATIONS``); the ErrorInfo reason is the first one's.
 
-Identifiers are kept as strings that never leave the sandbox except through inspection:
-``email:<hex>``, ``phone:<hex>``, ``address:<given hex>:<family hex>:<region>:<postal code>``.
+An audience member carries exactly one kind of data (the ``data`` oneof): ``userData`` (contact
+info: hashed e-mail, phone, address), ``mobileData`` (1..10 mobile advertising ids, IDFA / AAID
+UUIDs, not hashed) or ``userIdData`` (the advertiser's own user id, not hashed); one request holds
+one kind (``MULTIPLE_DATA_TYPES_NOT_ALLOWED``). Identifiers are kept as strings that never leave the
+sandbox except through inspection: ``email:<hex>``, ``phone:<hex>``,
+``address:<given hex>:<family hex>:<region>:<postal code>``, ``mobile:<lower-case id>``, ``crm:<user id>``.
 """
 
 from __future__ import annotations
@@ -32,7 +36,12 @@ _TOS = {"ACCEPTED": ACCEPTED, "REJECTED": 2, "TERMS_OF_SERVICE_STATUS_UNSPECIFIE
 _HEX64 = re.compile(r"[0-9a-f]{64}")
 _HEXISH = re.compile(r"[0-9a-f]+")
 _REGION = re.compile(r"[A-Z]{2}")
-_UNSUPPORTED_DATA = ("pairData", "mobileData", "userIdData", "ppidData", "compositeData", "googleUserIdData")
+_MOBILE_ID = re.compile(r"[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}")
+USER_DATA, MOBILE_DATA, USER_ID_DATA = "userData", "mobileData", "userIdData"
+_DATA_KINDS = (USER_DATA, MOBILE_DATA, USER_ID_DATA)
+_UNSUPPORTED_DATA = ("pairData", "ppidData", "compositeData", "googleUserIdData", "partnerProvidedIdData")
+MAX_MOBILE_IDS = 10
+MAX_USER_ID_LENGTH = 512  # UNCONFIRMED: the Data Manager reference gives no length for user_id
 
 
 @dataclass(frozen=True)
@@ -49,11 +58,13 @@ class Target:
 
 @dataclass(frozen=True)
 class Member:
-    """One validated audience member: its identifier strings, destination references and consent."""
+    """One validated audience member: its identifier strings, destination references, consent and the kind
+    of data it carries (``userData``, ``mobileData``, ``userIdData``; "" when it was invalid)."""
 
     identifiers: frozenset[str]
     references: tuple[str, ...]
     consent_denied: bool
+    kind: str = ""
 
 
 @dataclass
@@ -115,9 +126,10 @@ def _destination(index: int, item: Any) -> Target:
 
 
 def members(body: Mapping[str, Any], limits: tuple[int, int], ingest: bool) -> list[Member]:
-    """The request's audience members (userData only); all record problems raise one INVALID_ARGUMENT.
+    """The request's audience members; all record problems raise one INVALID_ARGUMENT.
 
-    ``limits`` is (max members per request, max identifiers per member).
+    ``limits`` is (max members per request, max identifiers per member). ``encoding`` is required when
+    the members carry user data (hashed values); every member must carry the same kind of data.
     """
     raw = body.get("audienceMembers")
     if not isinstance(raw, list) or not raw:
@@ -128,7 +140,7 @@ def members(body: Mapping[str, Any], limits: tuple[int, int], ingest: bool) -> l
         message = f"too many audience members: {len(raw)}, at most {limits[0]} per request"
         raise errors.field_error("audience_members", "TOO_MANY_AUDIENCE_MEMBERS", message)
     encoding = enum_value(body.get("encoding", 0), _ENCODINGS)
-    if encoding not in (HEX, BASE64):
+    if encoding not in (HEX, BASE64) and any(isinstance(m, dict) and USER_DATA in m for m in raw):
         raise errors.field_error(
             "encoding", "REQUIRED_FIELD_MISSING", "encoding (HEX or BASE64) is required for user data"
         )
@@ -136,22 +148,60 @@ def members(body: Mapping[str, Any], limits: tuple[int, int], ingest: bool) -> l
     request_denied = _consent_denied(body.get("consent"))
     parsed = [_member(i, item, encoding, limits[1], request_denied, collector) for i, item in enumerate(raw)]
     collector.raise_if_any("audience_members")
+    if len({m.kind for m in parsed}) > 1:
+        message = "an ingest or remove request carries one kind of data: user data, mobile data or user id data"
+        raise errors.field_error("audience_members", "MULTIPLE_DATA_TYPES_NOT_ALLOWED", message)
     return parsed
 
 
 def _member(index: int, item: Any, encoding: int, cap: int, request_denied: bool | None, out: _Collector) -> Member:
     path = f"audience_members[{index}]"
-    if not isinstance(item, dict):
-        out.add(path, "INVALID_AUDIENCE_MEMBER", "an audience member must be an object")
+    kinds = [key for key in _DATA_KINDS if isinstance(item, dict) and key in item]
+    if not isinstance(item, dict) or len(kinds) != 1 or any(key in item for key in _UNSUPPORTED_DATA):
+        message = "an audience member holds exactly one of user_data, mobile_data, user_id_data (this sandbox)"
+        out.add(path, "INVALID_AUDIENCE_MEMBER", message)
         return Member(frozenset(), (), False)
-    if any(key in item for key in _UNSUPPORTED_DATA) or "userData" not in item:
-        out.add(path, "INVALID_AUDIENCE_MEMBER", "only user_data audience members are supported by this sandbox")
-        return Member(frozenset(), (), False)
-    identifiers = _identifiers(f"{path}.user_data.user_identifiers", item["userData"], encoding, cap, out)
+    kind = kinds[0]
+    if kind == USER_DATA:
+        identifiers = _identifiers(f"{path}.user_data.user_identifiers", item[kind], encoding, cap, out)
+    elif kind == MOBILE_DATA:
+        identifiers = _mobile_ids(f"{path}.mobile_data.mobile_ids", item[kind], out)
+    else:
+        identifiers = _user_id(f"{path}.user_id_data.user_id", item[kind], out)
     member_denied = _consent_denied(item.get("consent"))
     denied = member_denied if member_denied is not None else bool(request_denied)
     references = item.get("destinationReferences") or []
-    return Member(frozenset(identifiers), tuple(str(r) for r in references), denied)
+    return Member(frozenset(identifiers), tuple(str(r) for r in references), denied, kind)
+
+
+def _mobile_ids(path: str, data: Any, out: _Collector) -> list[str]:
+    raw = data.get("mobileIds") if isinstance(data, dict) else None
+    if not isinstance(raw, list) or not raw:
+        out.add(path, "REQUIRED_FIELD_MISSING", "at least one mobile id is required")
+        return []
+    if len(raw) > MAX_MOBILE_IDS:
+        out.add(path, "TOO_MANY_ELEMENTS", f"too many mobile ids: {len(raw)}, at most {MAX_MOBILE_IDS}")
+        return []
+    found = []
+    for index, value in enumerate(raw):
+        text = value.lower() if isinstance(value, str) else ""
+        if not _MOBILE_ID.fullmatch(text):
+            out.add(f"{path}[{index}]", "INVALID_MOBILE_ID_FORMAT", "a mobile id is an IDFA or AAID (UUID format)")
+        else:
+            found.append(f"mobile:{text}")
+    return found
+
+
+def _user_id(path: str, data: Any, out: _Collector) -> list[str]:
+    value = data.get("userId") if isinstance(data, dict) else None
+    text = value.strip() if isinstance(value, str) else ""
+    if not text:
+        out.add(path, "REQUIRED_FIELD_MISSING", "user_id is required")
+        return []
+    if len(text) > MAX_USER_ID_LENGTH:
+        out.add(path, "FIELD_VALUE_TOO_LONG", f"user_id exceeds {MAX_USER_ID_LENGTH} characters")
+        return []
+    return [f"crm:{text}"]
 
 
 def _identifiers(path: str, user_data: Any, encoding: int, cap: int, out: _Collector) -> list[str]:

@@ -83,13 +83,14 @@ def test_the_trigger_only_polls_and_fires_when_google_settled_every_request(run_
         DataManagerCredentials,
         google_credentials,
     )
+    from behavior_sync.destinations.google_dm import UserListSpec
     from behavior_sync.destinations.google_dm_members import user_identifier
     from behavior_sync_airflow.triggers import DataManagerRequestsTrigger
 
     endpoint = run_env["google"]
     credentials = DataManagerCredentials(google_credentials({}, endpoint), GDM_ACCOUNT, None, endpoint, True)
     client = DataManagerClient(credentials, "trigger test")
-    user_list = client.create_user_list("Trigger test", "", 30)
+    user_list = client.create_user_list(UserListSpec("Trigger test", "", 30))
     member = dm.AudienceMember(user_data=dm.UserData(user_identifiers=[user_identifier("email", "a" * 64)]))
     request_id = client.ingest(str(user_list.id), [member])
 

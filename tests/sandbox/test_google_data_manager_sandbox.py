@@ -38,8 +38,17 @@ def sha(value: str) -> str:
     return hashlib.sha256(value.encode("utf-8")).hexdigest()
 
 
-def create_list(gdm: GoogleDataManagerHarness, name: str = "Value Hunters", parent: str = PARENT) -> dm.UserList:
-    user_list = dm.UserList(display_name=name, membership_duration={"seconds": 30 * 86400})
+CONTACT_LIST = dm.IngestedUserListInfo(upload_key_types=[dm.IngestedUserListInfo.UploadKeyType.CONTACT_ID])
+
+
+def create_list(
+    gdm: GoogleDataManagerHarness,
+    name: str = "Value Hunters",
+    parent: str = PARENT,
+    info: dm.IngestedUserListInfo = CONTACT_LIST,
+) -> dm.UserList:
+    days = {"seconds": 30 * 86400}
+    user_list = dm.UserList(display_name=name, membership_duration=days, ingested_user_list_info=info)
     return gdm.user_lists().create_user_list(parent=parent, user_list=user_list)
 
 
@@ -95,7 +104,9 @@ def test_user_list_rules(google_data_manager: GoogleDataManagerHarness) -> None:
     create_list(gdm, "Dup")
     with pytest.raises(exceptions.Conflict):
         create_list(gdm, "Dup")
-    too_long = dm.UserList(display_name="Long", membership_duration={"seconds": 541 * 86400})
+    too_long = dm.UserList(
+        display_name="Long", membership_duration={"seconds": 541 * 86400}, ingested_user_list_info=CONTACT_LIST
+    )
     with pytest.raises(exceptions.BadRequest, match="540"):
         gdm.user_lists().create_user_list(parent=PARENT, user_list=too_long)
     with pytest.raises(exceptions.NotFound):

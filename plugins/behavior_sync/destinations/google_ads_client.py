@@ -23,7 +23,7 @@ import logging
 import time
 from collections.abc import Callable, Iterator, Mapping, Sequence
 from dataclasses import dataclass, field
-from typing import Any, TypeVar
+from typing import TYPE_CHECKING, Any, TypeVar
 from urllib.parse import urlsplit
 
 from google.ads import datamanager_v1 as dm
@@ -35,8 +35,12 @@ from google.oauth2 import credentials as oauth2_credentials
 from behavior_sync.destinations.google_ads_errors import QUOTA, RAW_TRANSIENT, TRANSIENT, classify, error_codes
 from behavior_sync.destinations.google_dm_client import api_endpoint, google_credentials, wait_or_raise
 from behavior_sync.destinations.google_dm_errors import GoogleAdsError
+from behavior_sync.destinations.google_dm_members import CONTACT_INFO, CRM_ID, MOBILE_ID, dm_upload_key_type
 from behavior_sync.destinations.google_dm_status import RequestOutcome
 from behavior_sync.destinations.retry import ErrorRule, RetryPolicy, ThrottleBudget
+
+if TYPE_CHECKING:
+    from behavior_sync.destinations.google_dm import UserListSpec
 
 log = logging.getLogger(__name__)
 T = TypeVar("T")
@@ -47,8 +51,10 @@ MAX_IDENTIFIERS_PER_REQUEST = 100_000  # per AddOfflineUserDataJobOperations req
 MAX_IDENTIFIERS_PER_USER = 20  # per UserData
 SETTLED = frozenset({"SUCCESS", "FAILED"})
 _LIST_FIELDS = "user_list.id, user_list.name, user_list.membership_status, user_list.size_for_search, " + (
-    "user_list.size_for_display"
+    "user_list.size_for_display, user_list.crm_based_user_list.upload_key_type"
 )
+# CustomerMatchUploadKeyType names of our upload key types
+_ADS_KEY_TYPES = {CONTACT_INFO: "CONTACT_INFO", CRM_ID: "CRM_ID", MOBILE_ID: "MOBILE_ADVERTISING_ID"}
 
 
 def grpc_endpoint(host: str | None) -> str | None:
@@ -156,15 +162,19 @@ class GoogleAdsApiClient:
         rows = self.search("looking the user list up by name", query)
         return _as_user_list(rows[0].user_list) if rows else None
 
-    def create_user_list(self, display_name: str, description: str, membership_days: int) -> dm.UserList:
-        """Creates an open CRM-based list (upload key CONTACT_INFO, ``membership_days`` life span); returns it."""
+    def create_user_list(self, spec: UserListSpec) -> dm.UserList:
+        """Creates an open CRM-based list of ``spec``'s upload key type (with its app for mobile ids) and
+        ``membership_days`` life span; returns it."""
         operation = self.ads.get_type("UserListOperation")
         user_list = operation.create
-        user_list.name = display_name
-        user_list.description = description
-        user_list.membership_life_span = membership_days
+        user_list.name = spec.name
+        user_list.description = spec.description
+        user_list.membership_life_span = spec.membership_days
         user_list.membership_status = self.ads.enums.UserListMembershipStatusEnum.OPEN
-        user_list.crm_based_user_list.upload_key_type = self.ads.enums.CustomerMatchUploadKeyTypeEnum.CONTACT_INFO
+        crm = user_list.crm_based_user_list
+        crm.upload_key_type = getattr(self.ads.enums.CustomerMatchUploadKeyTypeEnum, _ADS_KEY_TYPES[spec.key_type])
+        if spec.app_id:
+            crm.app_id = spec.app_id
         service = self.ads.get_service("UserListService")
         response = self.call(
             "creating the user list",
@@ -173,7 +183,10 @@ class GoogleAdsApiClient:
             ),
         )
         list_id = str(response.results[0].resource_name).rsplit("/", 1)[-1]
-        return dm.UserList(id=int(list_id), display_name=display_name, membership_status="OPEN")
+        info = dm.IngestedUserListInfo(upload_key_types=[dm_upload_key_type(spec.key_type)])
+        return dm.UserList(
+            id=int(list_id), display_name=spec.name, membership_status="OPEN", ingested_user_list_info=info
+        )
 
     def ingest(self, list_id: str, members: Sequence[dm.AudienceMember]) -> str:
         """Adds ``members`` (SHA-256 hex, consent granted) in one job, run; returns the job's resource name."""
@@ -238,26 +251,40 @@ class GoogleAdsApiClient:
 
     def _operation(self, kind: str, member: dm.AudienceMember) -> Any:
         """One ``create`` or ``remove`` operation holding the member's identifiers (at most 20)."""
-        identifiers = list(member.user_data.user_identifiers)
+        identifiers = self._identifiers(member)
         if len(identifiers) > MAX_IDENTIFIERS_PER_USER:
             raise GoogleAdsError(f"{self.label}: a member has more than {MAX_IDENTIFIERS_PER_USER} identifiers")
         operation = self.ads.get_type("OfflineUserDataJobOperation")
-        getattr(operation, kind).user_identifiers.extend(self._identifier(i) for i in identifiers)
+        getattr(operation, kind).user_identifiers.extend(identifiers)
         return operation
 
-    def _identifier(self, source: dm.UserIdentifier) -> Any:
-        """The Google Ads ``UserIdentifier`` of a Data Manager one (hashed e-mail, phone, or address)."""
+    def _identifiers(self, member: dm.AudienceMember) -> list[Any]:
+        """The Google Ads ``UserIdentifier`` objects of a Data Manager member: its CRM id (``third_party_user_id``),
+        its mobile ids, or its contact info (hashed e-mail, phone, address)."""
+        which = dm.AudienceMember.pb(member).WhichOneof("data")
+        if which == "user_id_data":
+            return [self._identifier_of("third_party_user_id", member.user_id_data.user_id)]
+        if which == "mobile_data":
+            return [self._identifier_of("mobile_id", value) for value in member.mobile_data.mobile_ids]
+        return [self._contact_identifier(source) for source in member.user_data.user_identifiers]
+
+    def _identifier_of(self, field_name: str, value: str) -> Any:
         identifier = self.ads.get_type("UserIdentifier")
+        setattr(identifier, field_name, value)
+        return identifier
+
+    def _contact_identifier(self, source: dm.UserIdentifier) -> Any:
+        """The Google Ads ``UserIdentifier`` of a Data Manager contact one (hashed e-mail, phone, or address)."""
         if source.email_address:
-            identifier.hashed_email = source.email_address
-        elif source.phone_number:
-            identifier.hashed_phone_number = source.phone_number
-        else:
-            address = identifier.address_info
-            address.hashed_first_name = source.address.given_name
-            address.hashed_last_name = source.address.family_name
-            address.country_code = source.address.region_code
-            address.postal_code = source.address.postal_code
+            return self._identifier_of("hashed_email", source.email_address)
+        if source.phone_number:
+            return self._identifier_of("hashed_phone_number", source.phone_number)
+        identifier = self.ads.get_type("UserIdentifier")
+        address = identifier.address_info
+        address.hashed_first_name = source.address.given_name
+        address.hashed_last_name = source.address.family_name
+        address.country_code = source.address.region_code
+        address.postal_code = source.address.postal_code
         return identifier
 
 
@@ -284,6 +311,10 @@ def _user_data(operation: Any) -> Any:
 def _as_user_list(row: Any) -> dm.UserList:
     """A Google Ads ``user_list`` row as the Data Manager ``UserList`` the destination and the wait step read."""
     status = row.membership_status.name
+    key_type = next(
+        (k for k, name in _ADS_KEY_TYPES.items() if name == row.crm_based_user_list.upload_key_type.name), None
+    )
+    info = dm.IngestedUserListInfo(upload_key_types=[dm_upload_key_type(key_type)] if key_type else [])
     return dm.UserList(
         id=int(row.id),
         display_name=row.name,
@@ -292,4 +323,5 @@ def _as_user_list(row: Any) -> dm.UserList:
             "search_network_members_count": int(row.size_for_search),
             "display_network_members_count": int(row.size_for_display),
         },
+        ingested_user_list_info=info,
     )

@@ -13,8 +13,12 @@ retried batch is simply sent again. Failures raise ``GoogleAdsError``: the batch
 
 The user list: the one remembered in the state database (``DestinationObjects``, kind ``user_list``),
 else the account's list named like the ``audience_name`` template, else a new one with the
-destination's membership duration. When the list that held the committed members is gone, only a
-full re-sync may fill a new one (a delta would leave it incomplete), as for Meta.
+destination's membership duration and upload key type (contact info, CRM id, or mobile id with its
+app: a list holds one type). When the list that held the committed members is gone, or holds another
+upload key type than the destination's now, only a full re-sync may fill a new one (a delta would
+leave it incomplete), as for Meta. A remove of identifiers that the list's upload key type cannot
+hold (left in the state by an earlier ``upload_keys``) is acknowledged without a request: the list
+never held them.
 """
 
 from __future__ import annotations
@@ -31,9 +35,10 @@ from google.ads import datamanager_v1 as dm
 from behavior_sync.destinations import AudienceReport
 from behavior_sync.destinations.google_dm_client import MAX_MEMBERS_PER_REQUEST
 from behavior_sync.destinations.google_dm_errors import GoogleAdsError
-from behavior_sync.destinations.google_dm_members import audience_members, requests_of
+from behavior_sync.destinations.google_dm_members import audience_members, fits, list_key_type, requests_of
 from behavior_sync.destinations.google_dm_status import RequestLog, list_size
 from behavior_sync.destinations.meta_audience import LoadKey
+from behavior_sync.identity.rules import google_key_type
 from behavior_sync.naming import render_name
 from behavior_sync.sync.execute import BatchContext
 from behavior_sync.sync.ledger import BatchResult
@@ -62,8 +67,8 @@ class UserListClient(Protocol):
     def find_user_list(self, display_name: str) -> dm.UserList | None:
         """The account's list named ``display_name``, or None."""
 
-    def create_user_list(self, display_name: str, description: str, membership_days: int) -> dm.UserList:
-        """A new open Customer Match list (contact info)."""
+    def create_user_list(self, spec: UserListSpec) -> dm.UserList:
+        """A new open Customer Match list as ``spec`` says (name, description, duration, upload key type)."""
 
     def ingest(self, list_id: str, members: Sequence[dm.AudienceMember]) -> str:
         """Adds ``members``; the request or job id."""
@@ -74,18 +79,22 @@ class UserListClient(Protocol):
 
 @dataclass(frozen=True)
 class UserListSpec:
-    """The list a destination wants: name (template rendered), description and membership duration (days)."""
+    """The list a destination wants: name (template rendered), description, membership duration (days), upload
+    key type (``contact_info``, ``crm_id``, ``mobile_id``) and, for mobile ids, the app they come from."""
 
     name: str
     description: str
     membership_days: int
+    key_type: str = "contact_info"
+    app_id: str = ""
 
     @classmethod
     def from_settings(
         cls, settings: Any, behavior_name: str, slug: str, description: str, day: dt.date
     ) -> UserListSpec:
         """From a google_ads destination's settings (``audience_name``, ``audience_description``,
-        ``membership_days`` 30..540, default 180). Raises GoogleAdsError for a bad template or duration."""
+        ``membership_days`` 30..540, default 180, ``upload_keys``, ``app_id``). Raises GoogleAdsError for a bad
+        template, duration or upload keys."""
         try:
             name = render_name(str(settings.get("audience_name") or "[Behavior] - {name}"), behavior_name, slug, day)
         except ValueError as exc:
@@ -94,7 +103,16 @@ class UserListSpec:
         if not 30 <= days <= 540:
             raise GoogleAdsError(f"membership_days must be between 30 and 540 (Customer Match), not {days}")
         text = str(settings.get("audience_description") or description.strip() or behavior_name)
-        return cls(name, text[:500], days)
+        try:
+            key_type = google_key_type(settings.get("upload_keys") or ["contact_info"])
+        except ValueError as exc:
+            raise GoogleAdsError(str(exc)) from None
+        app_id = str(settings.get("app_id") or "")
+        if key_type == "mobile_id" and not app_id:
+            raise GoogleAdsError(
+                "upload_keys mobile_id needs app_id (iOS: the App Store id; Android: the package name)"
+            )
+        return cls(name, text[:500], days, key_type, app_id if key_type == "mobile_id" else "")
 
 
 @dataclass(frozen=True)
@@ -128,16 +146,23 @@ class GoogleDataManagerDestination:
         if context.op not in ("add", "remove"):
             raise GoogleAdsError(f"{self._client.label}: Google Customer Match has no {context.op!r} operation")
         list_id = self.list_id()
+        sendable = rows.filter(fits(rows.column("id_type"), self._target.spec.key_type))
+        if sendable.num_rows < rows.num_rows and context.op == "add":
+            raise GoogleAdsError(
+                f"{self._client.label}: the batch holds identifiers that a {self._target.spec.key_type} list cannot "
+                "take: this is a Behavior Sync bug, report it with the task log"
+            )
         try:
-            members = audience_members(rows)
+            members = audience_members(sendable)
         except ValueError as exc:
             raise GoogleAdsError(f"{self._client.label}: {exc}") from None
         call = self._client.ingest if context.op == "add" else self._client.remove
         request_ids = [call(list_id, part) for part in requests_of(members, self._target.members_per_request)]
         self._target.requests.write(context.op, context.number, request_ids)
         log.info(
-            "%s: %s batch %d: %d members in %d requests", self._client.label, context.op, context.number,
-            len(members), len(request_ids),
+            "%s: %s batch %d: %d members in %d requests (%d rows the list cannot hold acknowledged)",
+            self._client.label, context.op, context.number, len(members), len(request_ids),
+            rows.num_rows - sendable.num_rows,
         )  # fmt: skip
         return BatchResult(accepted=rows.num_rows)
 
@@ -166,19 +191,31 @@ class GoogleDataManagerDestination:
     def _resolve(self) -> str:
         client, key, spec = self._client, self._target.key, self._target.spec
         stored = self._objects.recall(key.behavior, key.destination_id, KIND)
-        same_account = stored is not None and stored.account == client.account_id
-        if stored is not None and same_account and client.get_user_list(stored.object_id) is not None:
+        if stored is not None and self._still_fits(stored):
             return stored.object_id
         if stored is not None:
             self._objects.forget(key.behavior, key.destination_id, KIND)
         found = client.find_user_list(spec.name)
-        user_list = found or client.create_user_list(spec.name, spec.description, spec.membership_days)
+        if found is not None and list_key_type(found) not in (None, spec.key_type):
+            raise GoogleAdsError(
+                f"{client.label}: the account's list {spec.name!r} ({found.id}) matches on {list_key_type(found)}, "
+                f"but this destination uploads {spec.key_type}; a list holds one upload key type, so give this "
+                "destination its own audience_name"
+            )
+        user_list = found or client.create_user_list(spec)
         if (stored is not None or key.has_committed_members) and not self._target.full_resync:
             raise GoogleAdsError(
-                f"{client.label}: the user list synced before is gone (deleted in Google Ads, or the connection now "
-                f"names another account); list {user_list.id} ({spec.name!r}) does not hold those members, so only "
-                f"a full re-sync may fill it: {key.resync_command()}"
+                f"{client.label}: the user list synced before is gone (deleted in Google Ads, the connection now "
+                f"names another account, or upload_keys changed); list {user_list.id} ({spec.name!r}) does not hold "
+                f"those members, so only a full re-sync may fill it: {key.resync_command()}"
             )
         stored_now = StoredObject(str(user_list.id), spec.name, client.account_id)
         self._objects.remember(key.behavior, key.destination_id, KIND, stored_now)
         return str(user_list.id)
+
+    def _still_fits(self, stored: StoredObject) -> bool:
+        """Whether the remembered list is still this account's and of the destination's upload key type."""
+        if stored.account != self._client.account_id:
+            return False
+        user_list = self._client.get_user_list(stored.object_id)
+        return user_list is not None and list_key_type(user_list) in (None, self._target.spec.key_type)

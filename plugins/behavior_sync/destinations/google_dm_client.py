@@ -16,7 +16,7 @@ import logging
 import time
 from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass, field
-from typing import Any, TypeVar
+from typing import TYPE_CHECKING, Any, TypeVar
 from urllib.parse import urlsplit
 
 import requests
@@ -27,7 +27,11 @@ from google.oauth2 import credentials as oauth2_credentials
 from google.oauth2 import service_account
 
 from behavior_sync.destinations.google_dm_errors import UNREACHABLE, GoogleAdsError, classify
+from behavior_sync.destinations.google_dm_members import CRM_ID, MOBILE_ID, dm_upload_key_type
 from behavior_sync.destinations.retry import Action, ErrorRule, RetryPolicy, ThrottleBudget, backoff_seconds, jittered
+
+if TYPE_CHECKING:
+    from behavior_sync.destinations.google_dm import UserListSpec
 
 log = logging.getLogger(__name__)
 T = TypeVar("T")
@@ -172,18 +176,14 @@ class DataManagerClient:
 
         return self.call("looking the user list up by name", first)
 
-    def create_user_list(self, display_name: str, description: str, membership_days: int) -> dm.UserList:
-        """Creates an open Customer Match (contact info, first party) list; returns it."""
-        info = dm.IngestedUserListInfo(
-            upload_key_types=[dm.IngestedUserListInfo.UploadKeyType.CONTACT_ID],
-            contact_id_info=dm.ContactIdInfo(data_source_type=dm.DataSourceType.DATA_SOURCE_TYPE_FIRST_PARTY),
-        )
+    def create_user_list(self, spec: UserListSpec) -> dm.UserList:
+        """Creates an open first-party Customer Match list of ``spec``'s upload key type; returns it."""
         user_list = dm.UserList(
-            display_name=display_name,
-            description=description,
-            membership_duration={"seconds": membership_days * 86400},
+            display_name=spec.name,
+            description=spec.description,
+            membership_duration={"seconds": spec.membership_days * 86400},
             membership_status=dm.UserList.MembershipStatus.OPEN,
-            ingested_user_list_info=info,
+            ingested_user_list_info=ingested_info(spec),
         )
         return self.call(
             "creating the user list",
@@ -243,6 +243,21 @@ class DataManagerClient:
             login_account=dm.ProductAccount(account_id=login, account_type=ACCOUNT_TYPE) if login else None,
             product_destination_id=list_id,
         )
+
+
+def ingested_info(spec: UserListSpec) -> dm.IngestedUserListInfo:
+    """The ``IngestedUserListInfo`` of a first-party list of ``spec``'s upload key type. Mobile ids: the key
+    space follows the app id (digits: an App Store id, IOS; else an Android package name, ANDROID)."""
+    first_party = dm.DataSourceType.DATA_SOURCE_TYPE_FIRST_PARTY
+    info = dm.IngestedUserListInfo(upload_key_types=[dm_upload_key_type(spec.key_type)])
+    if spec.key_type == CRM_ID:
+        info.user_id_info = dm.UserIdInfo(data_source_type=first_party)
+    elif spec.key_type == MOBILE_ID:
+        space = dm.MobileIdInfo.KeySpace.IOS if spec.app_id.isdigit() else dm.MobileIdInfo.KeySpace.ANDROID
+        info.mobile_id_info = dm.MobileIdInfo(data_source_type=first_party, key_space=space, app_id=spec.app_id)
+    else:
+        info.contact_id_info = dm.ContactIdInfo(data_source_type=first_party)
+    return info
 
 
 def wait_or_raise(

@@ -68,17 +68,23 @@ class RequestOutcome:
 
 
 def read_outcome(request_id: str, entries: Sequence[dm.RequestStatusPerDestination]) -> RequestOutcome | None:
-    """The outcome of a request from its status entries (one destination each); None while Google processes it."""
+    """The outcome of a request from its status entries (one destination each); None while Google processes it.
+    Records count whichever data the request carried (user data, mobile ids or user ids); only user data has a
+    match-rate range."""
     if not entries or any(e.request_status == Status.PROCESSING for e in entries):
         return None
     entry = entries[0]
-    ingested = entry.audience_members_ingestion_status.user_data_ingestion_status
-    removed = entry.audience_members_removal_status.user_data_removal_status
-    rate = int(ingested.upload_match_rate_range)
+    ingested, removed = entry.audience_members_ingestion_status, entry.audience_members_removal_status
+    counts = (
+        ingested.user_data_ingestion_status, ingested.mobile_data_ingestion_status,
+        ingested.user_id_data_ingestion_status, removed.user_data_removal_status,
+        removed.mobile_data_removal_status, removed.user_id_data_removal_status,
+    )  # fmt: skip
+    rate = int(ingested.user_data_ingestion_status.upload_match_rate_range)
     return RequestOutcome(
         request_id,
         Status(entry.request_status).name,
-        int(ingested.record_count or removed.record_count),
+        max(int(status.record_count) for status in counts),
         rate if rate in _RANGES else None,
     )
 

@@ -21,7 +21,7 @@ Sources of the rules (``docs/identity.md`` has the details and the choices we ma
 
 from __future__ import annotations
 
-from collections.abc import Mapping
+from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
 from types import MappingProxyType
 from typing import Any
@@ -144,8 +144,13 @@ GOOGLE_RULES: tuple[Rule, ...] = (
     Rule("crm_id", "user_id", ("external_id",), "{external_id}", hashed=False, strong=True),
     Rule("mobile_id", "mobile_id", ("mobile_id",), "{mobile_id}", hashed=False, strong=True),
 )
-GOOGLE_UPLOAD_KEYS: Mapping[str, tuple[str, ...]] = MappingProxyType(
+# A Google Customer Match list has one upload key type -> the identifier types it takes.
+GOOGLE_KEY_TYPES: Mapping[str, tuple[str, ...]] = MappingProxyType(
     {"contact_info": ("email", "phone", "address"), "crm_id": ("crm_id",), "mobile_id": ("mobile_id",)}
+)
+# ``upload_keys`` of a google_ads destination -> identifier types (contact info whole or in parts).
+GOOGLE_UPLOAD_KEYS: Mapping[str, tuple[str, ...]] = MappingProxyType(
+    {**GOOGLE_KEY_TYPES, "email": ("email",), "phone": ("phone",), "address": ("address",)}
 )
 
 HUBSPOT_RULES: tuple[Rule, ...] = (Rule("email", "email", ("email",), "{email}", hashed=False, strong=True),)
@@ -187,6 +192,22 @@ def rules_for(destination_type: str, settings: Mapping[str, Any], mapped: frozen
         wanted = {t for key in keys for t in GOOGLE_UPLOAD_KEYS[key]}
         rules = tuple(rule for rule in rules if rule.id_type in wanted)
     return tuple(rule for rule in rules if rule.applies_to(mapped))
+
+
+def google_key_type(upload_keys: Sequence[str]) -> str:
+    """The one upload key type (``contact_info``, ``crm_id``, ``mobile_id``) of a google_ads destination's
+    ``upload_keys``; raises ValueError when they mix types (Google: "mixed data types are not allowed on
+    the same list")."""
+    kinds = {
+        kind for kind, id_types in GOOGLE_KEY_TYPES.items() for key in upload_keys if key == kind or key in id_types
+    }
+    if len(kinds) != 1:
+        raise ValueError(
+            f"upload_keys {list(upload_keys)} mix upload key types, but a Customer Match list holds one "
+            "(contact info, crm_id or mobile_id): use one google_ads destination per type, each with its own id "
+            "and audience_name"
+        )
+    return kinds.pop()
 
 
 def value_sql(rule: Rule, prehashed: frozenset[str], hash_values: bool = True, table: str = "") -> str:
