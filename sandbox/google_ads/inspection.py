@@ -5,7 +5,7 @@ No credentials; plain JSON (errors ``{"error": "..."}`` with 400 or 404). Reads 
 * ``GET /_sandbox/state`` — customers, counts of lists, members and jobs by status, admitted calls by
   method, refusals by ``"<gRPC status> <kind>.<code>"``, limits, faults.
 * ``GET /_sandbox/user_lists[?customer=]`` — every list: ``{customer_id, id, resource_name, name,
-  upload_key_type, membership_life_span, members, matched}`` (counts).
+  upload_key_type, app_id, membership_life_span, members, matched}`` (counts).
 * ``GET /_sandbox/user_lists/{id}/members`` — ``{"resource_name", "members": [[identifier, ...], ...]}``,
   identifiers as stored (``email:<hex>``, ``phone:<hex>``, ``address:...``, ``crm:...``, ``mobile:...``).
 * ``GET /_sandbox/jobs`` — every job: ``{resource_name, user_list, status, kind, remove_all, queued,
@@ -93,6 +93,7 @@ def _list_view(sandbox: GoogleAdsSandbox, record: UserListRecord) -> dict[str, A
         "resource_name": record.resource_name,
         "name": record.name,
         "upload_key_type": record.upload_key_type,
+        "app_id": record.app_id,
         "membership_life_span": record.membership_life_span,
         "members": len(record.members),
         "matched": record.members.matched(sandbox.config.universe),

@@ -24,6 +24,7 @@ _KEY_OF_KIND = {"email": CONTACT_INFO, "phone": CONTACT_INFO, "address": CONTACT
 _KEY_OF_KIND |= {"crm": CRM_ID, "mobile": MOBILE_ADVERTISING_ID}
 _HEX64 = re.compile(r"[0-9a-f]{64}")
 _COUNTRY = re.compile(r"[A-Z]{2}")
+_MOBILE_ID = re.compile(r"[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}")
 
 
 @dataclass(frozen=True)
@@ -90,7 +91,7 @@ def check_operations(operations: Sequence[Any], upload_key_type: int, max_per_us
 
 def identifier_key(identifier: Any) -> str:
     """The stored form of one raw ``UserIdentifier``: ``email:<hex>``, ``phone:<hex>``, ``address:...``,
-    ``crm:<id>`` or ``mobile:<id>``."""
+    ``crm:<id>`` or ``mobile:<id>`` (lower case: device ids are case-insensitive)."""
     which = identifier.WhichOneof("identifier")
     if which == "hashed_email":
         return f"email:{identifier.hashed_email}"
@@ -99,7 +100,7 @@ def identifier_key(identifier: Any) -> str:
     if which == "third_party_user_id":
         return f"crm:{identifier.third_party_user_id}"
     if which == "mobile_id":
-        return f"mobile:{identifier.mobile_id}"
+        return f"mobile:{identifier.mobile_id.lower()}"
     address = identifier.address_info
     return (
         f"address:{address.hashed_first_name}:{address.hashed_last_name}:{address.country_code}:{address.postal_code}"
@@ -136,6 +137,8 @@ def _key_problems(key: str, identifier: Any, upload_key_type: int) -> list[tuple
         return [("INVALID_SHA256_FORMAT", f"the hashed {kind} must be a SHA-256 digest: 64 lowercase hex characters")]
     if kind == "address":
         return _address_problems(identifier.address_info)
+    if kind == "mobile" and not _MOBILE_ID.fullmatch(value):
+        return [("INVALID_MOBILE_ID_FORMAT", "a mobile id is an IDFA or AAID (UUID format)")]
     return []
 
 

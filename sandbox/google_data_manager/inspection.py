@@ -6,8 +6,9 @@ this API is the sandbox's own, for tests and the demo. Reads first apply operati
 * ``GET /_sandbox/state`` — accessible accounts, counts of user lists, members and requests (pending
   and processed), admitted calls by route, refusals by ``"<code> <reason>"``, limits, faults.
 * ``GET /_sandbox/user_lists`` — every user list: ``{account_id, account_type, id, name, display_name,
-  membership_days, members: [[identifier, ...], ...]}``; ``?account=`` filters. Identifiers are the
-  hashed forms the sandbox stores (``email:<hex>``, ``phone:<hex>``, ``address:...``).
+  membership_days, ingested_user_list_info, members: [[identifier, ...], ...]}``; ``?account=`` filters.
+  Identifiers are the forms the sandbox stores (``email:<hex>``, ``phone:<hex>``, ``address:...``,
+  ``crm:<user id>``, ``mobile:<id>``).
 * ``GET /_sandbox/requests`` — every operation: ``{request_id, kind, created_at, applied,
   destinations: [{account_id, user_list_id, record_count, identifier_count, matched_count, denied_count}]}``.
 * ``POST /_sandbox/faults`` — ``{"scripted": [spec, ...], "random": {fault config}}``; a spec is
@@ -62,6 +63,7 @@ def _read(sandbox: GoogleDataManagerSandbox, request: Request, path: str) -> dic
                 "name": ul.name,
                 "display_name": ul.display_name,
                 "membership_days": ul.membership_days,
+                "ingested_user_list_info": dict(ul.info),
                 "members": sorted(sorted(member) for member in ul.members),
             }
             for ul in store.user_lists.values()

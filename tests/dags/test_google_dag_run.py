@@ -78,12 +78,12 @@ def test_a_demo_behavior_fills_its_google_list_after_a_deferred_wait_and_history
 def test_the_trigger_only_polls_and_fires_when_google_settled_every_request(run_env: dict[str, str]) -> None:
     from google.ads import datamanager_v1 as dm
 
+    from behavior_sync.destinations.google_dm import UserListSpec
     from behavior_sync.destinations.google_dm_client import (
         DataManagerClient,
         DataManagerCredentials,
         google_credentials,
     )
-    from behavior_sync.destinations.google_dm import UserListSpec
     from behavior_sync.destinations.google_dm_members import user_identifier
     from behavior_sync_airflow.triggers import DataManagerRequestsTrigger
 

@@ -65,10 +65,12 @@ def members(keys: range | list[str]) -> list[Row]:
 
 
 def as_stored(rows: list[Row]) -> set[frozenset[str]]:
-    """What the sandbox should hold: per member, its identifiers as ``type:value`` strings."""
+    """What the sandbox should hold: per member, its identifiers as ``kind:value`` strings (the sandboxes
+    name CRM ids ``crm`` and mobile ids ``mobile``)."""
     by_member: dict[str, set[str]] = {}
     for key, id_type, value in rows:
-        by_member.setdefault(key, set()).add(f"{id_type}:{value}")
+        kind = {"crm_id": "crm", "mobile_id": "mobile"}.get(id_type, id_type)
+        by_member.setdefault(key, set()).add(f"{kind}:{value}")
     return {frozenset(ids) for ids in by_member.values()}
 
 
@@ -82,6 +84,7 @@ class GoogleSync:
     capabilities: Capabilities = SMALL_BATCHES
     members_per_request: int = 25
     sleeps: list[float] = field(default_factory=list)
+    spec: UserListSpec = SPEC
 
     @property
     def store(self) -> StateStore:
@@ -100,7 +103,7 @@ class GoogleSync:
     ) -> GoogleDataManagerDestination:
         state = self.store.current("value_hunters", "google_ads")
         key = LoadKey("value_hunters", "google_ads", state is not None and state.members > 0)
-        target = GoogleTarget(SPEC, key, full_resync, self.requests(run_id), self.members_per_request)
+        target = GoogleTarget(self.spec, key, full_resync, self.requests(run_id), self.members_per_request)
         return GoogleDataManagerDestination(
             client or self.client(), DestinationObjects(self.db), target, self.capabilities
         )
@@ -118,10 +121,10 @@ class GoogleSync:
     def ledger(self, plan: SyncPlan) -> Ledger:
         return Ledger(self.db, plan.behavior, plan.destination_id, plan.run_id, plan.base_version)
 
-    def sync(self, run_id: str, rows: list[Row]) -> SyncPlan:
+    def sync(self, run_id: str, rows: list[Row], full_resync: bool = False) -> SyncPlan:
         """Plan, load, commit, then let Google's (fake) processing time pass."""
         plan = self.plan(run_id, rows)
-        load_plan(plan, self.destination(run_id), self.ledger(plan))
+        load_plan(plan, self.destination(run_id, full_resync=full_resync), self.ledger(plan))
         previous = self.store.current("value_hunters", "google_ads")
         commit_plan(plan, self.ledger(plan), self.store, previous if plan.base_version else None)
         self.sandbox.clock.advance(GDM_DELAY)

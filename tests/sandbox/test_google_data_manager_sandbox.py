@@ -334,3 +334,95 @@ def test_state_file_survives_restart(start_google_data_manager: StartGoogleDataM
     second = start_google_data_manager(state_file=state)
 
     assert second.user_lists().get_user_list(name=user_list.name).display_name == "Value Hunters"
+
+
+KeyType = dm.IngestedUserListInfo.UploadKeyType
+CRM_LIST = dm.IngestedUserListInfo(upload_key_types=[KeyType.USER_ID])
+MOBILE_LIST = dm.IngestedUserListInfo(
+    upload_key_types=[KeyType.MOBILE_ID],
+    mobile_id_info=dm.MobileIdInfo(key_space=dm.MobileIdInfo.KeySpace.ANDROID, app_id="com.example.shop"),
+)
+IDFA = "6d92078a-8246-4ba4-ae5b-76104861e7dc"
+AAID = "38400000-8cf0-11bd-b23e-10b96e40000d"
+
+
+def crm_member(user_id: str) -> dm.AudienceMember:
+    return dm.AudienceMember(user_id_data=dm.UserIdData(user_id=user_id))
+
+
+def mobile_member(*mobile_ids: str) -> dm.AudienceMember:
+    return dm.AudienceMember(mobile_data=dm.MobileData(mobile_ids=list(mobile_ids)))
+
+
+def test_lists_hold_one_upload_key_type_and_mobile_lists_need_their_app(
+    google_data_manager: GoogleDataManagerHarness,
+) -> None:
+    gdm = google_data_manager
+    crm, mobile = create_list(gdm, "CRM", info=CRM_LIST), create_list(gdm, "Mobile", info=MOBILE_LIST)
+    mixed = dm.IngestedUserListInfo(upload_key_types=[KeyType.CONTACT_ID, KeyType.USER_ID])
+    no_app = dm.IngestedUserListInfo(upload_key_types=[KeyType.MOBILE_ID])
+    refusals = {}
+    for name, info in (("Mixed", mixed), ("No app", no_app), ("No key", dm.IngestedUserListInfo())):
+        with pytest.raises(exceptions.BadRequest) as caught:
+            create_list(gdm, name, info=info)
+        refusals[name] = caught.value.reason
+
+    assert refusals == {
+        "Mixed": "UNSUPPORTED_USER_LIST_UPLOAD_KEY_TYPES",
+        "No app": "REQUIRED_FIELD_MISSING",
+        "No key": "REQUIRED_FIELD_MISSING",
+    }
+    assert list(crm.ingested_user_list_info.upload_key_types) == [KeyType.USER_ID]
+    fetched = gdm.user_lists().get_user_list(name=mobile.name).ingested_user_list_info
+    assert (fetched.mobile_id_info.app_id, fetched.mobile_id_info.key_space) == ("com.example.shop", 2)
+
+
+def test_user_ids_and_mobile_ids_are_ingested_removed_and_counted_under_their_own_status(
+    start_google_data_manager: StartGoogleDataManager,
+) -> None:
+    gdm = start_google_data_manager(universe=[sha("cust-1"), sha(AAID)])
+    crm, mobile = create_list(gdm, "CRM", info=CRM_LIST), create_list(gdm, "Mobile", info=MOBILE_LIST)
+    crm_add = ingest_request([destination(crm)], [crm_member("cust-1"), crm_member("cust-2")])
+    mobile_add = ingest_request([destination(mobile)], [mobile_member(IDFA.upper(), AAID)])
+    crm_answer = gdm.ingestion().ingest_audience_members(request=crm_add)
+    mobile_answer = gdm.ingestion().ingest_audience_members(request=mobile_add)
+    gdm.clock.advance(GDM_DELAY)
+    remove = dm.RemoveAudienceMembersRequest(destinations=[destination(crm)], audience_members=[crm_member("cust-2")])
+    removal = gdm.ingestion().remove_audience_members(request=remove)
+    gdm.clock.advance(GDM_DELAY)
+
+    crm_status = status(gdm, crm_answer.request_id)[0].audience_members_ingestion_status
+    mobile_status = status(gdm, mobile_answer.request_id)[0].audience_members_ingestion_status
+    removed = status(gdm, removal.request_id)[0].audience_members_removal_status
+    assert (
+        crm_status.user_id_data_ingestion_status.record_count,
+        crm_status.user_id_data_ingestion_status.user_id_count,
+    ) == (2, 2)
+    assert mobile_status.mobile_data_ingestion_status.mobile_id_count == 2
+    assert removed.user_id_data_removal_status.record_count == 1
+    assert stored(gdm, crm) == [["crm:cust-1"]]
+    assert stored(gdm, mobile) == [sorted([f"mobile:{IDFA}", f"mobile:{AAID}"])]  # mobile ids kept lower case
+
+
+@pytest.mark.parametrize(
+    ("members", "reason"),
+    [
+        ([crm_member("cust-1"), member("a@x.com")], "MULTIPLE_DATA_TYPES_NOT_ALLOWED"),
+        ([member("a@x.com")], "INVALID_USER_LIST_TYPE"),
+        ([mobile_member("not-a-device-id")], "INVALID_MOBILE_ID_FORMAT"),
+        ([mobile_member(*[AAID] * 11)], "TOO_MANY_ELEMENTS"),
+        ([crm_member(" ")], "REQUIRED_FIELD_MISSING"),
+    ],
+)
+def test_data_that_does_not_fit_the_list_fails_the_whole_request(
+    google_data_manager: GoogleDataManagerHarness, members: list[dm.AudienceMember], reason: str
+) -> None:
+    gdm = google_data_manager
+    crm, mobile = create_list(gdm, "CRM", info=CRM_LIST), create_list(gdm, "Mobile", info=MOBILE_LIST)
+    target = mobile if members[0].mobile_data.mobile_ids else crm
+
+    with pytest.raises(exceptions.BadRequest) as caught:
+        gdm.ingestion().ingest_audience_members(request=ingest_request([destination(target)], members))
+
+    assert caught.value.reason == reason
+    assert stored(gdm, crm) == [] and stored(gdm, mobile) == []

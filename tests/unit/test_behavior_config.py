@@ -94,6 +94,24 @@ def with_changes(**changes: object) -> str:
             "destinations[0].app_id: upload_keys mobile_id needs app_id",
         ),
         (
+            {"destinations": [{"type": "google_ads", "upload_keys": ["email", "crm_id"]}]},
+            "destinations[0].upload_keys: upload_keys ['email', 'crm_id'] mix upload key types, but a Customer Match "
+            "list holds one (contact info, crm_id or mobile_id): use one google_ads destination per type",
+        ),
+        (
+            {"destinations": [{"type": "google_ads", "upload_keys": ["crm_id"]}]},
+            "destinations[0].upload_keys: upload_keys ['crm_id'] need identifiers external_id mapped",
+        ),
+        (
+            {"destinations": [{"type": "google_ads", "upload_keys": ["phone"], "app_id": "com.example.shop"}]},
+            "destinations[0].app_id: app_id is only used with upload_keys [mobile_id]",
+        ),
+        (
+            {"destinations": [{"type": "google_ads", "upload_keys": ["address"]}]},
+            "destinations[0].upload_keys: upload_keys ['address'] need identifiers "
+            "first_name+last_name+country+postal_code mapped",
+        ),
+        (
             {"destinations": [{"type": "meta", "match_keys": ["email", "mobile_id"]}]},
             "destinations[0].match_keys[1]: 'mobile_id' is not mapped in identifiers",
         ),
