@@ -166,7 +166,8 @@ def _google_ads(destination: DestinationConfig, target: LoadTarget) -> Destinati
         RequestLog(f"{target.destination_dir}/requests"),
         int(settings.get("members_per_request") or MAX_MEMBERS_PER_REQUEST),
     )
-    client = GoogleAdsHook(destination.connection).client_for(str(settings.get("api") or "data_manager"), label)
+    api, per_request = str(settings.get("api") or "data_manager"), settings.get("identifiers_per_request")
+    client = GoogleAdsHook(destination.connection).client_for(api, label, identifiers_per_request=per_request)
     objects = DestinationObjects(target.db)
     return GoogleDataManagerDestination(client, objects, google_target, capabilities_for("google_ads"))
 

@@ -191,6 +191,9 @@ def test_the_hook_builds_the_client_of_the_destinations_api(google: GoogleAdsSyn
     monkeypatch.setenv("AIRFLOW_CONN_GADS_TEST", google_ads_connection(google.sandbox.endpoint))
     client = GoogleAdsHook("gads_test").client_for("google_ads_api", LABEL)
     assert isinstance(client, GoogleAdsApiClient) and client.find_user_list(SPEC.name) is None
+    assert client.identifiers_per_request == 10_000  # Google's recommendation, below its 100,000 cap
+    sized = GoogleAdsHook("gads_test").client_for("google_ads_api", LABEL, identifiers_per_request=250)
+    assert isinstance(sized, GoogleAdsApiClient) and sized.identifiers_per_request == 250
     assert GoogleAdsHook("gads_test").test_connection() == (
         True,
         f"the credentials can read the user lists of account {GADS_CUSTOMER}",

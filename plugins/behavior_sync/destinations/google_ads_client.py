@@ -48,6 +48,7 @@ T = TypeVar("T")
 SCOPE = "https://www.googleapis.com/auth/adwords"
 SANDBOX_OAUTH_TOKEN = "sandbox-oauth-token"  # the local sandbox accepts any bearer token
 MAX_IDENTIFIERS_PER_REQUEST = 100_000  # per AddOfflineUserDataJobOperations request
+DEFAULT_IDENTIFIERS_PER_REQUEST = 10_000  # Google's recommendation (reference §2.3)
 MAX_IDENTIFIERS_PER_USER = 20  # per UserData
 SETTLED = frozenset({"SUCCESS", "FAILED"})
 _LIST_FIELDS = "user_list.id, user_list.name, user_list.membership_status, user_list.size_for_search, " + (
@@ -92,7 +93,7 @@ class GoogleAdsApiClient:
         label: str,
         policy: RetryPolicy | None = None,
         sleep: Callable[[float], None] = time.sleep,
-        identifiers_per_request: int = MAX_IDENTIFIERS_PER_REQUEST,
+        identifiers_per_request: int = DEFAULT_IDENTIFIERS_PER_REQUEST,
     ) -> None:
         if not 1 <= identifiers_per_request <= MAX_IDENTIFIERS_PER_REQUEST:
             raise GoogleAdsError(f"identifiers_per_request must be 1..{MAX_IDENTIFIERS_PER_REQUEST}")

@@ -122,18 +122,30 @@ class GoogleAdsHook(ValidatedConnectionHook):
             credentials, developer_token, extras["customer_id"], extras.get("login_customer_id"), endpoint
         )
 
-    def google_ads_api_client(self, label: str | None = None, policy: RetryPolicy | None = None) -> GoogleAdsApiClient:
-        """A Google Ads API client for the customer; ``label`` names the behavior and destination."""
-        from behavior_sync.destinations.google_ads_client import GoogleAdsApiClient
+    def google_ads_api_client(
+        self, label: str | None = None, policy: RetryPolicy | None = None, identifiers_per_request: int | None = None
+    ) -> GoogleAdsApiClient:
+        """A Google Ads API client for the customer; ``label`` names the behavior and destination;
+        ``identifiers_per_request`` bounds each AddOfflineUserDataJobOperations request (default 10,000)."""
+        from behavior_sync.destinations.google_ads_client import DEFAULT_IDENTIFIERS_PER_REQUEST, GoogleAdsApiClient
 
-        return GoogleAdsApiClient(self.google_ads_api_credentials(), label or f"connection {self.conn_id}", policy)
+        label = label or f"connection {self.conn_id}"
+        size = identifiers_per_request or DEFAULT_IDENTIFIERS_PER_REQUEST
+        return GoogleAdsApiClient(self.google_ads_api_credentials(), label, policy, identifiers_per_request=size)
 
-    def client_for(self, api: str, label: str | None = None, policy: RetryPolicy | None = None) -> UserListClient:
-        """The client of a destination's ``api`` (``data_manager`` or ``google_ads_api``); ValueError otherwise."""
+    def client_for(
+        self,
+        api: str,
+        label: str | None = None,
+        policy: RetryPolicy | None = None,
+        identifiers_per_request: int | None = None,
+    ) -> UserListClient:
+        """The client of a destination's ``api`` (``data_manager`` or ``google_ads_api``; ``identifiers_per_request``
+        is the Google Ads API's only); ValueError otherwise."""
         if api == "data_manager":
             return self.data_manager_client(label, policy)
         if api == "google_ads_api":
-            return self.google_ads_api_client(label, policy)
+            return self.google_ads_api_client(label, policy, identifiers_per_request)
         raise ValueError(f"api must be data_manager or google_ads_api, not {api!r}")
 
     def test_connection(self) -> tuple[bool, str]:
