@@ -174,14 +174,24 @@ def _member(index: int, item: Any, encoding: int, cap: int, request_denied: bool
     return Member(frozenset(identifiers), tuple(str(r) for r in references), denied, kind)
 
 
-def _mobile_ids(path: str, data: Any, out: _Collector) -> list[str]:
-    raw = data.get("mobileIds") if isinstance(data, dict) else None
+def _items(
+    path: str, container: Any, key: str, cap: int, reasons: tuple[str, str], what: str, out: _Collector
+) -> list[Any]:
+    """``container[key]`` when it is a list of 1..``cap`` items; else records why (``reasons``: missing, too many)."""
+    raw = container.get(key) if isinstance(container, dict) else None
     if not isinstance(raw, list) or not raw:
-        out.add(path, "REQUIRED_FIELD_MISSING", "at least one mobile id is required")
+        out.add(path, reasons[0], f"at least one {what} is required")
         return []
-    if len(raw) > MAX_MOBILE_IDS:
-        out.add(path, "TOO_MANY_ELEMENTS", f"too many mobile ids: {len(raw)}, at most {MAX_MOBILE_IDS}")
+    if len(raw) > cap:
+        out.add(path, reasons[1], f"too many {what}s: {len(raw)}, at most {cap}")
         return []
+    return raw
+
+
+def _mobile_ids(path: str, data: Any, out: _Collector) -> list[str]:
+    raw = _items(
+        path, data, "mobileIds", MAX_MOBILE_IDS, ("REQUIRED_FIELD_MISSING", "TOO_MANY_ELEMENTS"), "mobile id", out
+    )
     found = []
     for index, value in enumerate(raw):
         text = value.lower() if isinstance(value, str) else ""
@@ -205,13 +215,8 @@ def _user_id(path: str, data: Any, out: _Collector) -> list[str]:
 
 
 def _identifiers(path: str, user_data: Any, encoding: int, cap: int, out: _Collector) -> list[str]:
-    raw = user_data.get("userIdentifiers") if isinstance(user_data, dict) else None
-    if not isinstance(raw, list) or not raw:
-        out.add(path, "NO_IDENTIFIERS_PROVIDED", "at least one user identifier is required")
-        return []
-    if len(raw) > cap:
-        out.add(path, "TOO_MANY_USER_IDENTIFIERS", f"too many user identifiers: {len(raw)}, at most {cap}")
-        return []
+    reasons = ("NO_IDENTIFIERS_PROVIDED", "TOO_MANY_USER_IDENTIFIERS")
+    raw = _items(path, user_data, "userIdentifiers", cap, reasons, "user identifier", out)
     found: list[str] = []
     for index, identifier in enumerate(raw):
         value = _identifier(f"{path}[{index}]", identifier, encoding, out)
