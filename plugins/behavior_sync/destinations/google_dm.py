@@ -32,7 +32,7 @@ from behavior_sync.destinations import AudienceReport
 from behavior_sync.destinations.google_dm_client import MAX_MEMBERS_PER_REQUEST
 from behavior_sync.destinations.google_dm_errors import GoogleAdsError
 from behavior_sync.destinations.google_dm_members import audience_members, requests_of
-from behavior_sync.destinations.google_dm_status import RequestLog, list_size
+from behavior_sync.destinations.google_dm_status import RequestLog, SentRequest, list_size
 from behavior_sync.destinations.meta_audience import LoadKey
 from behavior_sync.naming import render_name
 from behavior_sync.sync.execute import BatchContext
@@ -124,7 +124,8 @@ class GoogleDataManagerDestination:
         self._list_id: str | None = None
 
     def send(self, rows: pa.Table, context: BatchContext) -> BatchResult:
-        """Sends one batch (add: ingest, remove: remove) and records its request ids. Raises GoogleAdsError."""
+        """Sends one batch (add: ingest, remove: remove) and records its request ids with their member counts.
+        Raises GoogleAdsError."""
         if context.op not in ("add", "remove"):
             raise GoogleAdsError(f"{self._client.label}: Google Customer Match has no {context.op!r} operation")
         list_id = self.list_id()
@@ -133,11 +134,12 @@ class GoogleDataManagerDestination:
         except ValueError as exc:
             raise GoogleAdsError(f"{self._client.label}: {exc}") from None
         call = self._client.ingest if context.op == "add" else self._client.remove
-        request_ids = [call(list_id, part) for part in requests_of(members, self._target.members_per_request)]
-        self._target.requests.write(context.op, context.number, request_ids)
+        parts = requests_of(members, self._target.members_per_request)
+        sent = [SentRequest(call(list_id, part), len(part)) for part in parts]
+        self._target.requests.write(context.op, context.number, sent)
         log.info(
             "%s: %s batch %d: %d members in %d requests", self._client.label, context.op, context.number,
-            len(members), len(request_ids),
+            len(members), len(sent),
         )  # fmt: skip
         return BatchResult(accepted=rows.num_rows)
 
