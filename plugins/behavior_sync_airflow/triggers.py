@@ -3,9 +3,11 @@
 ``DataManagerRequestsTrigger`` polls Google for the requests a load sent, until Google settled every
 one: with ``api`` ``data_manager`` the Data Manager API's ``requestStatus:retrieve`` per request id,
 with ``google_ads_api`` the ``offline_user_data_job`` status (GoogleAdsService.Search) per job resource
-name (PENDING/RUNNING: not yet; SUCCESS/FAILED: settled). Its arguments are JSON primitives (connection
-id, request ids, poll interval, label, api); it submits nothing. Status reads run in a thread (the SDK
-client is synchronous), so the triggerer's event loop never blocks.
+name (PENDING/RUNNING: not yet; SUCCESS/FAILED: settled), each job's outcome counting the members it
+carried (``members``, aligned with the ids; a job without a count, or every job of a trigger serialized
+before counts existed, counts 1). Its arguments are JSON primitives (connection id, request ids, poll
+interval, label, api, member counts); it submits nothing. Status reads run in a thread (the SDK client
+is synchronous), so the triggerer's event loop never blocks.
 """
 
 from __future__ import annotations
@@ -22,7 +24,13 @@ class DataManagerRequestsTrigger(BaseTrigger):
     when Google refuses the status read (``{"status": "error", "message": ...}``; no identifiers, no tokens)."""
 
     def __init__(
-        self, conn_id: str, request_ids: list[str], poll_seconds: float, label: str, api: str = "data_manager"
+        self,
+        conn_id: str,
+        request_ids: list[str],
+        poll_seconds: float,
+        label: str,
+        api: str = "data_manager",
+        members: list[int | None] | None = None,
     ) -> None:
         super().__init__()
         self.api = api
@@ -30,6 +38,8 @@ class DataManagerRequestsTrigger(BaseTrigger):
         self.request_ids = list(request_ids)
         self.poll_seconds = poll_seconds
         self.label = label
+        counts = members if members is not None else [None] * len(self.request_ids)
+        self.members = [1 if count is None else count for count in counts]  # unknown counts weigh 1
 
     def serialize(self) -> tuple[str, dict[str, Any]]:
         """Class path and JSON-serializable arguments."""
@@ -39,6 +49,7 @@ class DataManagerRequestsTrigger(BaseTrigger):
             "poll_seconds": self.poll_seconds,
             "label": self.label,
             "api": self.api,
+            "members": self.members,
         }
         return ("behavior_sync_airflow.triggers.DataManagerRequestsTrigger", kwargs)
 
@@ -68,7 +79,8 @@ class DataManagerRequestsTrigger(BaseTrigger):
         hook = GoogleAdsHook(self.conn_id)
         if self.api == "google_ads_api":
             jobs = hook.google_ads_api_client(self.label)
-            outcomes = {i: jobs.job_outcome(i) for i in request_ids}
+            members = dict(zip(self.request_ids, self.members, strict=True))
+            outcomes = {i: jobs.job_outcome(i, members[i]) for i in request_ids}
         else:
             client = hook.data_manager_client(self.label)
             outcomes = {i: read_outcome(i, client.request_status(i)) for i in request_ids}

@@ -1,7 +1,8 @@
 """The wait step of destinations whose vendor processes uploads asynchronously (Google Customer Match).
 
 Between load and commit: the worker reads which requests (Data Manager) or jobs (Google Ads API)
-the load sent (the run's request log of the acknowledged batches), writes the run's history row as
+the load sent, with the members each carried (the run's request log of the acknowledged batches; the
+Google Ads API's match rate is weighted by those counts), writes the run's history row as
 ``pending`` and defers to a trigger that only polls Google; when every request is settled the
 worker resumes, reads the list's size and returns (XCom) the processing report: statuses, match
 rate, size and the product document's warnings, which the record task puts into history. Poll
@@ -20,7 +21,7 @@ from behavior_sync_airflow.record import RecordUpstream, record_pending
 from behavior_sync_airflow.sync_operators import _DestinationOperator, state_store
 
 if TYPE_CHECKING:
-    from behavior_sync.destinations.google_dm_status import ListSize
+    from behavior_sync.destinations.google_dm_status import ListSize, SentRequest
 
 WAITING_TYPES = frozenset({"google_ads"})  # destination types that get a wait task
 POLL_VARIABLE = "behavior_sync_google_poll_seconds"
@@ -46,18 +47,19 @@ class WaitForGoogleProcessingOperator(_DestinationOperator):
         plan = self.plan_xcom(context)
         if plan is None or plan["status"] != "planned":
             raise AirflowSkipException(f"nothing to wait for ({(plan or {}).get('status', 'no plan')})")
-        request_ids = self._request_ids(context, plan["plan_uri"])
-        if not request_ids:
+        sent = self._sent_requests(context, plan["plan_uri"])
+        if not sent:
             raise AirflowSkipException("the load sent no request: nothing to wait for")
-        message = f"Google is processing {len(request_ids)} requests; the list changes when they are settled"
+        message = f"Google is processing {len(sent)} requests; the list changes when they are settled"
         record_pending(context, self.behavior, self.destination, self.upstream, message)
-        self.log.info("%s: waiting for %d requests", self.destination.id, len(request_ids))
+        self.log.info("%s: waiting for %d requests", self.destination.id, len(sent))
         trigger = DataManagerRequestsTrigger(
             self.destination.connection,
-            request_ids,
+            [r.request_id for r in sent],
             float(Variable.get(POLL_VARIABLE, default=DEFAULT_POLL_SECONDS)),
             f"behavior {self.behavior.slug}, destination {self.destination.id}",
             self._api,
+            [r.members for r in sent],
         )
         self.defer(trigger=trigger, method_name="execute_complete", timeout=WAIT_TIMEOUT)
 
@@ -77,8 +79,8 @@ class WaitForGoogleProcessingOperator(_DestinationOperator):
         """The destination's Google API: ``data_manager`` (default) or ``google_ads_api``."""
         return str(self.destination.settings.get("api") or "data_manager")
 
-    def _request_ids(self, context: Any, plan_uri: str) -> list[str]:
-        """The request ids of the plan's acknowledged batches, in plan order."""
+    def _sent_requests(self, context: Any, plan_uri: str) -> list[SentRequest]:
+        """The requests of the plan's acknowledged batches (ids and member counts), in plan order."""
         from behavior_sync.destinations.google_dm_status import RequestLog
         from behavior_sync.sync.plan import read_plan
         from behavior_sync.sync.steps import ledger_of

@@ -2,7 +2,8 @@
 
 * ``BadRequest`` — a control request the sandbox cannot follow; answered with 400 ``{"error": ...}``.
 * ``json_object`` — the request body as a JSON object (no body: ``{}``).
-* ``FaultSpecRules`` — what a vendor accepts in a scripted fault spec (keys, integer keys, default status).
+* ``FaultSpecRules`` — what a vendor accepts in a scripted fault spec (keys, integer keys, default status,
+  an optional rule on the whole spec).
 * ``control_faults`` — ``POST /_sandbox/faults`` (``{"scripted": [spec, ...], "random": {fault config}}``)
   and ``DELETE /_sandbox/faults`` (drop scripted faults, random faults off); answers ``faults_view``.
 * ``answer_read_or_faults`` — the routing shared by sandboxes whose inspection reads are all GETs:
@@ -32,12 +33,14 @@ class FaultSpecRules:
     """What one vendor accepts in a scripted fault spec besides ``match`` and ``count``.
 
     ``spec_keys`` are the vendor keys kept in the fault's spec; ``int_keys`` must be integers (not
-    booleans) when present; ``default_status`` is the status range-checked when ``http_status`` is absent.
+    booleans) when present; ``default_status`` is the status range-checked when ``http_status`` is absent;
+    ``check``, when given, raises ``ValueError`` for a spec (its vendor keys) the vendor cannot apply.
     """
 
     spec_keys: frozenset[str]
     default_status: int
     int_keys: tuple[str, ...] = ("count", "http_status")
+    check: Callable[[Mapping[str, Any]], None] | None = None
 
 
 def json_object(request: Request) -> dict[str, Any]:
@@ -93,7 +96,13 @@ def scripted_fault(spec: Any, rules: FaultSpecRules) -> ScriptedFault:
     if not 400 <= spec.get("http_status", rules.default_status) <= 599:
         raise BadRequest("http_status must be within [400, 599]")
     details = {key: value for key, value in spec.items() if key in rules.spec_keys}
-    return _checked(lambda data: ScriptedFault(spec["match"], spec.get("count", 1), data), details)
+
+    def build(data: Mapping[str, Any]) -> ScriptedFault:
+        if rules.check is not None:
+            rules.check(data)
+        return ScriptedFault(spec["match"], spec.get("count", 1), data)
+
+    return _checked(build, details)
 
 
 def answer_read_or_faults(

@@ -9,7 +9,9 @@ Order of checks for every call (each refusal is a Google Ads failure, see ``erro
    and the request's customer configured (``AuthorizationError.USER_PERMISSION_DENIED``);
 4. quota: ``requests_per_minute`` per developer token, else gRPC RESOURCE_EXHAUSTED
    (``QuotaError.RESOURCE_TEMPORARILY_EXHAUSTED``; the SDK raises ``api_core`` ``ResourceExhausted``);
-5. fault latency, then scripted, then random faults (HTTP-like statuses mapped to gRPC, see ``FAULT_STATUS``);
+5. fault latency, then scripted, then random faults (HTTP-like statuses mapped to gRPC, see ``faults``): a
+   fault refuses the call, except a scripted ``answer_lost`` one (the call is performed, then answered
+   with the fault's error) or ``job_fails`` one (the Run is performed, its job ends FAILED);
 6. OfflineUserDataJobService with a developer token not allowlisted for Customer Match:
    ``NotAllowlistedError.CUSTOMER_NOT_ALLOWLISTED_FOR_THIS_FEATURE`` (PERMISSION_DENIED);
 7. jobs due on the sandbox clock are finished, then the method runs under the store lock.
@@ -25,7 +27,7 @@ import time
 import uuid
 from collections import Counter
 from collections.abc import Callable, Iterator, Mapping
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from pathlib import Path
 from typing import Any
 
@@ -40,20 +42,14 @@ from sandbox.common.persist import StateFile
 from sandbox.common.ratelimit import SlidingWindowCounter
 from sandbox.google_ads import jobs, search, user_lists
 from sandbox.google_ads.config import GoogleAdsSandboxConfig
-from sandbox.google_ads.errors import API_VERSION, AdsError, ErrorSpec, abort, ads_error
+from sandbox.google_ads.errors import API_VERSION, AdsError, abort, ads_error
+from sandbox.google_ads.faults import answer_lost, fault_error, job_fails, performs
 from sandbox.google_ads.store import Store
 
 logger = logging.getLogger(__name__)
 
 SERVICES = f"google.ads.googleads.{API_VERSION}.services"
 JOB_SERVICE = f"{SERVICES}.OfflineUserDataJobService"
-FAULT_STATUS: Mapping[int, tuple[grpc.StatusCode, str]] = {
-    400: (grpc.StatusCode.INVALID_ARGUMENT, "request_error.UNKNOWN"),
-    429: (grpc.StatusCode.RESOURCE_EXHAUSTED, "quota_error.RESOURCE_EXHAUSTED"),
-    500: (grpc.StatusCode.INTERNAL, "internal_error.INTERNAL_ERROR"),
-    503: (grpc.StatusCode.UNAVAILABLE, "internal_error.TRANSIENT_ERROR"),
-    504: (grpc.StatusCode.DEADLINE_EXCEEDED, "internal_error.DEADLINE_EXCEEDED"),
-}
 _CUSTOMER_IN_NAME = re.compile(r"customers/(\d+)/")
 _PERMISSION = grpc.StatusCode.PERMISSION_DENIED
 _READ_ONLY = (f"/{SERVICES}.GoogleAdsService/", "/google.longrunning.Operations/")
@@ -61,11 +57,13 @@ _READ_ONLY = (f"/{SERVICES}.GoogleAdsService/", "/google.longrunning.Operations/
 
 @dataclass(frozen=True)
 class Call:
-    """One admitted call: its method path, request id and sandbox clock reading."""
+    """One admitted call: its method path, request id, sandbox clock reading and the fault it runs under
+    (``answer_lost`` / ``job_fails``; None for most calls)."""
 
     method: str
     request_id: str
     now: float
+    fault: Fault | None = None
 
 
 class GoogleAdsSandbox:
@@ -172,19 +170,28 @@ class GoogleAdsSandbox:
         def handle(request: Any, context: grpc.ServicerContext) -> Any:
             call = Call(path, uuid.uuid4().hex[:22], self.clock())
             try:
-                self._admit(call, request, context)
-                self.settle()
-                with self.store.lock:
-                    answer = method(call, request)
-                    if not path.startswith(_READ_ONLY):
-                        self._state.mark_changed()
+                call = replace(call, fault=self._admit(call, request, context))
+                answer = self._perform(call, method, request)
+                if answer_lost(call.fault):
+                    raise fault_error(call.fault)
                 return answer
             except AdsError as error:
                 self._refuse(call, error, context)
 
         return handle
 
-    def _admit(self, call: Call, request: Any, context: grpc.ServicerContext) -> None:
+    def _perform(self, call: Call, method: Callable[[Call, Any], Any], request: Any) -> Any:
+        """Runs ``method`` under the store lock after finishing due jobs; marks the state changed for writes."""
+        self.settle()
+        with self.store.lock:
+            answer = method(call, request)
+            if not call.method.startswith(_READ_ONLY):
+                self._state.mark_changed()
+            return answer
+
+    def _admit(self, call: Call, request: Any, context: grpc.ServicerContext) -> Fault | None:
+        """Checks credentials, customer, quota and faults (raises ``AdsError``); the fault the call still runs
+        under (``faults.performs``), else None."""
         metadata = {key: value for key, value in context.invocation_metadata() if isinstance(value, str)}
         token = self._developer_token(metadata)
         self._check_customer(metadata, request)
@@ -195,13 +202,14 @@ class GoogleAdsSandbox:
             )
         self._sleep(self.faults.latency_seconds())
         fault = self.faults.next_fault("POST", call.method)
-        if fault is not None:
-            raise _fault_error(fault)
+        if fault is not None and not performs(fault):
+            raise fault_error(fault)
         if call.method.startswith(f"/{JOB_SERVICE}/") and not self.config.developer_tokens[token]:
             message = "this developer token is not allowlisted for Customer Match: use the Data Manager API"
             raise ads_error("not_allowlisted_error", "CUSTOMER_NOT_ALLOWLISTED_FOR_THIS_FEATURE", message, _PERMISSION)
         with self._stats_lock:
             self._calls[call.method.rsplit("/", 1)[-1]] += 1
+        return fault
 
     def _developer_token(self, metadata: Mapping[str, str]) -> str:
         token = metadata.get("developer-token", "")
@@ -230,7 +238,7 @@ class GoogleAdsSandbox:
             raise ads_error("authorization_error", "USER_PERMISSION_DENIED", message, _PERMISSION)
 
     def _job_call(self, call: Call) -> jobs.JobCall:
-        return jobs.JobCall(self.config, self.store, call.now, call.request_id)
+        return jobs.JobCall(self.config, self.store, call.now, call.request_id, job_fails(call.fault))
 
     def _refuse(self, call: Call, error: AdsError, context: grpc.ServicerContext) -> None:
         with self._stats_lock:
@@ -259,10 +267,3 @@ def _customer_of(request: Any) -> str:
     name = getattr(request, "resource_name", "") or getattr(request, "name", "")
     match = _CUSTOMER_IN_NAME.match(str(name))
     return match[1] if match else ""
-
-
-def _fault_error(fault: Fault) -> AdsError:
-    status, default = FAULT_STATUS.get(fault.status, FAULT_STATUS[500])
-    kind, _, code = str(fault.spec.get("error", default)).partition(".")
-    message = str(fault.spec.get("message", f"injected fault ({fault.status})"))
-    return AdsError(status, [ErrorSpec(kind, code, message)])

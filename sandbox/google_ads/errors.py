@@ -85,7 +85,10 @@ def failure(errors: Sequence[ErrorSpec], request_id: str) -> GoogleAdsFailure:
 
 
 def abort(context: grpc.ServicerContext, error: AdsError, request_id: str) -> None:
-    """End the call with ``error``: trailing metadata as Google sends it, then the status. Never returns."""
-    encoded = GoogleAdsFailure.serialize(failure(error.errors, request_id))
-    context.set_trailing_metadata(((FAILURE_KEY, encoded), ("request-id", request_id)))
+    """End the call with ``error``: trailing metadata as Google sends it (the ``GoogleAdsFailure`` only when
+    ``error`` has errors: a bare status reaches the SDK as a plain gRPC error), then the status. Never returns."""
+    metadata: list[tuple[str, str | bytes]] = [("request-id", request_id)]
+    if error.errors:
+        metadata.insert(0, (FAILURE_KEY, GoogleAdsFailure.serialize(failure(error.errors, request_id))))
+    context.set_trailing_metadata(tuple(metadata))
     context.abort(error.status, str(error))

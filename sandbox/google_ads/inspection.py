@@ -12,7 +12,8 @@ No credentials; plain JSON (errors ``{"error": "..."}`` with 400 or 404). Reads 
   uploaded, matched, consent}``.
 * ``POST /_sandbox/faults`` — ``{"scripted": [spec, ...], "random": {fault config}}``; a spec is
   ``{"match": regex on "POST /<gRPC method path>", "count": N, "http_status": 429, "error":
-  "quota_error.RESOURCE_EXHAUSTED", "message": "..."}`` (``app.FAULT_STATUS`` maps statuses to gRPC).
+  "quota_error.RESOURCE_EXHAUSTED", "message": "...", "answer_lost": false, "job_fails": false}``
+  (``faults`` says what each key does and maps statuses to gRPC).
 * ``DELETE /_sandbox/faults`` — drop scripted faults and turn random faults off.
 """
 
@@ -22,11 +23,11 @@ import re
 from typing import Any
 
 from sandbox.common.http import Request, Response
-from sandbox.common.inspection import FaultSpecRules, answer_read_or_faults, faults_view
+from sandbox.common.inspection import answer_read_or_faults, faults_view
 from sandbox.google_ads.app import GoogleAdsSandbox
+from sandbox.google_ads.faults import FAULT_SPECS
 from sandbox.google_ads.store import UserListRecord
 
-FAULT_SPECS = FaultSpecRules(spec_keys=frozenset({"http_status", "error", "message"}), default_status=503)
 _MEMBERS = re.compile(r"/_sandbox/user_lists/(\d+)/members")
 _LIMITS = ("processing_delay_seconds", "requests_per_minute", "max_identifiers_per_request", "max_identifiers_per_user")
 

@@ -11,9 +11,13 @@ Rules, in the order they are checked (each an ``AdsError`` with Google's code):
   adding members needs ``ad_user_data`` consent GRANTED (``FieldError.REQUIRED``, sandbox choice);
   then per operation (see ``userdata``): without ``enable_partial_failure`` any problem fails the
   request, with it the problems come back in ``partial_failure_error`` and the good operations are kept;
-* run: the job exists and is PENDING (``JOB_ALREADY_STARTED``); it becomes RUNNING and the answer is an
-  unfinished ``Operation``; ``processing_delay_seconds`` later (sandbox clock) it is SUCCESS and
-  GetOperation reports ``done`` with an ``Empty`` response.
+* run: the job exists and is PENDING (``JOB_ALREADY_STARTED`` otherwise, also for a second Run of the
+  same job: Google's forum reports this code for it, no reference page says so); it becomes RUNNING and
+  the answer is an unfinished ``Operation``;
+  ``processing_delay_seconds`` later (sandbox clock) it is SUCCESS and GetOperation reports ``done`` with
+  an ``Empty`` response, or, run under a ``job_fails`` fault, FAILED and ``done`` with an error.
+Adding the same operations twice (a request retried after its answer was lost) is accepted: the job
+queues them twice, applies them as a set, and counts each distinct member once for its match rate.
 Callers hold the store lock and have settled due jobs.
 """
 
@@ -43,7 +47,7 @@ from sandbox.google_ads import userdata
 from sandbox.google_ads.config import GoogleAdsSandboxConfig
 from sandbox.google_ads.errors import AdsError, ads_error, failure
 from sandbox.google_ads.membership import is_matched
-from sandbox.google_ads.store import CREATE, PENDING, RUNNING, SUCCESS, Job, Store
+from sandbox.google_ads.store import CREATE, FAILED, PENDING, RUNNING, SUCCESS, Job, Store
 from sandbox.google_ads.userdata import JOB_ERROR
 from sandbox.google_data_manager.status import match_rate_range
 
@@ -53,12 +57,14 @@ GRANTED, DENIED = 2, 3  # ConsentStatus
 
 @dataclass(frozen=True)
 class JobCall:
-    """What a job call needs: settings, store, the sandbox clock reading and the request id."""
+    """What a job call needs: settings, store, the sandbox clock reading, the request id, and whether a job
+    this call runs ends FAILED (a ``job_fails`` fault)."""
 
     config: GoogleAdsSandboxConfig
     store: Store
     now: float
     request_id: str
+    job_fails: bool = False
 
 
 def create_job(call: JobCall, request: CreateOfflineUserDataJobRequest) -> CreateOfflineUserDataJobResponse:
@@ -117,9 +123,9 @@ def run_job(call: JobCall, request: RunOfflineUserDataJobRequest) -> operations_
     job = _pending_job(call.store, request.resource_name)
     if request.validate_only:
         return operations_pb2.Operation(name=job.operation_name)
-    job.status, job.started_at = RUNNING, call.now
+    job.status, job.started_at, job.fails = RUNNING, call.now, call.job_fails
     universe = call.config.universe
-    created = [member for kind, member in job.operations if kind == CREATE]
+    created = {member for kind, member in job.operations if kind == CREATE}
     job.uploaded, job.matched = len(created), sum(1 for member in created if is_matched(member, universe))
     return operation_of(job)
 
@@ -133,12 +139,15 @@ def get_operation(store: Store, request: operations_pb2.GetOperationRequest) -> 
 
 
 def operation_of(job: Job) -> operations_pb2.Operation:
-    """The long-running operation of a started job: metadata always, ``done`` with ``Empty`` once SUCCESS."""
-    operation = operations_pb2.Operation(name=job.operation_name, done=job.status == SUCCESS)
+    """The long-running operation of a started job: metadata always; ``done`` with ``Empty`` once SUCCESS, with an
+    INTERNAL error status once FAILED (sandbox choice: Google documents "failure information", not its code)."""
+    operation = operations_pb2.Operation(name=job.operation_name, done=job.status in (SUCCESS, FAILED))
     metadata = OfflineUserDataJobMetadata()
     operation.metadata.Pack(OfflineUserDataJobMetadata.pb(metadata))
-    if operation.done:
+    if job.status == SUCCESS:
         operation.response.Pack(empty_pb2.Empty())
+    elif job.status == FAILED:
+        operation.error.CopyFrom(status_pb2.Status(code=grpc.StatusCode.INTERNAL.value[0], message="the job failed"))
     return operation
 
 

@@ -2,8 +2,10 @@
 
 A job collects operations while PENDING; ``RunOfflineUserDataJob`` makes it RUNNING, and once
 ``processing_delay_seconds`` have passed on the sandbox clock ``settle`` applies its operations to the
-list (remove_all first, then its creates or its removes) and marks it SUCCESS. A list's size and match
-rate are computed from its members and the configured universe when it is read.
+list (remove_all first, then its creates or its removes) and marks it SUCCESS, or, for a job run under a
+``job_fails`` fault, marks it FAILED without applying any. Operations added twice (a retried request)
+are applied twice, which changes nothing: members are sets. A list's size and match rate are computed
+from its members and the configured universe when it is read.
 Not thread-safe on its own: callers hold ``lock``.
 """
 
@@ -16,7 +18,7 @@ from typing import Any
 
 from sandbox.google_ads.membership import Membership
 
-PENDING, RUNNING, SUCCESS = "PENDING", "RUNNING", "SUCCESS"
+PENDING, RUNNING, SUCCESS, FAILED = "PENDING", "RUNNING", "SUCCESS", "FAILED"
 CREATE, REMOVE = "create", "remove"
 
 
@@ -46,7 +48,7 @@ class Job:
         ``kind`` is CREATE or REMOVE once an operation of that kind was added ("" before); ``operations``
         are (kind, identifiers) pairs in arrival order; ``consent`` maps ``ad_user_data`` and
         ``ad_personalization`` to ConsentStatus integers (0 when unset); ``uploaded`` and ``matched`` count the
-    members a run adds and those of them in the universe.
+    distinct members a run adds and those of them in the universe; ``fails``: the job ends FAILED.
     """
 
     customer_id: str
@@ -60,6 +62,7 @@ class Job:
     started_at: float | None = None
     uploaded: int = 0
     matched: int = 0
+    fails: bool = False
 
     @property
     def resource_name(self) -> str:
@@ -91,11 +94,13 @@ class Store:
         return next((job for job in self.jobs.values() if job.operation_name == operation_name), None)
 
     def settle(self, now: float, delay: float) -> int:
-        """Finish every RUNNING job started ``delay`` seconds ago or more, oldest first; returns how many."""
+        """Finish every RUNNING job started ``delay`` seconds ago or more, oldest first (SUCCESS with its operations
+        applied, or FAILED with none when it ``fails``); returns how many."""
         due = [j for j in self.jobs.values() if j.status == RUNNING and (j.started_at or 0.0) + delay <= now]
         for job in sorted(due, key=lambda j: j.started_at or 0.0):
-            self._apply(job)
-            job.status = SUCCESS
+            if not job.fails:
+                self._apply(job)
+            job.status = FAILED if job.fails else SUCCESS
             job.operations = []
         return len(due)
 

@@ -3,7 +3,8 @@
 The Value Hunters behavior, with only a ``google_ads_api`` destination on a connection to the gRPC sandbox
 (real clock, jobs finish after 1 s): the load runs OfflineUserDataJobs, the wait task defers to the trigger
 (``dag.test()`` runs it inline) that polls the jobs' status, then commit and record. The list must hold
-exactly the committed identifiers and history the list size and warnings.
+exactly the committed identifiers and history the list size and warnings; a job Google fails (the sandbox's
+``job_fails`` fault) makes the run ``partial`` and is listed in history.
 """
 
 from __future__ import annotations
@@ -53,3 +54,17 @@ def test_a_behavior_loads_through_the_google_ads_api_waits_for_its_jobs_and_reco
     assert record.status == "success" and processing["by_status"] == {"SUCCESS": len(jobs)}
     assert processing["list"]["list_id"] == list_id
     assert any("1,000 Search needs" in w for w in record.details["warnings"])
+
+
+def test_a_job_google_fails_makes_the_run_partial_and_is_listed_in_history(
+    run_env: dict[str, str], ads_sandbox: GoogleAdsHarness
+) -> None:
+    ads_sandbox.control("faults", {"scripted": [{"match": "RunOfflineUserDataJob", "job_fails": True}]})
+    conf = {"destinations": ["google_ads"], "full_resync": True}  # this sandbox is new: every member is sent
+    dag_run = load_dag("behavior__value_hunters").test(logical_date=DAY + dt.timedelta(days=1), run_conf=conf)
+    assert states(dag_run)["google_ads.wait"] == "success"
+    (failed,) = [j["resource_name"] for j in ads_sandbox.get("jobs")["jobs"] if j["status"] == "FAILED"]
+    (record,) = [r for r in history(run_env, "value_hunters") if r.run_id == dag_run.run_id]
+    processing = record.details["processing"]
+    assert record.status == "partial" and "1 not fully applied" in record.message
+    assert processing["by_status"]["FAILED"] == 1 and processing["failed_requests"] == [failed]

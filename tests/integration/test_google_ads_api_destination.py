@@ -2,13 +2,16 @@
 ``GoogleAdsApiClient``, reaching the gRPC sandbox with the official ``google-ads`` client (no SDK mocks).
 
 The engine set-up (``GoogleSync``) and the member helpers are the Data Manager tests'; only the client
-(Google Ads API) and the inspection of what the sandbox holds differ.
+(Google Ads API) and the inspection of what the sandbox holds differ. A lost answer is the sandbox's
+``answer_lost`` fault: it performs the call, then answers a bare UNAVAILABLE or DEADLINE_EXCEEDED, as when
+Google acted and the answer never arrived.
 """
 
 from __future__ import annotations
 
 import asyncio
 import json
+import logging
 from collections.abc import Iterator
 from dataclasses import dataclass
 from pathlib import Path
@@ -23,6 +26,7 @@ from behavior_sync.destinations.google_ads_client import (
     grpc_endpoint,
 )
 from behavior_sync.destinations.google_dm_errors import GoogleAdsError
+from behavior_sync.destinations.google_dm_status import RequestOutcome, match_rate, processing_report
 from behavior_sync.statedb import StateDatabase
 from behavior_sync.sync.execute import load_plan
 from tests.integration.test_google_dm_destination import (
@@ -67,9 +71,9 @@ class GoogleAdsSync(GoogleSync):
 
     def jobs(self, run_id: str, plan: Any) -> list[dict[str, Any]]:
         """The sandbox's view of the jobs the run's load recorded, in request-log order."""
-        names = self.requests(run_id).read((b.op, b.number) for b in plan.batches)
+        sent = self.requests(run_id).read((b.op, b.number) for b in plan.batches)
         by_name = {j["resource_name"]: j for j in self.sandbox.get("jobs")["jobs"]}
-        return [by_name[n] for n in names]
+        return [by_name[r.request_id] for r in sent]
 
 
 @pytest.fixture()
@@ -143,8 +147,8 @@ def test_jobs_stay_unsettled_until_google_finishes_them_then_report_the_match_ra
     google = GoogleAdsSync(sandbox, tmp_path, db)  # type: ignore[arg-type]
     plan = google.plan("r1", members(range(20)))
     load_plan(plan, google.destination("r1"), google.ledger(plan))
-    (job,) = google.requests("r1").read([("add", 0)])
-    client = google.client()
+    (sent,) = google.requests("r1").read([("add", 0)])
+    job, client = sent.request_id, google.client()
     assert job.startswith(f"customers/{GADS_CUSTOMER}/offlineUserDataJobs/") and client.job_outcome(job) is None
     sandbox.clock.advance(GADS_DELAY)
     outcome = client.job_outcome(job)
@@ -213,7 +217,7 @@ def test_the_trigger_polls_the_jobs_until_google_settled_them_and_submits_nothin
     monkeypatch.setenv("AIRFLOW_CONN_GADS_TEST", google_ads_connection(google.sandbox.endpoint))
     plan = google.plan("r1", members(range(5)))
     load_plan(plan, google.destination("r1"), google.ledger(plan))
-    jobs = google.requests("r1").read([("add", 0)])
+    jobs = [r.request_id for r in google.requests("r1").read([("add", 0)])]
     _, kwargs = DataManagerRequestsTrigger("gads_test", jobs, 0.05, "trigger test", "google_ads_api").serialize()
     trigger = DataManagerRequestsTrigger(**json.loads(json.dumps(kwargs)))  # JSON primitives only
     before = google.sandbox.get("state")["calls"]
@@ -250,3 +254,132 @@ def test_server_errors_are_retried_a_bounded_number_of_times(google: GoogleAdsSy
     google.sandbox.control("faults", {"scripted": [fault]})
     google.sync("r1", members(range(5)))
     assert len(google.sleeps) == 2 and google.held() == as_stored(members(range(5)))
+
+
+def lose_answer(google: GoogleAdsSync, method: str, http_status: int = 504, **spec: Any) -> None:
+    """The sandbox performs the next ``method`` call, then answers a bare ``http_status`` instead of its result."""
+    fault = {"match": method, "count": 1, "http_status": http_status, "answer_lost": True, **spec}
+    google.sandbox.control("faults", {"scripted": [fault]})
+
+
+def refusals(google: GoogleAdsSync) -> dict[str, int]:
+    """The sandbox's answered errors by ``"<gRPC status> <reason>"``."""
+    errors: dict[str, int] = google.sandbox.get("state")["errors"]
+    return errors
+
+
+def test_a_lost_run_answer_is_retried_job_already_started_is_confirmed_and_each_job_runs_once(
+    google: GoogleAdsSync,
+) -> None:
+    lose_answer(google, "RunOfflineUserDataJob")
+    rows = members(range(30))  # one batch, sent as jobs of 25 + 5 members
+    plan = google.sync("r1", rows)
+    assert google.ledger(plan).acknowledged() == {("add", 0)} and google.committed() == set(rows)
+    assert google.held() == as_stored(rows)
+    jobs = google.jobs("r1", plan)
+    assert [j["status"] for j in jobs] == ["SUCCESS", "SUCCESS"]
+    assert len(google.sandbox.get("jobs")["jobs"]) == 2  # one job per request, none created or run again
+    assert refusals(google) == {
+        "DEADLINE_EXCEEDED DEADLINE_EXCEEDED": 1,  # the lost answer
+        "INVALID_ARGUMENT offline_user_data_job_error.JOB_ALREADY_STARTED": 1,  # its retry, then Search: RUNNING
+    }
+    assert len(google.sleeps) == 1
+
+
+def test_a_lost_add_answer_is_retried_and_the_duplicate_operations_leave_the_exact_list(
+    google: GoogleAdsSync,
+) -> None:
+    lose_answer(google, "AddOfflineUserDataJobOperations", http_status=503)
+    rows = members(range(30))
+    plan = google.plan("r1", rows)
+    load_plan(plan, google.destination("r1"), google.ledger(plan))
+    # the first job's operations were stored by the lost try and again by its retry
+    assert [(j["kind"], j["queued"]) for j in google.jobs("r1", plan)] == [("create", 50), ("create", 5)]
+    assert google.ledger(plan).acknowledged() == {("add", 0)}
+    google.sandbox.clock.advance(GADS_DELAY)
+    assert google.held() == as_stored(rows)
+    assert [j["status"] for j in google.jobs("r1", plan)] == ["SUCCESS", "SUCCESS"]
+
+
+def test_a_lost_create_answer_leaves_an_empty_orphan_job_logged_without_identifiers_and_the_load_is_correct(
+    google: GoogleAdsSync, caplog: pytest.LogCaptureFixture
+) -> None:
+    lose_answer(google, "CreateOfflineUserDataJob", http_status=503)
+    rows = members(range(10))
+    with caplog.at_level(logging.WARNING, logger="behavior_sync.destinations.google_ads_client"):
+        plan = google.sync("r1", rows)
+    assert google.held() == as_stored(rows) and google.committed() == set(rows)
+    (logged,) = google.jobs("r1", plan)
+    orphans = [j for j in google.sandbox.get("jobs")["jobs"] if j["resource_name"] != logged["resource_name"]]
+    assert logged["status"] == "SUCCESS" and [(j["status"], j["queued"]) for j in orphans] == [("PENDING", 0)]
+    (warning,) = [r.getMessage() for r in caplog.records if "empty job" in r.getMessage()]
+    assert "created on try 2" in warning and "customers/" not in warning and "@" not in warning
+
+
+def test_a_job_found_failed_after_a_lost_run_answer_fails_the_batch_and_a_task_retry_loads_it_again(
+    start_sandbox: StartGoogleAds, tmp_path: Path, db: StateDatabase
+) -> None:
+    google = GoogleAdsSync(start_sandbox(processing_delay_seconds=0), tmp_path, db)  # type: ignore[arg-type]
+    lose_answer(google, "RunOfflineUserDataJob", job_fails=True)
+    rows = members(range(10))
+    plan = google.plan("r1", rows)
+    with pytest.raises(GoogleAdsError, match=r"Google reports it FAILED.*sends it again in a new job") as failure:
+        load_plan(plan, google.destination("r1"), google.ledger(plan))
+    assert failure.value.reason == "FAILED" and not google.ledger(plan).acknowledged()
+    assert google.sandbox.get("state")["jobs"] == {"FAILED": 1} and google.held() == set()
+    load_plan(plan, google.destination("r1"), google.ledger(plan))  # the task retry: a new job
+    assert google.ledger(plan).acknowledged() == {("add", 0)}
+    google.sandbox.clock.advance(1)
+    assert google.held() == as_stored(rows)
+    assert google.sandbox.get("state")["jobs"] == {"FAILED": 1, "SUCCESS": 1}
+
+
+def test_a_job_google_fails_is_reported_as_failed_by_the_trigger_and_in_the_processing_report(
+    google: GoogleAdsSync, monkeypatch: Any
+) -> None:
+    from behavior_sync_airflow.triggers import DataManagerRequestsTrigger
+
+    monkeypatch.setenv("AIRFLOW_CONN_GADS_TEST", google_ads_connection(google.sandbox.endpoint))
+    google.sandbox.control("faults", {"scripted": [{"match": "RunOfflineUserDataJob", "job_fails": True}]})
+    plan = google.sync("r1", members(range(30)))  # jobs of 25 (fails) + 5 members
+    sent = google.requests("r1").read((b.op, b.number) for b in plan.batches)
+    trigger = DataManagerRequestsTrigger(
+        "gads_test", [r.request_id for r in sent], 0.01, "trigger test", "google_ads_api", [r.members for r in sent]
+    )
+    payload = asyncio.run(asyncio.wait_for(anext(aiter(trigger.run())), 10)).payload
+    outcomes = [RequestOutcome(**o) for o in payload["outcomes"]]
+    report = processing_report(outcomes, None)
+    assert report["by_status"] == {"FAILED": 1, "SUCCESS": 1}
+    assert report["failed_requests"] == [sent[0].request_id]
+
+
+def test_the_match_rate_weighs_each_job_by_the_members_it_carried(
+    start_sandbox: StartGoogleAds, tmp_path: Path, db: StateDatabase, monkeypatch: Any
+) -> None:
+    from behavior_sync_airflow.triggers import DataManagerRequestsTrigger
+
+    known = [sha(f"{k}@example.com") for k in range(35, 40)]
+    google = GoogleAdsSync(start_sandbox(universe=known), tmp_path, db)  # type: ignore[arg-type]
+    monkeypatch.setenv("AIRFLOW_CONN_GADS_TEST", google_ads_connection(google.sandbox.endpoint))
+    plan = google.sync("r1", members(range(10, 40)))  # members 10-34 in one job, 35-39 (all known) in another
+    sent = google.requests("r1").read((b.op, b.number) for b in plan.batches)
+    assert [(j["uploaded"], j["matched"]) for j in google.jobs("r1", plan)] == [(25, 0), (5, 5)]
+    assert [r.members for r in sent] == [25, 5]
+    trigger = DataManagerRequestsTrigger(
+        "gads_test", [r.request_id for r in sent], 0.01, "trigger test", "google_ads_api", [r.members for r in sent]
+    )
+    _, kwargs = trigger.serialize()
+    trigger = DataManagerRequestsTrigger(**json.loads(json.dumps(kwargs)))
+    payload = asyncio.run(asyncio.wait_for(anext(aiter(trigger.run())), 10)).payload
+    outcomes = [RequestOutcome(**o) for o in payload["outcomes"]]
+    assert [(o.records, o.match_rate_range) for o in outcomes] == [(25, 2), (5, 10)]  # <20 %, 91-100 %
+    # (25 x 10 % + 5 x 95.5 %) / 30, where weighing the jobs equally would give (10 % + 95.5 %) / 2 = 0.5275
+    assert match_rate(outcomes) == 0.2425
+
+
+def test_a_trigger_serialized_before_member_counts_existed_weighs_its_jobs_equally() -> None:
+    from behavior_sync_airflow.triggers import DataManagerRequestsTrigger
+
+    old = DataManagerRequestsTrigger("gads_test", ["job-a", "job-b"], 1.0, "old trigger", "google_ads_api")
+    partly = DataManagerRequestsTrigger("gads_test", ["job-a", "job-b"], 1.0, "log", "google_ads_api", [None, 7])
+    assert old.serialize()[1]["members"] == [1, 1] and partly.serialize()[1]["members"] == [1, 7]

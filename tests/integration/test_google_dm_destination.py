@@ -195,11 +195,13 @@ def test_removes_and_adds_never_share_a_request_and_requests_stay_within_members
     google.sync("r1", members(range(60)))
     plan = google.sync("r2", members(range(20, 90)))  # 0-19 leave, 60-89 join
     sent = google.sandbox.get("requests")["requests"]
-    ids = google.requests("r2").read((b.op, b.number) for b in plan.batches)
+    logged = google.requests("r2").read((b.op, b.number) for b in plan.batches)
+    ids = [r.request_id for r in logged]
     kinds = [r["kind"] for r in sent if r["request_id"] in ids]
     records = [d["record_count"] for r in sent if r["request_id"] in ids for d in r["destinations"]]
     # removes in batches of 15 (15 + 5), then the 30 joiners in one batch sent as requests of 25 + 5
     assert kinds == ["remove", "remove", "ingest", "ingest"] and records == [15, 5, 25, 5]
+    assert [r.members for r in logged] == records  # the request log counts what each request carried
     assert {r["kind"] for r in sent} == {"ingest", "remove"}  # two endpoints: a request is one kind only
 
 
@@ -211,8 +213,8 @@ def test_request_statuses_stay_processing_until_google_settles_them_then_report_
     google.db.ensure_schema()
     plan = google.plan("r1", members(range(20)))
     load_plan(plan, google.destination("r1"), google.ledger(plan))
-    (request_id,) = google.requests("r1").read([("add", 0)])
-    client = google.client()
+    (sent,) = google.requests("r1").read([("add", 0)])
+    request_id, client = sent.request_id, google.client()
     assert read_outcome(request_id, client.request_status(request_id)) is None
     sandbox.clock.advance(GDM_DELAY)
     outcome = read_outcome(request_id, client.request_status(request_id))

@@ -8,6 +8,7 @@ from pathlib import Path
 from typing import Any
 
 import pytest
+import requests
 from google.ads.googleads.errors import GoogleAdsException
 from google.api_core import exceptions
 
@@ -352,6 +353,88 @@ def test_random_faults_are_seeded_and_reach_the_caller(start_google_ads: StartGo
     assert error.value.error.code().name == "UNAVAILABLE"
     gads.control("faults", {"random": {"error_rate": 0.0}})
     create_list(gads)
+
+
+def lose_answers(gads: GoogleAdsHarness, method: str, http_status: int = 504, **spec: Any) -> None:
+    """The next call of ``method`` is performed, then answered with a bare ``http_status`` (503 or 504)."""
+    fault = {"match": method, "count": 1, "http_status": http_status, "answer_lost": True, **spec}
+    gads.control("faults", {"scripted": [fault]})
+
+
+def test_a_lost_run_answer_starts_the_job_and_running_it_again_is_job_already_started(gads: GoogleAdsHarness) -> None:
+    user_list = create_list(gads)
+    job = create_job(gads, user_list)
+    add(gads, job, [operation(gads, "create", [KNOWN[0]])])
+    lose_answers(gads, "RunOfflineUserDataJob")
+    with pytest.raises(exceptions.DeadlineExceeded):  # no GoogleAdsFailure: the SDK raises the plain gRPC error
+        run(gads, job)
+    assert job_status(gads, job) == "RUNNING"
+    with pytest.raises(GoogleAdsException) as error:
+        run(gads, job)
+    expect(["offline_user_data_job_error.JOB_ALREADY_STARTED"], error)
+    gads.clock.advance(GADS_DELAY)
+    assert job_status(gads, job) == "SUCCESS"
+    assert gads.members(int(user_list.rsplit("/", 1)[1])) == [[f"email:{sha(KNOWN[0])}"]]
+
+
+def test_a_lost_add_answer_stores_the_operations_and_adding_them_again_changes_nothing(gads: GoogleAdsHarness) -> None:
+    user_list = create_list(gads)
+    job = create_job(gads, user_list)
+    known = [operation(gads, "create", [KNOWN[0]], phone="+33612345678")]
+    lose_answers(gads, "AddOfflineUserDataJobOperations", http_status=503)
+    with pytest.raises(exceptions.ServiceUnavailable):
+        add(gads, job, known)
+    add(gads, job, known)  # the retry: accepted, queued a second time
+    add(gads, job, [operation(gads, "create", ["zoe@example.com"])])
+    assert gads.get("jobs")["jobs"][0]["queued"] == 3
+    run(gads, job)
+    gads.clock.advance(GADS_DELAY)
+    assert gads.members(int(user_list.rsplit("/", 1)[1])) == sorted(
+        [sorted([f"email:{sha(KNOWN[0])}", f"phone:{sha('+33612345678')}"]), [f"email:{sha('zoe@example.com')}"]]
+    )
+    rate = search(gads, "SELECT offline_user_data_job.operation_metadata.match_rate_range FROM offline_user_data_job")
+    # 1 of 2 distinct members known (counting the duplicate would make it 2 of 3: MATCH_RANGE_61_TO_70)
+    assert rate[0].offline_user_data_job.operation_metadata.match_rate_range.name == "MATCH_RANGE_41_TO_50"
+
+
+def test_a_lost_create_answer_leaves_an_empty_pending_job(gads: GoogleAdsHarness) -> None:
+    user_list = create_list(gads)
+    lose_answers(gads, "CreateOfflineUserDataJob", http_status=503)
+    with pytest.raises(exceptions.ServiceUnavailable):
+        create_job(gads, user_list)
+    create_job(gads, user_list)
+    jobs = gads.get("jobs")["jobs"]
+    assert [(j["status"], j["queued"]) for j in jobs] == [("PENDING", 0), ("PENDING", 0)]
+    assert gads.get("state")["errors"] == {"UNAVAILABLE UNAVAILABLE": 1}
+
+
+def test_a_job_run_under_job_fails_ends_failed_with_nothing_applied(gads: GoogleAdsHarness) -> None:
+    user_list = create_list(gads)
+    job = create_job(gads, user_list)
+    add(gads, job, [operation(gads, "create", [KNOWN[0]])])
+    gads.control("faults", {"scripted": [{"match": "RunOfflineUserDataJob", "job_fails": True}]})
+    lro = run(gads, job)  # answered normally
+    assert job_status(gads, job) == "RUNNING"
+    gads.clock.advance(GADS_DELAY)
+    assert job_status(gads, job) == "FAILED"
+    with pytest.raises(exceptions.GoogleAPICallError):
+        lro.result(timeout=10)
+    assert gads.members(int(user_list.rsplit("/", 1)[1])) == []
+
+
+@pytest.mark.parametrize(
+    "spec",
+    [
+        {"answer_lost": True, "http_status": 429},
+        {"answer_lost": True, "error": "internal_error.TRANSIENT_ERROR"},
+        {"answer_lost": "yes"},
+        {"job_fails": 1},
+    ],
+)
+def test_faults_that_cannot_lose_an_answer_or_fail_a_job_are_refused(gads: GoogleAdsHarness, spec: Any) -> None:
+    with pytest.raises(requests.HTTPError, match="400"):
+        gads.control("faults", {"scripted": [{"match": "RunOfflineUserDataJob", **spec}]})
+    assert gads.get("state")["faults"]["scripted_pending"] == []
 
 
 def test_state_survives_a_restart(start_google_ads: StartGoogleAds, tmp_path: Path) -> None:

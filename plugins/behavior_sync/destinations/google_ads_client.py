@@ -15,6 +15,16 @@ no global state; the sandbox gets a static OAuth token that has no refresh token
 refreshed against Google. Errors: ``google_ads_errors`` classifies them and ``wait_or_raise`` (shared
 with the Data Manager client) retries, waits on quota within the throttle budget, or raises
 ``GoogleAdsError`` with what to do.
+
+Retries after a lost answer (a transient error raised after Google acted) never change the result:
+* Create: the retry creates a second job; the first stays empty and is never run (it changes nothing),
+  which is logged as a warning (no identifiers);
+* Add: the retry stores the same operations again; Customer Match lists are sets, so the job applies
+  the same members;
+* Run: the retry meets ``JOB_ALREADY_STARTED``; the job's status (Search) must then be PENDING, RUNNING or
+  SUCCESS and the request goes on, else ``GoogleAdsError`` (``JOB_FAILED``).
+A batch that fails anyway stays unacknowledged and is sent again by a task retry, in new jobs: adding or
+removing the same members twice gives the same list, so that is idempotent too.
 """
 
 from __future__ import annotations
@@ -23,7 +33,7 @@ import logging
 import time
 from collections.abc import Callable, Iterator, Mapping, Sequence
 from dataclasses import dataclass, field
-from typing import TYPE_CHECKING, Any, TypeVar
+from typing import TYPE_CHECKING, Any, Generic, TypeVar
 from urllib.parse import urlsplit
 
 from google.ads import datamanager_v1 as dm
@@ -32,7 +42,15 @@ from google.ads.googleads.errors import GoogleAdsException
 from google.api_core import exceptions
 from google.oauth2 import credentials as oauth2_credentials
 
-from behavior_sync.destinations.google_ads_errors import QUOTA, RAW_TRANSIENT, TRANSIENT, classify, error_codes
+from behavior_sync.destinations.google_ads_errors import (
+    JOB_ALREADY_STARTED,
+    JOB_FAILED,
+    QUOTA,
+    RAW_TRANSIENT,
+    TRANSIENT,
+    classify,
+    error_codes,
+)
 from behavior_sync.destinations.google_dm_client import api_endpoint, google_credentials, wait_or_raise
 from behavior_sync.destinations.google_dm_errors import GoogleAdsError
 from behavior_sync.destinations.google_dm_members import CONTACT_INFO, CRM_ID, MOBILE_ID, dm_upload_key_type
@@ -51,6 +69,7 @@ MAX_IDENTIFIERS_PER_REQUEST = 100_000  # per AddOfflineUserDataJobOperations req
 DEFAULT_IDENTIFIERS_PER_REQUEST = 10_000  # Google's recommendation (reference §2.3)
 MAX_IDENTIFIERS_PER_USER = 20  # per UserData
 SETTLED = frozenset({"SUCCESS", "FAILED"})
+STARTED = frozenset({"PENDING", "RUNNING", "SUCCESS"})  # a job Run found started may go on in these
 _LIST_FIELDS = "user_list.id, user_list.name, user_list.membership_status, user_list.size_for_search, " + (
     "user_list.size_for_display, user_list.crm_based_user_list.upload_key_type"
 )
@@ -197,48 +216,85 @@ class GoogleAdsApiClient:
         """Removes ``members`` in one job (removes only), run; returns the job's resource name."""
         return self._run_job(list_id, "remove", members)
 
-    def job_outcome(self, job: str) -> RequestOutcome | None:
-        """The outcome of a run job (``records``: 1, jobs report no counts; the match-rate range for finished
-        create jobs), or None while Google has not settled it (PENDING, RUNNING)."""
+    def job_outcome(self, job: str, members: int = 1) -> RequestOutcome | None:
+        """The outcome of a run job, or None while Google has not settled it (PENDING, RUNNING). ``records`` is
+        ``members``, the members the job carried as the load recorded them (Google reports no count; 1 weighs
+        jobs equally), and finished create jobs have their match-rate range. Raises ``GoogleAdsError``."""
+        found = self._job(job)
+        if found.status.name not in SETTLED:
+            return None
+        rate = int(found.operation_metadata.match_rate_range)
+        return RequestOutcome(job, found.status.name, members, rate if rate >= 2 else None)
+
+    def _job(self, job: str) -> Any:
+        """The ``offline_user_data_job`` row of ``job`` (status, match-rate range); raises ``GoogleAdsError``
+        when Google does not know it."""
         fields = "offline_user_data_job.status, offline_user_data_job.operation_metadata.match_rate_range"
         query = f"SELECT {fields} FROM offline_user_data_job WHERE offline_user_data_job.resource_name = '{job}'"
         rows = self.search("reading the job status", query)
         if not rows:
             raise GoogleAdsError(f"{self.label}: Google does not know the job {job}: run the load again")
-        found = rows[0].offline_user_data_job
-        if found.status.name not in SETTLED:
-            return None
-        rate = int(found.operation_metadata.match_rate_range)
-        return RequestOutcome(job, found.status.name, 1, rate if rate >= 2 else None)
+        return rows[0].offline_user_data_job
 
     def _run_job(self, list_id: str, kind: str, members: Sequence[dm.AudienceMember]) -> str:
-        """Creates a job for ``list_id``, adds one ``kind`` operation per member in bounded requests, runs it."""
+        """Creates a job for ``list_id``, adds one ``kind`` operation per member in bounded requests, runs it;
+        returns its resource name. Lost answers are safe to retry (module docstring)."""
         service = self.ads.get_service("OfflineUserDataJobService")
-        job = self._new_job(list_id)
-        name = self.call(
-            "creating the upload job",
-            lambda: (
-                service.create_offline_user_data_job(
-                    customer_id=self.account_id, job=job, timeout=self._timeout
-                ).resource_name
-            ),
-        )
+        name = self._create_job(service, list_id)
         operations = [self._operation(kind, member) for member in members]
         for part in _requests(operations, self.identifiers_per_request):
             self._add(service, name, kind, part)
-        self.call(
-            "running the upload job",
-            lambda: service.run_offline_user_data_job(resource_name=name, timeout=self._timeout),
+        self._start(service, name)
+        return name
+
+    def _create_job(self, service: Any, list_id: str) -> str:
+        """CreateOfflineUserDataJob for ``list_id``; its resource name. When it took more than one try, an earlier
+        try may have created an empty job that is never run (harmless): logged as a warning."""
+        job = self._new_job(list_id)
+        create = _Counted(
+            lambda: service.create_offline_user_data_job(customer_id=self.account_id, job=job, timeout=self._timeout)
         )
-        return str(name)
+        name = str(self.call("creating the upload job", create).resource_name)
+        if create.tries > 1:
+            log.warning(
+                "%s: the upload job was created on try %d: an earlier try may have left an empty job that is never "
+                "run (it changes no list)", self.label, create.tries,
+            )  # fmt: skip
+        return name
 
     def _add(self, service: Any, job: str, kind: str, operations: list[Any]) -> None:
-        """One AddOfflineUserDataJobOperations request (no partial failure: Google refuses it whole)."""
+        """One AddOfflineUserDataJobOperations request (no partial failure: Google refuses it whole). A retry after
+        a lost answer stores the operations twice, which leaves the list the same."""
         request = self.ads.get_type("AddOfflineUserDataJobOperationsRequest")
         request.resource_name = job
         request.operations.extend(operations)
         what = f"adding {len(operations)} {kind} operations"
         self.call(what, lambda: service.add_offline_user_data_job_operations(request=request, timeout=self._timeout))
+
+    def _start(self, service: Any, job: str) -> None:
+        """RunOfflineUserDataJob, not waiting for it. ``JOB_ALREADY_STARTED`` (a try whose answer was lost started
+        the job) is accepted once Search shows the job PENDING, RUNNING or SUCCESS: no operation can be added after
+        a run, so whoever started it, it holds all of this request's. Raises ``GoogleAdsError`` (``JOB_FAILED``
+        advice when Google reports the job FAILED)."""
+
+        def run() -> bool:
+            try:
+                service.run_offline_user_data_job(resource_name=job, timeout=self._timeout)
+            except GoogleAdsException as exc:
+                if JOB_ALREADY_STARTED not in error_codes(exc):
+                    raise
+                return False
+            return True
+
+        if self.call("running the upload job", run):
+            return
+        status = self._job(job).status.name
+        if status not in STARTED:
+            message = f"{self.label}: running the upload job: Google reports it {status}: {JOB_FAILED.advice}"
+            raise GoogleAdsError(message, None, status)
+        log.info(
+            "%s: the upload job had already started (an earlier answer was lost); Google reports %s", self.label, status
+        )
 
     def _new_job(self, list_id: str) -> Any:
         """A CUSTOMER_MATCH_USER_LIST job for ``list_id`` with consent GRANTED (identity filtered the members)."""
@@ -287,6 +343,18 @@ class GoogleAdsApiClient:
         address.country_code = source.address.region_code
         address.postal_code = source.address.postal_code
         return identifier
+
+
+class _Counted(Generic[T]):
+    """A request that counts how many times it was tried (``tries``), for ``GoogleAdsApiClient.call``."""
+
+    def __init__(self, request: Callable[[], T]) -> None:
+        self._request = request
+        self.tries = 0
+
+    def __call__(self) -> T:
+        self.tries += 1
+        return self._request()
 
 
 def _requests(operations: Sequence[Any], limit: int) -> Iterator[list[Any]]:

@@ -7,6 +7,11 @@ Quota errors arrive differently: gRPC RESOURCE_EXHAUSTED is re-raised by the SDK
 ``google.api_core.exceptions.ResourceExhausted`` (``QUOTA``, back off); other raw gRPC errors
 (UNAVAILABLE, INTERNAL, DEADLINE_EXCEEDED) are transient (``TRANSIENT``). Messages never quote tokens
 or identifiers (design invariant 5).
+
+A transient error may come after Google acted (the answer was lost): the retried call then meets the
+effect of the first. ``JOB_ALREADY_STARTED`` is that effect for RunOfflineUserDataJob (the client confirms
+the job's status instead of failing, ``JOB_FAILED`` when Google reports it FAILED); a retried
+AddOfflineUserDataJobOperations stores its operations twice, which Customer Match ignores (a list is a set).
 """
 
 from __future__ import annotations
@@ -63,6 +68,13 @@ ERROR_TABLE: dict[str, ErrorRule] = {
     "TRANSIENT_ERROR": TRANSIENT,
 }
 _UNKNOWN = ErrorRule(Action.FAIL, _BUG)
+JOB_ALREADY_STARTED = "offline_user_data_job_error.JOB_ALREADY_STARTED"
+JOB_FAILED = ErrorRule(
+    Action.FAIL,
+    "Google could not process the upload job (some of its operations may have been applied): the batch stays "
+    "unacknowledged, so the load task's retry (or clearing it) sends it again in a new job, which is harmless "
+    "for members already applied",
+)
 RAW_TRANSIENT = (exceptions.ServiceUnavailable, exceptions.InternalServerError, exceptions.DeadlineExceeded)
 
 

@@ -36,7 +36,7 @@ from behavior_sync.destinations import AudienceReport
 from behavior_sync.destinations.google_dm_client import MAX_MEMBERS_PER_REQUEST
 from behavior_sync.destinations.google_dm_errors import GoogleAdsError
 from behavior_sync.destinations.google_dm_members import audience_members, fits, list_key_type, requests_of
-from behavior_sync.destinations.google_dm_status import RequestLog, list_size
+from behavior_sync.destinations.google_dm_status import RequestLog, SentRequest, list_size
 from behavior_sync.destinations.meta_audience import LoadKey
 from behavior_sync.identity.rules import google_key_type
 from behavior_sync.naming import render_name
@@ -142,7 +142,8 @@ class GoogleDataManagerDestination:
         self._list_id: str | None = None
 
     def send(self, rows: pa.Table, context: BatchContext) -> BatchResult:
-        """Sends one batch (add: ingest, remove: remove) and records its request ids. Raises GoogleAdsError."""
+        """Sends one batch (add: ingest, remove: remove) and records its request ids with their member counts.
+        Raises GoogleAdsError."""
         if context.op not in ("add", "remove"):
             raise GoogleAdsError(f"{self._client.label}: Google Customer Match has no {context.op!r} operation")
         list_id = self.list_id()
@@ -157,11 +158,12 @@ class GoogleDataManagerDestination:
         except ValueError as exc:
             raise GoogleAdsError(f"{self._client.label}: {exc}") from None
         call = self._client.ingest if context.op == "add" else self._client.remove
-        request_ids = [call(list_id, part) for part in requests_of(members, self._target.members_per_request)]
-        self._target.requests.write(context.op, context.number, request_ids)
+        parts = requests_of(members, self._target.members_per_request)
+        sent = [SentRequest(call(list_id, part), len(part)) for part in parts]
+        self._target.requests.write(context.op, context.number, sent)
         log.info(
             "%s: %s batch %d: %d members in %d requests (%d rows the list cannot hold acknowledged)",
-            self._client.label, context.op, context.number, len(members), len(request_ids),
+            self._client.label, context.op, context.number, len(members), len(sent),
             rows.num_rows - sendable.num_rows,
         )  # fmt: skip
         return BatchResult(accepted=rows.num_rows)

@@ -3,10 +3,11 @@
 Data Manager requests are processed asynchronously (https://developers.google.com/data-manager/api/devguides/diagnostics):
 ``requestStatus:retrieve`` reports PROCESSING until Google settled the request, then per destination
 SUCCESS, PARTIAL_SUCCESS or FAILED with record counts and, for ingestion, a match-rate range. The
-request ids of a load are kept per batch in run-scoped files (``RequestLog``) so a wait step (and a
-retried one) finds every request of every acknowledged batch. Size warnings follow the product
-document "Google Ads Integration for Behaviors": under 1,000 members for Search, under 5,000 for
-Display / YouTube / Gmail, and a match rate under 30 %.
+request ids of a load, with the members each request carried, are kept per batch in run-scoped files
+(``RequestLog``) so a wait step (and a retried one) finds every request of every acknowledged batch; the
+Google Ads API path weighs its jobs' match rates by those member counts (its jobs report none). Size
+warnings follow the product document "Google Ads Integration for Behaviors": under 1,000 members for
+Search, under 5,000 for Display / YouTube / Gmail, and a match rate under 30 %.
 """
 
 from __future__ import annotations
@@ -30,8 +31,21 @@ _RANGES: Mapping[int, tuple[int, int]] = {
 }  # fmt: skip
 
 
+@dataclass(frozen=True)
+class SentRequest:
+    """One accepted request (Data Manager) or run job (Google Ads API) of a batch: its id and the members it
+    carried (None when unknown: logs written before the counts were kept)."""
+
+    request_id: str
+    members: int | None
+
+
 class RequestLog:
-    """The request ids of each batch of one load, in files under ``folder`` (run-scoped; replaced by a retry)."""
+    """The requests of each batch of one load, in files under ``folder`` (run-scoped; replaced by a retry).
+
+    A file is a JSON list of ``{"request_id", "members"}`` objects; plain id strings (the former format, which
+    a retried wait step may still find) read as requests with ``members`` None.
+    """
 
     def __init__(self, folder: str) -> None:
         self.folder = folder.rstrip("/")
@@ -39,18 +53,25 @@ class RequestLog:
     def _uri(self, op: str, batch_no: int) -> str:
         return f"{self.folder}/{op}-{batch_no:06d}.json"
 
-    def write(self, op: str, batch_no: int, request_ids: Sequence[str]) -> None:
-        """Records the requests that carried batch ``batch_no`` of ``op`` (atomic)."""
-        parquet_io.write_text(self._uri(op, batch_no), json.dumps(list(request_ids)))
+    def write(self, op: str, batch_no: int, requests: Sequence[SentRequest]) -> None:
+        """Records the requests that carried batch ``batch_no`` of ``op`` (atomic; replaces an earlier record)."""
+        parquet_io.write_text(self._uri(op, batch_no), json.dumps([asdict(r) for r in requests]))
 
-    def read(self, batches: Iterable[tuple[str, int]]) -> list[str]:
-        """The request ids of ``batches`` (op, number), in that order; batches without a file give none."""
-        ids: list[str] = []
+    def read(self, batches: Iterable[tuple[str, int]]) -> list[SentRequest]:
+        """The requests of ``batches`` (op, number), in that order; batches without a file give none."""
+        found: list[SentRequest] = []
         for op, batch_no in batches:
             uri = self._uri(op, batch_no)
             if parquet_io.exists(uri):
-                ids += json.loads(parquet_io.read_text(uri))
-        return ids
+                found += [_sent(entry) for entry in json.loads(parquet_io.read_text(uri))]
+        return found
+
+
+def _sent(entry: str | dict[str, Any]) -> SentRequest:
+    """A request log entry: an object, or a plain id (former format, member count unknown)."""
+    if isinstance(entry, str):
+        return SentRequest(entry, None)
+    return SentRequest(str(entry["request_id"]), entry.get("members"))
 
 
 @dataclass(frozen=True)
@@ -117,7 +138,8 @@ def processing_report(outcomes: Sequence[RequestOutcome], size: ListSize | None)
 
 
 def match_rate(outcomes: Sequence[RequestOutcome]) -> float | None:
-    """Record-weighted midpoint of the ingestion requests' match-rate ranges, as a fraction (None: no range)."""
+    """Record-weighted midpoint of the ingestion requests' match-rate ranges, as a fraction (None: no range).
+    Records are Google's counts for Data Manager requests and the members each job carried for Google Ads API jobs."""
     rated = [(o.records, _RANGES[o.match_rate_range]) for o in outcomes if o.match_rate_range is not None]
     records = sum(n for n, _ in rated)
     if not records:
