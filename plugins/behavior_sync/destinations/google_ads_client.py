@@ -8,7 +8,8 @@ the run's request log, here the resource name of the ``OfflineUserDataJob`` that
 
 One call of ``ingest`` or ``remove`` is one job: CreateOfflineUserDataJob (CUSTOMER_MATCH_USER_LIST,
 job-level consent GRANTED: members without consent never reach a load), AddOfflineUserDataJobOperations
-in requests of at most ``MAX_IDENTIFIERS_PER_REQUEST`` identifiers, then RunOfflineUserDataJob without
+(operations from ``google_ads_members``) in requests of at most ``identifiers_per_request`` identifiers
+(default 10,000, Google's recommendation; cap 100,000), then RunOfflineUserDataJob without
 waiting: ``job_outcome`` reads the job's status later (GoogleAdsService.Search), for the wait step's
 trigger. A job holds only creates or only removes (Google refuses both in one job). Explicit credentials,
 no global state; the sandbox gets a static OAuth token that has no refresh token, so it is never
@@ -31,7 +32,7 @@ from __future__ import annotations
 
 import logging
 import time
-from collections.abc import Callable, Iterator, Mapping, Sequence
+from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass, field
 from typing import TYPE_CHECKING, Any, Generic, TypeVar
 from urllib.parse import urlsplit
@@ -51,9 +52,16 @@ from behavior_sync.destinations.google_ads_errors import (
     classify,
     error_codes,
 )
+from behavior_sync.destinations.google_ads_members import (
+    ADS_KEY_TYPES,
+    LIST_FIELDS,
+    as_user_list,
+    job_operation,
+    requests_of,
+)
 from behavior_sync.destinations.google_dm_client import api_endpoint, google_credentials, wait_or_raise
 from behavior_sync.destinations.google_dm_errors import GoogleAdsError
-from behavior_sync.destinations.google_dm_members import CONTACT_INFO, CRM_ID, MOBILE_ID, dm_upload_key_type
+from behavior_sync.destinations.google_dm_members import dm_upload_key_type
 from behavior_sync.destinations.google_dm_status import RequestOutcome
 from behavior_sync.destinations.retry import ErrorRule, RetryPolicy, ThrottleBudget
 
@@ -67,14 +75,8 @@ SCOPE = "https://www.googleapis.com/auth/adwords"
 SANDBOX_OAUTH_TOKEN = "sandbox-oauth-token"  # the local sandbox accepts any bearer token
 MAX_IDENTIFIERS_PER_REQUEST = 100_000  # per AddOfflineUserDataJobOperations request
 DEFAULT_IDENTIFIERS_PER_REQUEST = 10_000  # Google's recommendation (reference §2.3)
-MAX_IDENTIFIERS_PER_USER = 20  # per UserData
 SETTLED = frozenset({"SUCCESS", "FAILED"})
 STARTED = frozenset({"PENDING", "RUNNING", "SUCCESS"})  # a job Run found started may go on in these
-_LIST_FIELDS = "user_list.id, user_list.name, user_list.membership_status, user_list.size_for_search, " + (
-    "user_list.size_for_display, user_list.crm_based_user_list.upload_key_type"
-)
-# CustomerMatchUploadKeyType names of our upload key types
-_ADS_KEY_TYPES = {CONTACT_INFO: "CONTACT_INFO", CRM_ID: "CRM_ID", MOBILE_ID: "MOBILE_ADVERTISING_ID"}
 
 
 def grpc_endpoint(host: str | None) -> str | None:
@@ -171,16 +173,16 @@ class GoogleAdsApiClient:
         if not list_id.isdigit():
             return None
         rows = self.search(
-            "reading the user list", f"SELECT {_LIST_FIELDS} FROM user_list WHERE user_list.id = {list_id}"
+            "reading the user list", f"SELECT {LIST_FIELDS} FROM user_list WHERE user_list.id = {list_id}"
         )
-        return _as_user_list(rows[0].user_list) if rows else None
+        return as_user_list(rows[0].user_list) if rows else None
 
     def find_user_list(self, display_name: str) -> dm.UserList | None:
         """The customer's user list named exactly ``display_name`` (the first found), or None."""
         quoted = display_name.replace("\\", "\\\\").replace("'", "\\'")
-        query = f"SELECT {_LIST_FIELDS} FROM user_list WHERE user_list.name = '{quoted}'"
+        query = f"SELECT {LIST_FIELDS} FROM user_list WHERE user_list.name = '{quoted}'"
         rows = self.search("looking the user list up by name", query)
-        return _as_user_list(rows[0].user_list) if rows else None
+        return as_user_list(rows[0].user_list) if rows else None
 
     def create_user_list(self, spec: UserListSpec) -> dm.UserList:
         """Creates an open CRM-based list of ``spec``'s upload key type (with its app for mobile ids) and
@@ -192,7 +194,7 @@ class GoogleAdsApiClient:
         user_list.membership_life_span = spec.membership_days
         user_list.membership_status = self.ads.enums.UserListMembershipStatusEnum.OPEN
         crm = user_list.crm_based_user_list
-        crm.upload_key_type = getattr(self.ads.enums.CustomerMatchUploadKeyTypeEnum, _ADS_KEY_TYPES[spec.key_type])
+        crm.upload_key_type = getattr(self.ads.enums.CustomerMatchUploadKeyTypeEnum, ADS_KEY_TYPES[spec.key_type])
         if spec.app_id:
             crm.app_id = spec.app_id
         service = self.ads.get_service("UserListService")
@@ -241,8 +243,11 @@ class GoogleAdsApiClient:
         returns its resource name. Lost answers are safe to retry (module docstring)."""
         service = self.ads.get_service("OfflineUserDataJobService")
         name = self._create_job(service, list_id)
-        operations = [self._operation(kind, member) for member in members]
-        for part in _requests(operations, self.identifiers_per_request):
+        try:
+            operations = [job_operation(self.ads, kind, member) for member in members]
+        except ValueError as exc:
+            raise GoogleAdsError(f"{self.label}: {exc}") from None
+        for part in requests_of(operations, self.identifiers_per_request):
             self._add(service, name, kind, part)
         self._start(service, name)
         return name
@@ -306,44 +311,6 @@ class GoogleAdsApiClient:
         metadata.consent.ad_personalization = self.ads.enums.ConsentStatusEnum.GRANTED
         return job
 
-    def _operation(self, kind: str, member: dm.AudienceMember) -> Any:
-        """One ``create`` or ``remove`` operation holding the member's identifiers (at most 20)."""
-        identifiers = self._identifiers(member)
-        if len(identifiers) > MAX_IDENTIFIERS_PER_USER:
-            raise GoogleAdsError(f"{self.label}: a member has more than {MAX_IDENTIFIERS_PER_USER} identifiers")
-        operation = self.ads.get_type("OfflineUserDataJobOperation")
-        getattr(operation, kind).user_identifiers.extend(identifiers)
-        return operation
-
-    def _identifiers(self, member: dm.AudienceMember) -> list[Any]:
-        """The Google Ads ``UserIdentifier`` objects of a Data Manager member: its CRM id (``third_party_user_id``),
-        its mobile ids, or its contact info (hashed e-mail, phone, address)."""
-        which = dm.AudienceMember.pb(member).WhichOneof("data")
-        if which == "user_id_data":
-            return [self._identifier_of("third_party_user_id", member.user_id_data.user_id)]
-        if which == "mobile_data":
-            return [self._identifier_of("mobile_id", value) for value in member.mobile_data.mobile_ids]
-        return [self._contact_identifier(source) for source in member.user_data.user_identifiers]
-
-    def _identifier_of(self, field_name: str, value: str) -> Any:
-        identifier = self.ads.get_type("UserIdentifier")
-        setattr(identifier, field_name, value)
-        return identifier
-
-    def _contact_identifier(self, source: dm.UserIdentifier) -> Any:
-        """The Google Ads ``UserIdentifier`` of a Data Manager contact one (hashed e-mail, phone, or address)."""
-        if source.email_address:
-            return self._identifier_of("hashed_email", source.email_address)
-        if source.phone_number:
-            return self._identifier_of("hashed_phone_number", source.phone_number)
-        identifier = self.ads.get_type("UserIdentifier")
-        address = identifier.address_info
-        address.hashed_first_name = source.address.given_name
-        address.hashed_last_name = source.address.family_name
-        address.country_code = source.address.region_code
-        address.postal_code = source.address.postal_code
-        return identifier
-
 
 class _Counted(Generic[T]):
     """A request that counts how many times it was tried (``tries``), for ``GoogleAdsApiClient.call``."""
@@ -355,42 +322,3 @@ class _Counted(Generic[T]):
     def __call__(self) -> T:
         self.tries += 1
         return self._request()
-
-
-def _requests(operations: Sequence[Any], limit: int) -> Iterator[list[Any]]:
-    """Consecutive runs of ``operations`` holding at most ``limit`` identifiers each (one operation never splits)."""
-    part: list[Any] = []
-    held = 0
-    for operation in operations:
-        count = len(_user_data(operation).user_identifiers)
-        if part and held + count > limit:
-            yield part
-            part, held = [], 0
-        part.append(operation)
-        held += count
-    if part:
-        yield part
-
-
-def _user_data(operation: Any) -> Any:
-    """The ``UserData`` of a create or remove operation."""
-    return operation.create if "create" in operation else operation.remove
-
-
-def _as_user_list(row: Any) -> dm.UserList:
-    """A Google Ads ``user_list`` row as the Data Manager ``UserList`` the destination and the wait step read."""
-    status = row.membership_status.name
-    key_type = next(
-        (k for k, name in _ADS_KEY_TYPES.items() if name == row.crm_based_user_list.upload_key_type.name), None
-    )
-    info = dm.IngestedUserListInfo(upload_key_types=[dm_upload_key_type(key_type)] if key_type else [])
-    return dm.UserList(
-        id=int(row.id),
-        display_name=row.name,
-        membership_status=status if status in ("OPEN", "CLOSED") else None,
-        size_info={
-            "search_network_members_count": int(row.size_for_search),
-            "display_network_members_count": int(row.size_for_display),
-        },
-        ingested_user_list_info=info,
-    )
