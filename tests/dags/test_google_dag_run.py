@@ -108,3 +108,31 @@ def test_the_trigger_only_polls_and_fires_when_google_settled_every_request(run_
     assert path == "behavior_sync_airflow.triggers.DataManagerRequestsTrigger"
     assert payload["status"] == "done" and payload["outcomes"][0]["status"] == "SUCCESS"
     assert payload["outcomes"][0]["records"] == 1 and requests_after == requests_before  # nothing submitted
+
+
+def test_a_mobile_id_destination_fills_a_device_id_list_of_its_app_next_to_the_contact_list(
+    run_env: dict[str, str],
+) -> None:
+    dag_run = load_dag("behavior__cart_abandoners").test(
+        logical_date=DAY, run_conf={"destinations": ["google_app_users"]}
+    )
+    steps = ("plan", "load", "wait", "commit", "record")
+    assert {s: states(dag_run)[f"google_app_users.{s}"] for s in steps} == dict.fromkeys(steps, "success")
+    db = StateDatabase(run_env["state"])
+    try:
+        state = StateStore(db, run_env["artifacts"]).current("cart_abandoners", "google_app_users")
+        stored = DestinationObjects(db).recall("cart_abandoners", "google_app_users", "user_list")
+    finally:
+        db.close()
+    assert state is not None and stored is not None
+    rows = pq.read_table(state.uri).to_pylist()
+    lists = requests.get(f"{run_env['google']}/_sandbox/user_lists", params={"account": GDM_ACCOUNT}, timeout=10)
+    (user_list,) = [ul for ul in lists.json()["user_lists"] if ul["id"] == stored.object_id]
+
+    assert {r["id_type"] for r in rows} == {"mobile_id"} and len(rows) > 10
+    assert {frozenset(m) for m in user_list["members"]} == {frozenset({f"mobile:{r['value']}"}) for r in rows}
+    info = user_list["ingested_user_list_info"]
+    assert info["uploadKeyTypes"] == [2] and info["mobileIdInfo"]["appId"] == "com.example.shop"  # MOBILE_ID
+    assert user_list["display_name"] == "[Behavior] - Cart Abandoners (app users)"
+    (record,) = [r for r in history(run_env, "cart_abandoners") if r.run_id == dag_run.run_id]
+    assert record.status == "success" and record.audience_size == len(rows) and record.match_rate is None
