@@ -8,12 +8,17 @@
 # API server on 127.0.0.1 only, no example DAGs, DAGs unpaused at creation (the demo
 # behaviors run as soon as they are seen). scripts/run.sh, stop.sh and the Makefile use it.
 #
-# Knobs (set before sourcing): BEHAVIOR_SYNC_PORT (API port, default 8080),
+# Knobs (set before sourcing): BEHAVIOR_SYNC_AIRFLOW_HOME (the Airflow home, default .airflow/),
+# BEHAVIOR_SYNC_DATA_DIR (demo warehouse, state database, artifacts and sandbox state, default data/;
+# airflow_settings.yaml follows it), BEHAVIOR_SYNC_PORT (API port, default 8080),
 # BEHAVIOR_SYNC_META_SANDBOX_PORT (the demo's Meta sandbox, default 8701) and
 # BEHAVIOR_SYNC_META_SANDBOX=0 (no sandbox: meta_default is then whatever connection you create);
 # likewise BEHAVIOR_SYNC_HUBSPOT_SANDBOX_PORT (default 8702) / BEHAVIOR_SYNC_HUBSPOT_SANDBOX=0 and
 # BEHAVIOR_SYNC_CLEVERTAP_SANDBOX_PORT (default 8703) / BEHAVIOR_SYNC_CLEVERTAP_SANDBOX=0.
-# BEHAVIOR_SYNC_GOOGLE_SANDBOX_PORT (default 8704) / BEHAVIOR_SYNC_GOOGLE_SANDBOX=0 for Google (Data Manager API).
+# BEHAVIOR_SYNC_GOOGLE_SANDBOX_PORT (default 8704) / BEHAVIOR_SYNC_GOOGLE_SANDBOX=0 for Google (Data Manager API);
+# BEHAVIOR_SYNC_GOOGLE_ADS_SANDBOX_PORT (gRPC, default 8705), BEHAVIOR_SYNC_GOOGLE_ADS_SANDBOX_INSPECTION_PORT
+# (default 8706), BEHAVIOR_SYNC_GOOGLE_ADS_SANDBOX_CONFIG (a JSON config file; default the sandbox's demo one)
+# and BEHAVIOR_SYNC_GOOGLE_ADS_SANDBOX=0 for the Google Ads API (gRPC) sandbox.
 #
 # Airflow's log servers (the scheduler's on [logging] worker_log_server_port 8793 and the
 # triggerer's on trigger_log_server_port 8794) cannot be bound to 127.0.0.1: Airflow 3.3
@@ -46,7 +51,9 @@ else
     echo "scripts/env.sh: $PROJECT_DIR/.venv is missing; run 'make run' or scripts/bootstrap.sh first" >&2
 fi
 
-export AIRFLOW_HOME="$PROJECT_DIR/.airflow"
+export BEHAVIOR_SYNC_AIRFLOW_HOME="${BEHAVIOR_SYNC_AIRFLOW_HOME:-$PROJECT_DIR/.airflow}"
+export BEHAVIOR_SYNC_DATA_DIR="${BEHAVIOR_SYNC_DATA_DIR:-$PROJECT_DIR/data}"
+export AIRFLOW_HOME="$BEHAVIOR_SYNC_AIRFLOW_HOME"
 export AIRFLOW__CORE__DAGS_FOLDER="$PROJECT_DIR/dags"
 export AIRFLOW__CORE__PLUGINS_FOLDER="$PROJECT_DIR/plugins"
 export AIRFLOW__CORE__LOAD_EXAMPLES=False
@@ -107,12 +114,32 @@ if [ "${BEHAVIOR_SYNC_CLEVERTAP_SANDBOX:-1}" != 0 ]; then
 fi
 
 # The demo's Google connection: the local Data Manager sandbox (anonymous credentials, never refreshed;
-# its demo account; terms accepted), polled every 30 s (its processing delay is 60 s; Google's is ~30 min).
-# BEHAVIOR_SYNC_GOOGLE_SANDBOX=0 for a real account (README, "Google Customer Match").
+# its demo account; terms accepted). BEHAVIOR_SYNC_GOOGLE_SANDBOX=0 for a real account (README, "Google
+# Customer Match").
 export BEHAVIOR_SYNC_GOOGLE_SANDBOX_PORT="${BEHAVIOR_SYNC_GOOGLE_SANDBOX_PORT:-8704}"
 if [ "${BEHAVIOR_SYNC_GOOGLE_SANDBOX:-1}" != 0 ]; then
     AIRFLOW_CONN_GOOGLE_ADS_DEFAULT='{"conn_type": "google_ads", "host": "http://127.0.0.1:'"$BEHAVIOR_SYNC_GOOGLE_SANDBOX_PORT"'", '
     AIRFLOW_CONN_GOOGLE_ADS_DEFAULT+='"extra": {"customer_id": "1234567890", "customer_match_terms_accepted": true}}'
     export AIRFLOW_CONN_GOOGLE_ADS_DEFAULT
+fi
+
+# The demo's Google Ads API connection google_ads_api_default: the local gRPC sandbox (its demo customer,
+# which is also the login customer, and its placeholder developer token: not a secret, it only opens the
+# sandbox; a static OAuth token that is never refreshed). gRPC trusts the sandbox's self-signed certificate
+# only through GRPC_DEFAULT_SSL_ROOTS_FILE_PATH, read when gRPC is imported: so it is exported here, for
+# every Airflow process and the task processes they start. The sandbox writes that trust bundle (gRPC's
+# own roots + its certificate) when it starts. BEHAVIOR_SYNC_GOOGLE_ADS_SANDBOX=0 for a real account.
+export BEHAVIOR_SYNC_GOOGLE_ADS_SANDBOX_PORT="${BEHAVIOR_SYNC_GOOGLE_ADS_SANDBOX_PORT:-8705}"
+export BEHAVIOR_SYNC_GOOGLE_ADS_SANDBOX_INSPECTION_PORT="${BEHAVIOR_SYNC_GOOGLE_ADS_SANDBOX_INSPECTION_PORT:-8706}"
+if [ "${BEHAVIOR_SYNC_GOOGLE_ADS_SANDBOX:-1}" != 0 ]; then
+    export GRPC_DEFAULT_SSL_ROOTS_FILE_PATH="$BEHAVIOR_SYNC_DATA_DIR/google-ads-sandbox-tls/trust.pem"
+    AIRFLOW_CONN_GOOGLE_ADS_API_DEFAULT='{"conn_type": "google_ads", "host": "127.0.0.1:'"$BEHAVIOR_SYNC_GOOGLE_ADS_SANDBOX_PORT"'", '
+    AIRFLOW_CONN_GOOGLE_ADS_API_DEFAULT+='"password": "sandbox-developer-token", '
+    AIRFLOW_CONN_GOOGLE_ADS_API_DEFAULT+='"extra": {"customer_id": "1234567890", "login_customer_id": "1234567890"}}'
+    export AIRFLOW_CONN_GOOGLE_ADS_API_DEFAULT
+fi
+
+# Either Google sandbox settles uploads after 60 s: poll every 30 s (Google's own processing takes ~30 min).
+if [ "${BEHAVIOR_SYNC_GOOGLE_SANDBOX:-1}" != 0 ] || [ "${BEHAVIOR_SYNC_GOOGLE_ADS_SANDBOX:-1}" != 0 ]; then
     export AIRFLOW_VAR_BEHAVIOR_SYNC_GOOGLE_POLL_SECONDS="${AIRFLOW_VAR_BEHAVIOR_SYNC_GOOGLE_POLL_SECONDS:-30}"
 fi

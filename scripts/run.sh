@@ -6,10 +6,11 @@
 #      airflow_settings.yaml (connections, pools, variables) via the settings loader
 #   3. the demo warehouse data/warehouse.duckdb if it is missing
 #   4. `airflow dags reserialize` so the DAGs show at once
-#   5. the Meta, HubSpot, CleverTap and Google Data Manager sandboxes (python -m sandbox.meta /
-#      sandbox.hubspot / sandbox.clevertap / sandbox.google_data_manager, state in data/<name>-sandbox.json;
-#      the demo's meta_default, hubspot_default, clevertap_default and google_ads_default connections
-#      point at them: scripts/env.sh), then the scheduler, dag-processor,
+#   5. the Meta, HubSpot, CleverTap, Google Data Manager and Google Ads API sandboxes (python -m sandbox.meta /
+#      sandbox.hubspot / sandbox.clevertap / sandbox.google_data_manager / sandbox.google_ads, state in
+#      data/<name>-sandbox.json; the Google Ads API one's TLS certificate in data/google-ads-sandbox-tls/;
+#      the demo's meta_default, hubspot_default, clevertap_default, google_ads_default and
+#      google_ads_api_default connections point at them: scripts/env.sh), then the scheduler, dag-processor,
 #      triggerer and api-server, each in its own process group
 #      (logs .airflow/logs/<component>.out, pids .airflow/run/<component>.pid)
 #   6. wait for /api/v2/monitor/health, print the URL and the login
@@ -23,6 +24,10 @@
 # BEHAVIOR_SYNC_HUBSPOT_SANDBOX_PORT (default 8702), BEHAVIOR_SYNC_HUBSPOT_SANDBOX=0 (no HubSpot sandbox).
 # BEHAVIOR_SYNC_CLEVERTAP_SANDBOX_PORT (default 8703), BEHAVIOR_SYNC_CLEVERTAP_SANDBOX=0 (no CleverTap sandbox).
 # BEHAVIOR_SYNC_GOOGLE_SANDBOX_PORT (default 8704), BEHAVIOR_SYNC_GOOGLE_SANDBOX=0 (no Google Data Manager sandbox).
+# BEHAVIOR_SYNC_GOOGLE_ADS_SANDBOX_PORT (gRPC, default 8705), BEHAVIOR_SYNC_GOOGLE_ADS_SANDBOX_INSPECTION_PORT
+# (default 8706), BEHAVIOR_SYNC_GOOGLE_ADS_SANDBOX_CONFIG (JSON config file), BEHAVIOR_SYNC_GOOGLE_ADS_SANDBOX=0
+# (no Google Ads API sandbox). BEHAVIOR_SYNC_AIRFLOW_HOME (default .airflow/) and BEHAVIOR_SYNC_DATA_DIR
+# (default data/) move the Airflow home and the data (both for `make stop` too): scripts/env.sh.
 set -euo pipefail
 
 SCRIPTS="$(cd "$(dirname "${BASH_SOURCE[0]}")" && pwd -P)"
@@ -36,11 +41,15 @@ SANDBOXES=()
 [[ "${BEHAVIOR_SYNC_HUBSPOT_SANDBOX:-1}" != 0 ]] && SANDBOXES+=(hubspot-sandbox)
 [[ "${BEHAVIOR_SYNC_CLEVERTAP_SANDBOX:-1}" != 0 ]] && SANDBOXES+=(clevertap-sandbox)
 [[ "${BEHAVIOR_SYNC_GOOGLE_SANDBOX:-1}" != 0 ]] && SANDBOXES+=(google-sandbox)
+[[ "${BEHAVIOR_SYNC_GOOGLE_ADS_SANDBOX:-1}" != 0 ]] && SANDBOXES+=(google-ads-sandbox)
 MANAGED=(${SANDBOXES[@]+"${SANDBOXES[@]}"} "${COMPONENTS[@]}")
 META_PORT="$BEHAVIOR_SYNC_META_SANDBOX_PORT"
 HUBSPOT_PORT="$BEHAVIOR_SYNC_HUBSPOT_SANDBOX_PORT"
 CLEVERTAP_PORT="$BEHAVIOR_SYNC_CLEVERTAP_SANDBOX_PORT"
 GOOGLE_PORT="$BEHAVIOR_SYNC_GOOGLE_SANDBOX_PORT"
+GOOGLE_ADS_PORT="$BEHAVIOR_SYNC_GOOGLE_ADS_SANDBOX_PORT"
+GOOGLE_ADS_INSPECTION_PORT="$BEHAVIOR_SYNC_GOOGLE_ADS_SANDBOX_INSPECTION_PORT"
+DATA_DIR="$BEHAVIOR_SYNC_DATA_DIR"
 RUN_DIR="$AIRFLOW_HOME/run"
 LOG_DIR="$AIRFLOW_HOME/logs"
 URL="http://127.0.0.1:$AIRFLOW__API__PORT"
@@ -61,7 +70,7 @@ component_alive() {
     pid="$(cat "$file")"
     [[ "$pid" =~ ^[0-9]+$ ]] || return 1
     state="$(ps -o stat= -p "$pid" 2>/dev/null)" || return 1
-    [[ "$state" != Z* ]] && ps -o args= -p "$pid" | grep -qE 'airflow|sandbox\.(meta|hubspot|clevertap|google_data_manager)'
+    [[ "$state" != Z* ]] && ps -o args= -p "$pid" | grep -qE 'airflow|sandbox\.(meta|hubspot|clevertap|google_data_manager|google_ads)'
 }
 
 # True when the API server answers $HEALTH_URL.
@@ -90,6 +99,9 @@ meta_line() {
     fi
     if sandbox_on google-sandbox; then
         echo "  Google sandbox:      http://127.0.0.1:$GOOGLE_PORT/_sandbox/user_lists (README, Google Customer Match)"
+    fi
+    if sandbox_on google-ads-sandbox; then
+        echo "  Google Ads sandbox:  http://127.0.0.1:$GOOGLE_ADS_INSPECTION_PORT/_sandbox/user_lists (Google Ads API over gRPC on 127.0.0.1:$GOOGLE_ADS_PORT)"
     fi
 }
 
@@ -161,6 +173,11 @@ fi
 if sandbox_on google-sandbox; then
     refuse_busy_port "$GOOGLE_PORT" "Google Data Manager sandbox" BEHAVIOR_SYNC_GOOGLE_SANDBOX_PORT
 fi
+if sandbox_on google-ads-sandbox; then
+    refuse_busy_port "$GOOGLE_ADS_PORT" "Google Ads API sandbox" BEHAVIOR_SYNC_GOOGLE_ADS_SANDBOX_PORT
+    refuse_busy_port "$GOOGLE_ADS_INSPECTION_PORT" "Google Ads API sandbox inspection" \
+        BEHAVIOR_SYNC_GOOGLE_ADS_SANDBOX_INSPECTION_PORT
+fi
 
 # ---- prepare ---------------------------------------------------------------------------
 started_at=$SECONDS
@@ -174,9 +191,9 @@ run_logged db-migrate airflow db migrate
 step "loading airflow_settings.yaml (connections, pools, variables)"
 python -m behavior_sync_airflow.settings_loader "$PROJECT_DIR/airflow_settings.yaml"
 
-if [[ ! -f "$PROJECT_DIR/data/warehouse.duckdb" ]]; then
-    step "generating the demo warehouse data/warehouse.duckdb"
-    python -m behavior_sync demo-warehouse --path "$PROJECT_DIR/data/warehouse.duckdb" --seed 42 --as-of "$(date -u +%F)"
+if [[ ! -f "$DATA_DIR/warehouse.duckdb" ]]; then
+    step "generating the demo warehouse $DATA_DIR/warehouse.duckdb"
+    python -m behavior_sync demo-warehouse --path "$DATA_DIR/warehouse.duckdb" --seed 42 --as-of "$(date -u +%F)"
 fi
 
 step "airflow dags reserialize"
@@ -220,12 +237,13 @@ else
 fi
 
 components_at=$SECONDS
-# Starts sandbox $1 (the managed name $1-sandbox: pid, log and state data/$1-sandbox.json) as a managed
-# process on port $2; $3 names it; $4 is its Python module under sandbox/ (default $1).
+# Starts sandbox $1 (the managed name $1-sandbox: pid, log and state $DATA_DIR/$1-sandbox.json) as a managed
+# process on port $2; $3 names it; $4 is its Python module under sandbox/ (default $1); the rest are more
+# arguments of the module.
 start_sandbox() {
-    step "starting the $3 sandbox on http://127.0.0.1:$2 (state data/$1-sandbox.json)"
-    mkdir -p "$PROJECT_DIR/data"
-    "${new_session[@]}" python -m "sandbox.${4:-$1}" --port "$2" --state "$PROJECT_DIR/data/$1-sandbox.json" \
+    step "starting the $3 sandbox on 127.0.0.1:$2 (state $DATA_DIR/$1-sandbox.json)"
+    mkdir -p "$DATA_DIR"
+    "${new_session[@]}" python -m "sandbox.${4:-$1}" --port "$2" --state "$DATA_DIR/$1-sandbox.json" "${@:5}" \
         >"$LOG_DIR/$1-sandbox.out" 2>&1 </dev/null 8>&- &
     echo "$!" >"$RUN_DIR/$1-sandbox.pid"
 }
@@ -233,6 +251,13 @@ if sandbox_on meta-sandbox; then start_sandbox meta "$META_PORT" Meta; fi
 if sandbox_on hubspot-sandbox; then start_sandbox hubspot "$HUBSPOT_PORT" HubSpot; fi
 if sandbox_on clevertap-sandbox; then start_sandbox clevertap "$CLEVERTAP_PORT" CleverTap; fi
 if sandbox_on google-sandbox; then start_sandbox google "$GOOGLE_PORT" "Google Data Manager" google_data_manager; fi
+if sandbox_on google-ads-sandbox; then
+    # Its certificate and trust bundle go in the folder of GRPC_DEFAULT_SSL_ROOTS_FILE_PATH (scripts/env.sh),
+    # made on its first start and reused: the path every Airflow process trusts stays valid.
+    ads_args=(--inspection-port "$GOOGLE_ADS_INSPECTION_PORT" --tls-dir "$(dirname "$GRPC_DEFAULT_SSL_ROOTS_FILE_PATH")")
+    [[ -n "${BEHAVIOR_SYNC_GOOGLE_ADS_SANDBOX_CONFIG:-}" ]] && ads_args+=(--config "$BEHAVIOR_SYNC_GOOGLE_ADS_SANDBOX_CONFIG")
+    start_sandbox google-ads "$GOOGLE_ADS_PORT" "Google Ads API (gRPC)" google_ads "${ads_args[@]}"
+fi
 step "starting ${COMPONENTS[*]}"
 for c in "${COMPONENTS[@]}"; do
     args=("$c")

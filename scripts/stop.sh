@@ -1,7 +1,8 @@
 #!/usr/bin/env bash
 # Stop the local Airflow (and the demo's vendor sandboxes) started by scripts/run.sh (`make stop`).
 #
-# Each component runs in its own process group (setsid) recorded in .airflow/run/<name>.pid.
+# Each component runs in its own process group (setsid) recorded in .airflow/run/<name>.pid
+# (<BEHAVIOR_SYNC_AIRFLOW_HOME>/run/ when that knob of scripts/env.sh moved the Airflow home).
 # The whole group gets SIGTERM (signalling only the leader would orphan the LocalExecutor
 # workers and log servers; SIGINT is ignored by background groups), and so does every process
 # group led by one of their descendants (Airflow 3.3 runs each task in its own group under the
@@ -12,7 +13,7 @@
 set -euo pipefail
 
 PROJECT_DIR="$(cd "$(dirname "${BASH_SOURCE[0]}")/.." && pwd -P)"
-RUN_DIR="$PROJECT_DIR/.airflow/run"
+RUN_DIR="${BEHAVIOR_SYNC_AIRFLOW_HOME:-$PROJECT_DIR/.airflow}/run"
 TIMEOUT="${BEHAVIOR_SYNC_STOP_TIMEOUT:-30}"
 
 # Messages never fail: stop.sh also runs from run.sh's traps, when the terminal may be gone.
@@ -21,7 +22,7 @@ say() { echo "$@" 2>/dev/null || true; }
 # True when process group $1 still holds a live (not zombie) airflow or sandbox process.
 airflow_group_alive() {
     ps -eo pgid=,stat=,args= |
-        awk -v g="$1" '$1 == g && $2 !~ /^Z/ && /airflow|sandbox\.(meta|hubspot|clevertap|google_data_manager)/ { found = 1 } END { exit !found }'
+        awk -v g="$1" '$1 == g && $2 !~ /^Z/ && /airflow|sandbox\.(meta|hubspot|clevertap|google_data_manager|google_ads)/ { found = 1 } END { exit !found }'
 }
 
 # True when process group $1 still has a live (not zombie) process.

@@ -20,7 +20,8 @@ plus three optional keys Astro does not have: ``conn_description``, ``variable_d
 and ``pool_include_deferred`` (whether deferred tasks hold a pool slot; default false).
 
 ``${NAME}`` in any string is replaced by the environment variable NAME (``PROJECT_DIR``
-defaults to the project's directory); an unknown name is an error. A key that is missing or
+defaults to the project's directory, ``BEHAVIOR_SYNC_DATA_DIR`` to ``${PROJECT_DIR}/data``); an
+unknown name is an error. A key that is missing or
 null means "not set"; an entry whose keys are all null is skipped (Astro's template has one).
 The rest is checked against ``include/schemas/airflow_settings.schema.json``.
 Each entry loaded prints one line without secrets: connection id, type and host only.
@@ -108,9 +109,11 @@ def default_settings_path() -> Path:
 
 
 def placeholder_values(environ: Mapping[str, str] | None = None) -> dict[str, str]:
-    """The names ``${...}`` may use: the environment, with ``PROJECT_DIR`` defaulting to the project."""
+    """The names ``${...}`` may use: the environment, with ``PROJECT_DIR`` defaulting to the project and
+    ``BEHAVIOR_SYNC_DATA_DIR`` (the demo's data folder, scripts/env.sh) to ``<PROJECT_DIR>/data``."""
     values = {"PROJECT_DIR": str(PROJECT_DIR)}
     values.update(os.environ if environ is None else environ)
+    values.setdefault("BEHAVIOR_SYNC_DATA_DIR", f"{values['PROJECT_DIR']}/data")
     return values
 
 

@@ -32,12 +32,14 @@ def held_identifiers(run_env: dict[str, str], list_id: str) -> set[frozenset[str
     return {frozenset(m) for ul in lists.json()["user_lists"] if ul["id"] == list_id for m in ul["members"]}
 
 
-def committed(run_env: dict[str, str]) -> tuple[set[frozenset[str]], str]:
-    """The committed members as ``type:value`` sets, and the remembered list id."""
+def committed(
+    run_env: dict[str, str], behavior: str = "value_hunters", destination: str = "google_ads"
+) -> tuple[set[frozenset[str]], str]:
+    """The destination's committed members as ``type:value`` sets, and its remembered list id."""
     db = StateDatabase(run_env["state"])
     try:
-        state = StateStore(db, run_env["artifacts"]).current("value_hunters", "google_ads")
-        stored = DestinationObjects(db).recall("value_hunters", "google_ads", "user_list")
+        state = StateStore(db, run_env["artifacts"]).current(behavior, destination)
+        stored = DestinationObjects(db).recall(behavior, destination, "user_list")
     finally:
         db.close()
     assert state is not None and stored is not None

@@ -175,15 +175,22 @@ def test_bad_structure_is_an_error_naming_the_entry(tmp_path: Path, yaml_text: s
         read_settings(path)
 
 
-def test_project_settings_file_expands_and_matches_the_connection_schemas() -> None:
-    settings = read_settings(ROOT / "airflow_settings.yaml", environ={"PROJECT_DIR": "/opt/bsync"})
+@pytest.mark.parametrize(
+    ("environ", "data"),
+    [
+        ({"PROJECT_DIR": "/opt/bsync"}, "/opt/bsync/data"),
+        ({"PROJECT_DIR": "/opt/bsync", "BEHAVIOR_SYNC_DATA_DIR": "/srv/bsync-data"}, "/srv/bsync-data"),
+    ],
+)
+def test_project_settings_file_expands_and_matches_the_connection_schemas(environ: dict[str, str], data: str) -> None:
+    settings = read_settings(ROOT / "airflow_settings.yaml", environ=environ)
     conns = {c.conn_id: c for c in settings.connections}
     assert {cid: c.conn_type for cid, c in conns.items()} == {
         "warehouse_default": "warehouse",
         "sync_state_default": "sync_state",
     }
-    assert json.loads(conns["warehouse_default"].extra or "{}") == {"url": "duckdb:////opt/bsync/data/warehouse.duckdb"}
-    assert json.loads(conns["sync_state_default"].extra or "{}") == {"url": "sqlite:////opt/bsync/data/state.db"}
+    assert json.loads(conns["warehouse_default"].extra or "{}") == {"url": f"duckdb:///{data}/warehouse.duckdb"}
+    assert json.loads(conns["sync_state_default"].extra or "{}") == {"url": f"sqlite:///{data}/state.db"}
     for conn in settings.connections:  # the hooks would accept these extras
         assert conn.conn_type is not None and conn.password is None
         validated_extras(conn.conn_type, conn.conn_id, json.loads(conn.extra or "{}"))
@@ -191,12 +198,11 @@ def test_project_settings_file_expands_and_matches_the_connection_schemas() -> N
         ("warehouse_default", 4),
         ("meta_default", 2),
         ("google_ads_default", 2),
+        ("google_ads_api_default", 2),
         ("hubspot_default", 2),
         ("clevertap_default", 4),
     ]
-    assert [(v.key, v.value) for v in settings.variables] == [
-        ("behavior_sync_artifacts_base", "/opt/bsync/data/artifacts")
-    ]
+    assert [(v.key, v.value) for v in settings.variables] == [("behavior_sync_artifacts_base", f"{data}/artifacts")]
 
 
 def test_project_settings_file_loads_into_the_metadata_db(airflow_db: Path) -> None:
@@ -207,6 +213,7 @@ def test_project_settings_file_loads_into_the_metadata_db(airflow_db: Path) -> N
         "pool warehouse_default",
         "pool meta_default",
         "pool google_ads_default",
+        "pool google_ads_api_default",
         "pool hubspot_default",
         "pool clevertap_default",
         "variable behavior_sync_artifacts_base",
@@ -224,4 +231,4 @@ def test_check_mode_from_the_command_line_touches_no_database() -> None:
         check=False,
     )
     assert result.returncode == 0, result.stderr
-    assert "ok (2 connection(s), 5 pool(s), 1 variable(s))" in result.stdout
+    assert "ok (2 connection(s), 6 pool(s), 1 variable(s))" in result.stdout

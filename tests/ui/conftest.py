@@ -6,7 +6,6 @@ import dataclasses
 import json
 import os
 import signal
-import socket
 import subprocess
 import sys
 import time
@@ -18,6 +17,7 @@ from pathlib import Path
 import pytest
 
 from behavior_sync.config import load_behaviors
+from tests.support.airflow_api import api_token, free_ports
 from tests.support.sync_history import daily_runs, seed, seed_rejections
 
 ADMIN, PASSWORD = "admin", "bsync-test-password"
@@ -53,20 +53,7 @@ class ApiServer:
 
     def token(self) -> str:
         """A JWT from ``POST /auth/token`` with the admin's password."""
-        body = json.dumps({"username": self.user, "password": self.password}).encode()
-        request = urllib.request.Request(
-            f"{self.url}/auth/token", data=body, headers={"Content-Type": "application/json"}
-        )
-        with urllib.request.urlopen(request, timeout=30) as response:
-            token: str = json.load(response)["access_token"]
-        return token
-
-
-def _free_port() -> int:
-    with socket.socket() as sock:
-        sock.bind(("127.0.0.1", 0))
-        port: int = sock.getsockname()[1]
-        return port
+        return api_token(self.url, self.user, self.password)
 
 
 def _wait_healthy(url: str, process: subprocess.Popen[bytes], log: Path) -> None:
@@ -88,7 +75,7 @@ def api_server(airflow_db: Path, seeded_state_url: str) -> Iterator[ApiServer]:
     (password file written first) and ``sync_state_default`` pointing at the seeded state DB."""
     passwords = airflow_db / "ui-passwords.json"
     passwords.write_text(json.dumps({ADMIN: PASSWORD}))
-    port = _free_port()
+    (port,) = free_ports(1)
     env = os.environ | {
         "AIRFLOW__CORE__SIMPLE_AUTH_MANAGER_USERS": f"{ADMIN}:admin",
         "AIRFLOW__CORE__SIMPLE_AUTH_MANAGER_PASSWORDS_FILE": str(passwords),
