@@ -7,7 +7,7 @@ name (PENDING/RUNNING: not yet; SUCCESS/FAILED: settled), each job's outcome cou
 carried (``members``, aligned with the ids; a job without a count, or every job of a trigger serialized
 before counts existed, counts 1). Its arguments are JSON primitives (connection id, request ids, poll
 interval, label, api, member counts); it submits nothing. Status reads run in a thread (the SDK client
-is synchronous), so the triggerer's event loop never blocks.
+is synchronous, and its imports are slow), so the triggerer's event loop never blocks.
 """
 
 from __future__ import annotations
@@ -55,21 +55,29 @@ class DataManagerRequestsTrigger(BaseTrigger):
 
     async def run(self) -> AsyncIterator[TriggerEvent]:
         """Polls every ``poll_seconds`` until no request is PROCESSING."""
-        from behavior_sync.destinations.google_dm_errors import GoogleAdsError
-
         settled: dict[str, dict[str, Any]] = {}
         while True:
             pending = [i for i in self.request_ids if i not in settled]
-            try:
-                settled |= await asyncio.to_thread(self._settled, pending)
-            except GoogleAdsError as exc:
-                yield TriggerEvent({"status": "error", "message": str(exc)})
+            found, error = await asyncio.to_thread(self._poll, pending)
+            if error is not None:
+                yield TriggerEvent({"status": "error", "message": error})
                 return
+            settled |= found
             if len(settled) == len(self.request_ids):
                 yield TriggerEvent({"status": "done", "outcomes": [settled[i] for i in self.request_ids]})
                 return
             self.log.info("%s: %d of %d requests still processing", self.label, len(pending), len(self.request_ids))
             await asyncio.sleep(self.poll_seconds)
+
+    def _poll(self, request_ids: list[str]) -> tuple[dict[str, dict[str, Any]], str | None]:
+        """``_settled`` and, when Google refuses the read, its message instead (blocking: runs in a thread, so
+        the SDK imports never block the triggerer's event loop)."""
+        from behavior_sync.destinations.google_dm_errors import GoogleAdsError
+
+        try:
+            return self._settled(request_ids), None
+        except GoogleAdsError as exc:
+            return {}, str(exc)
 
     def _settled(self, request_ids: list[str]) -> dict[str, dict[str, Any]]:
         """The outcomes of the requests of ``request_ids`` that Google settled (blocking: runs in a thread)."""
