@@ -138,3 +138,17 @@ def test_a_mobile_id_destination_fills_a_device_id_list_of_its_app_next_to_the_c
     assert user_list["display_name"] == "[Behavior] - Cart Abandoners (app users)"
     (record,) = [r for r in history(run_env, "cart_abandoners") if r.run_id == dag_run.run_id]
     assert record.status == "success" and record.audience_size == len(rows) and record.match_rate is None
+
+
+def test_the_trigger_fires_an_error_event_when_google_refuses_the_status_read(run_env: dict[str, str]) -> None:
+    from behavior_sync_airflow.triggers import DataManagerRequestsTrigger
+
+    trigger = DataManagerRequestsTrigger("google_ads_default", ["no-such-request"], 0.1, "trigger test")
+
+    async def first_event() -> Any:
+        async for event in trigger.run():
+            return event.payload
+
+    payload = asyncio.run(first_event())
+    assert payload["status"] == "error"
+    assert payload["message"].startswith("trigger test: reading the request status: Google error (HTTP 400")
