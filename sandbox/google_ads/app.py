@@ -89,7 +89,7 @@ class GoogleAdsSandbox:
 
     def handlers(self) -> list[grpc.GenericRpcHandler]:
         """The generic handlers to add to a ``grpc.Server``, one per service."""
-        universe = self.config.universe
+        universe = self.config.matching
         methods: list[tuple[str, str, Callable[[Call, Any], Any], Callable[..., Any], Callable[..., Any]]] = [
             (
                 f"{SERVICES}.UserListService",

@@ -11,6 +11,7 @@ JSON form (every key optional; the defaults are Google's documented limits)::
       "max_identifiers_per_request": 100000,
       "max_identifiers_per_user": 20,
       "universe": ["<64 lowercase hex>", ...],
+      "known_share": 0.0,
       "faults": {"error_rate": 0.0, "error_statuses": [500, 503], "latency_ms": 0, "seed": null}
     }
 
@@ -19,7 +20,8 @@ JSON form (every key optional; the defaults are Google's documented limits)::
 is valid but refused by Customer Match (``CUSTOMER_NOT_ALLOWLISTED_FOR_THIS_FEATURE``), as tokens that
 did not use Customer Match before 2026-04-01 are. ``universe`` is the set of SHA-256 digests "Google knows"
 (of e-mail addresses and phone numbers as uploaded, and of plain CRM ids and mobile ids): a list
-member is matched when one of its identifiers is known (``sandbox.common.universe``).
+member is matched when one of its identifiers is known (``sandbox.common.universe``); ``known_share``
+(0..1; the demo: 0.7) makes that share of all other people known too, deterministically by digest.
 Unknown keys raise ``ValueError``.
 """
 
@@ -33,8 +35,10 @@ from pathlib import Path
 from typing import Any
 
 from sandbox.common.faults import FaultConfig
+from sandbox.common.universe import Universe
 
 DEMO_CUSTOMER_ID = "1234567890"
+DEMO_KNOWN_SHARE = 0.7  # the demo: Google "knows" about 70 % of people
 DEMO_DEVELOPER_TOKEN = "sandbox-developer-token"  # a documented placeholder, never a real token
 _CUSTOMER_ID = re.compile(r"[0-9]{10}")
 _HEX64 = re.compile(r"[0-9a-f]{64}")
@@ -61,6 +65,7 @@ class GoogleAdsSandboxConfig:
     max_identifiers_per_request: int = 100_000
     max_identifiers_per_user: int = 20
     universe: frozenset[str] = frozenset()
+    known_share: float = 0.0
     faults: FaultConfig = field(default_factory=FaultConfig)
 
     def __post_init__(self) -> None:
@@ -72,6 +77,13 @@ class GoogleAdsSandboxConfig:
             raise ValueError("limits must be >= 1")
         if any(not _HEX64.fullmatch(value) for value in self.universe):
             raise ValueError("universe entries must be 64 lowercase hex characters (SHA-256)")
+        if not 0.0 <= self.known_share <= 1.0:
+            raise ValueError("known_share must be between 0 and 1")
+
+    @property
+    def matching(self) -> Universe:
+        """Who Google knows: the ``universe`` digests and the ``known_share`` of all others."""
+        return Universe(self.universe, self.known_share)
 
     def login_allowed(self, login_customer_id: str) -> bool:
         """Whether ``login_customer_id`` is accepted (the customers themselves when none are configured)."""
@@ -81,7 +93,7 @@ class GoogleAdsSandboxConfig:
     def from_mapping(cls, data: Mapping[str, Any]) -> GoogleAdsSandboxConfig:
         """Build from JSON-like data; raises ``ValueError`` on unknown keys or bad values."""
         sets = ("customers", "login_customer_ids", "universe")
-        unknown = set(data) - {"developer_tokens", "faults", *sets, *_NUMBERS}
+        unknown = set(data) - {"developer_tokens", "faults", "known_share", *sets, *_NUMBERS}
         if unknown:
             raise ValueError(f"unknown Google Ads sandbox settings: {sorted(unknown)}")
         settings: dict[str, Any] = {key: int(data[key]) for key in _NUMBERS if key in data}
@@ -89,7 +101,9 @@ class GoogleAdsSandboxConfig:
             if key in data:
                 settings[key] = frozenset(_strings(key, data[key]))
         tokens = {str(token): _allowlisted(spec) for token, spec in dict(data.get("developer_tokens", {})).items()}
-        return cls(developer_tokens=tokens, faults=FaultConfig.from_mapping(data.get("faults", {})), **settings)
+        faults = FaultConfig.from_mapping(data.get("faults", {}))
+        share = float(data.get("known_share", 0.0))
+        return cls(developer_tokens=tokens, faults=faults, known_share=share, **settings)
 
     @classmethod
     def load(cls, path: Path) -> GoogleAdsSandboxConfig:
@@ -99,11 +113,13 @@ class GoogleAdsSandboxConfig:
 
     @classmethod
     def demo(cls) -> GoogleAdsSandboxConfig:
-        """The ``make run`` default: one customer, the demo developer token (allowlisted), 60 s processing."""
+        """The ``make run`` default: one customer, the demo developer token (allowlisted), 60 s processing,
+        about 70 % of people known (realistic list sizes and match rates)."""
         return cls(
             customers=frozenset({DEMO_CUSTOMER_ID}),
             developer_tokens={DEMO_DEVELOPER_TOKEN: True},
             processing_delay_seconds=60,
+            known_share=DEMO_KNOWN_SHARE,
         )
 
 

@@ -97,7 +97,7 @@ def _list_view(sandbox: GoogleAdsSandbox, record: UserListRecord) -> dict[str, A
         "app_id": record.app_id,
         "membership_life_span": record.membership_life_span,
         "members": len(record.members),
-        "matched": record.members.matched(sandbox.config.universe),
+        "matched": record.members.matched(sandbox.config.matching),
     }
 
 

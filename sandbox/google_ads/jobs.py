@@ -124,7 +124,7 @@ def run_job(call: JobCall, request: RunOfflineUserDataJobRequest) -> operations_
     if request.validate_only:
         return operations_pb2.Operation(name=job.operation_name)
     job.status, job.started_at, job.fails = RUNNING, call.now, call.job_fails
-    universe = call.config.universe
+    universe = call.config.matching
     created = {member for kind, member in job.operations if kind == CREATE}
     job.uploaded, job.matched = len(created), sum(1 for member in created if is_matched(member, universe))
     return operation_of(job)

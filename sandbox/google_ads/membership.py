@@ -11,7 +11,7 @@ from __future__ import annotations
 
 from collections.abc import Iterable
 
-from sandbox.common.universe import any_known
+from sandbox.common.universe import Universe, any_known
 
 
 class Membership:
@@ -49,7 +49,7 @@ class Membership:
         self._members.clear()
         self._index.clear()
 
-    def matched(self, universe: frozenset[str]) -> int:
+    def matched(self, universe: Universe) -> int:
         """Members with an identifier "Google knows" (``sandbox.common.universe``)."""
         return sum(1 for member in self._members.values() if is_matched(member, universe))
 
@@ -67,6 +67,6 @@ class Membership:
         return member
 
 
-def is_matched(member: Iterable[str], universe: frozenset[str]) -> bool:
+def is_matched(member: Iterable[str], universe: Universe) -> bool:
     """Whether Google knows one of ``member``'s identifiers."""
     return any_known(member, universe)

@@ -26,6 +26,7 @@ from google.ads.googleads.v26.services.types.google_ads_service import (
 from google.protobuf import field_mask_pb2
 from google.protobuf.message import Message
 
+from sandbox.common.universe import Universe
 from sandbox.google_ads import gaql
 from sandbox.google_ads.jobs import job_resource
 from sandbox.google_ads.store import Store, UserListRecord
@@ -36,7 +37,7 @@ _DESCRIPTORS = {
 }
 
 
-def search(store: Store, universe: frozenset[str], request: SearchGoogleAdsRequest) -> SearchGoogleAdsResponse:
+def search(store: Store, universe: Universe, request: SearchGoogleAdsRequest) -> SearchGoogleAdsResponse:
     """One page holding every matching row (``page_size`` is ignored, as Google now does)."""
     query = gaql.parse(request.query, _DESCRIPTORS)
     rows = _rows(store, universe, request.customer_id, query)
@@ -44,7 +45,7 @@ def search(store: Store, universe: frozenset[str], request: SearchGoogleAdsReque
 
 
 def search_stream(
-    store: Store, universe: frozenset[str], request: SearchGoogleAdsStreamRequest, request_id: str
+    store: Store, universe: Universe, request: SearchGoogleAdsStreamRequest, request_id: str
 ) -> list[SearchGoogleAdsStreamResponse]:
     """The stream's messages: one batch with every matching row."""
     query = gaql.parse(request.query, _DESCRIPTORS)
@@ -52,7 +53,7 @@ def search_stream(
     return [SearchGoogleAdsStreamResponse(results=rows, field_mask=_mask(query), request_id=request_id)]
 
 
-def user_list_resource(record: UserListRecord, universe: frozenset[str]) -> UserList:
+def user_list_resource(record: UserListRecord, universe: Universe) -> UserList:
     """The full ``UserList`` resource of a sandbox list, sizes computed now."""
     members, matched = len(record.members), record.members.matched(universe)
     resource = UserList(
@@ -81,7 +82,7 @@ def user_list_resource(record: UserListRecord, universe: frozenset[str]) -> User
     return resource
 
 
-def _rows(store: Store, universe: frozenset[str], customer_id: str, query: gaql.Query) -> list[GoogleAdsRow]:
+def _rows(store: Store, universe: Universe, customer_id: str, query: gaql.Query) -> list[GoogleAdsRow]:
     prefix = f"customers/{customer_id}/"
     resources: list[Message]
     if query.resource == "user_list":

@@ -108,7 +108,7 @@ def _work(config: GoogleDataManagerSandboxConfig, target: Target, members: list[
     mine = [m for m in members if not m.references or target.reference in m.references]
     denied = [] if removal else [m for m in mine if m.consent_denied]
     kept = [m for m in mine if removal or not m.consent_denied]
-    matched = sum(1 for m in kept if any_known(m.identifiers, config.universe))
+    matched = sum(1 for m in kept if any_known(m.identifiers, config.matching))
     return Work(
         echo=target.echo,
         account_id=target.account_id,

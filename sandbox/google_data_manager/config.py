@@ -15,12 +15,14 @@ JSON form (every key optional; ``accounts`` defaults to none, so every call is P
       "max_destinations": 10,
       "consent_policy": "strict",
       "universe": ["<64 lowercase hex>", ...],
+      "known_share": 0.0,
       "faults": {"error_rate": 0.0, "error_statuses": [500, 503], "latency_ms": 0, "seed": null}
     }
 
 ``universe`` is the set of SHA-256 digests "Google knows" (of e-mail addresses and phone numbers as
 uploaded, and of plain CRM ids and mobile ids; ``sandbox.common.universe``): the match rate of a
-user-data ingestion is the share of its records with at least one known identifier. ``consent_policy``
+user-data ingestion is the share of its records with at least one known identifier; ``known_share``
+(0..1; the demo: 0.7) makes that share of all other people known too, deterministically by digest. ``consent_policy``
 ``strict`` refuses a request with missing or denied consent; ``lenient`` accepts it and reports
 denied records as ``PROCESSING_ERROR_REASON_DENIED_CONSENT`` in the request status (the behaviour
 Google documents for Display & Video 360 destinations). Unknown keys raise ``ValueError``.
@@ -36,6 +38,7 @@ from pathlib import Path
 from typing import Any
 
 from sandbox.common.faults import FaultConfig
+from sandbox.common.universe import Universe
 
 # ProductAccount.AccountType (google.ads.datamanager_v1.types.destination)
 ACCOUNT_TYPES: dict[str, int] = {
@@ -46,6 +49,7 @@ ACCOUNT_TYPES: dict[str, int] = {
 }
 CONSENT_POLICIES = frozenset({"strict", "lenient"})
 DEMO_ACCOUNT_ID = "1234567890"
+DEMO_KNOWN_SHARE = 0.7  # the demo: Google "knows" about 70 % of people
 DEMO_ACCOUNT_TYPE = "GOOGLE_ADS"
 DEMO_ACCESS_TOKEN = "sandbox-access-token"  # a documented placeholder, never a real token
 _ACCOUNT_ID = re.compile(r"[0-9]{1,20}")
@@ -79,6 +83,7 @@ class GoogleDataManagerSandboxConfig:
     max_destinations: int = 10
     consent_policy: str = "strict"
     universe: frozenset[str] = frozenset()
+    known_share: float = 0.0
     faults: FaultConfig = field(default_factory=FaultConfig)
 
     def __post_init__(self) -> None:
@@ -95,6 +100,13 @@ class GoogleDataManagerSandboxConfig:
             raise ValueError("limits must be >= 1")
         if any(not _HEX64.fullmatch(value) for value in self.universe):
             raise ValueError("universe entries must be 64 lowercase hex characters (SHA-256)")
+        if not 0.0 <= self.known_share <= 1.0:
+            raise ValueError("known_share must be between 0 and 1")
+
+    @property
+    def matching(self) -> Universe:
+        """Who Google knows: the ``universe`` digests and the ``known_share`` of all others."""
+        return Universe(self.universe, self.known_share)
 
     def account_type(self, account_id: str) -> str | None:
         """The configured type of an accessible account, or None when it is not accessible."""
@@ -104,7 +116,7 @@ class GoogleDataManagerSandboxConfig:
     def from_mapping(cls, data: Mapping[str, Any]) -> GoogleDataManagerSandboxConfig:
         """Build from JSON-like data; raises ``ValueError`` on unknown keys or bad values."""
         sets = ("access_tokens", "api_keys", "universe")
-        allowed = {"accounts", "allow_anonymous", "consent_policy", "faults", *sets, *_NUMBERS}
+        allowed = {"accounts", "allow_anonymous", "consent_policy", "faults", "known_share", *sets, *_NUMBERS}
         unknown = set(data) - allowed
         if unknown:
             raise ValueError(f"unknown Google Data Manager sandbox settings: {sorted(unknown)}")
@@ -123,6 +135,7 @@ class GoogleDataManagerSandboxConfig:
             allow_anonymous=data.get("allow_anonymous", True),
             consent_policy=str(data.get("consent_policy", "strict")),
             faults=FaultConfig.from_mapping(data.get("faults", {})),
+            known_share=float(data.get("known_share", 0.0)),
             **settings,
         )
 
@@ -134,11 +147,13 @@ class GoogleDataManagerSandboxConfig:
 
     @classmethod
     def demo(cls) -> GoogleDataManagerSandboxConfig:
-        """The ``make run`` default: one accessible Google Ads account, anonymous or demo token, 60 s processing."""
+        """The ``make run`` default: one accessible Google Ads account, anonymous or demo token, 60 s processing,
+        about 70 % of people known (realistic match rates)."""
         return cls(
             accounts={DEMO_ACCOUNT_ID: DEMO_ACCOUNT_TYPE},
             access_tokens=frozenset({DEMO_ACCESS_TOKEN}),
             processing_delay_seconds=60,
+            known_share=DEMO_KNOWN_SHARE,
         )
 
 
