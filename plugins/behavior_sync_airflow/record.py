@@ -209,6 +209,8 @@ def _with_processing(record: SyncRecord, processed: dict[str, Any] | None) -> Sy
     size, failed, warnings = processed.get("list"), processed["failed_requests"], processed["warnings"]
     message = f"{record.message}; Google processed {processed['requests']} requests"
     message += f", {len(failed)} not fully applied" if failed else ""
+    taken_back = processed.get("uncommitted_batches", 0)
+    message += f" ({taken_back} batches not committed: the next run sends them again)" if taken_back else ""
     message += f"; warnings: {'; '.join(warnings)}" if warnings else ""
     return replace(
         record,

@@ -5,7 +5,10 @@ the load sent, with the members each carried (the run's request log of the ackno
 Google Ads API's match rate is weighted by those counts), writes the run's history row as
 ``pending`` and defers to a trigger that only polls Google; when every request is settled the
 worker resumes, reads the list's size and returns (XCom) the processing report: statuses, match
-rate, size and the product document's warnings, which the record task puts into history. Poll
+rate, size and the product document's warnings, which the record task puts into history. A batch
+with a request Google settled as FAILED (accepted, then nothing applied) is taken back from the
+commit (ledger stage ``vendor_failed``): the state does not move for its rows, so the next run sends
+them again; history says how many (``details.processing.uncommitted_batches``). Poll
 interval: Airflow variable ``behavior_sync_google_poll_seconds`` (default 1800: Google advises
 waiting about 30 minutes before polling); the wait gives up (task failure) after ``WAIT_TIMEOUT``.
 """
@@ -21,7 +24,8 @@ from behavior_sync_airflow.record import RecordUpstream, record_pending
 from behavior_sync_airflow.sync_operators import _DestinationOperator, state_store
 
 if TYPE_CHECKING:
-    from behavior_sync.destinations.google_dm_status import ListSize, SentRequest
+    from behavior_sync.destinations.google_dm_status import ListSize, RequestLog, SentRequest
+    from behavior_sync.sync.plan import SyncPlan
 
 WAITING_TYPES = frozenset({"google_ads"})  # destination types that get a wait task
 POLL_VARIABLE = "behavior_sync_google_poll_seconds"
@@ -47,7 +51,7 @@ class WaitForGoogleProcessingOperator(_DestinationOperator):
         plan = self.plan_xcom(context)
         if plan is None or plan["status"] != "planned":
             raise AirflowSkipException(f"nothing to wait for ({(plan or {}).get('status', 'no plan')})")
-        sent = self._sent_requests(context, plan["plan_uri"])
+        sent = self._sent_requests(context)
         if not sent:
             raise AirflowSkipException("the load sent no request: nothing to wait for")
         message = f"Google is processing {len(sent)} requests; the list changes when they are settled"
@@ -64,34 +68,61 @@ class WaitForGoogleProcessingOperator(_DestinationOperator):
         self.defer(trigger=trigger, method_name="execute_complete", timeout=WAIT_TIMEOUT)
 
     def execute_complete(self, context: Any, event: dict[str, Any]) -> dict[str, Any]:
-        """The processing report (statuses, match rate, list size, warnings); fails when Google refused the poll."""
+        """The processing report (statuses, match rate, list size, warnings, batches taken back from the commit
+        because Google failed a request of theirs); fails when Google refused the poll."""
         from behavior_sync.destinations.google_dm_status import RequestOutcome, processing_report
 
         if event["status"] != "done":
             raise AirflowException(event["message"])
         outcomes = [RequestOutcome(**o) for o in event["outcomes"]]
-        report = processing_report(outcomes, self._list_size(context))
+        taken_back = self._take_back_failed(context, outcomes)
+        report = processing_report(outcomes, self._list_size(context)) | {"uncommitted_batches": taken_back}
         self.log.info("%s: Google settled the load: %s", self.destination.id, report)
         return report
+
+    def _take_back_failed(self, context: Any, outcomes: list[Any]) -> int:
+        """Marks the acknowledged batches with a FAILED request ``VENDOR_FAILED`` in the ledger (the commit then
+        leaves their rows out, and the next run sends them again); returns how many."""
+        from behavior_sync.destinations.google_dm_status import VENDOR_FAILED, failed_batches
+        from behavior_sync.sync.steps import ledger_of
+
+        plan, batches = self._acknowledged_batches(context)
+        failed = failed_batches(self._request_log(context), batches, outcomes)
+        with state_store(context, self.behavior) as store:
+            ledger = ledger_of(store.db, plan)
+            for op, number in failed:
+                ledger.mark(op, number, VENDOR_FAILED)
+        if failed:
+            self.log.warning(
+                "%s: Google failed requests of %d batches: not committed", self.destination.id, len(failed)
+            )
+        return len(failed)
 
     @property
     def _api(self) -> str:
         """The destination's Google API: ``data_manager`` (default) or ``google_ads_api``."""
         return str(self.destination.settings.get("api") or "data_manager")
 
-    def _sent_requests(self, context: Any, plan_uri: str) -> list[SentRequest]:
+    def _sent_requests(self, context: Any) -> list[SentRequest]:
         """The requests of the plan's acknowledged batches (ids and member counts), in plan order."""
-        from behavior_sync.destinations.google_dm_status import RequestLog
+        return self._request_log(context).read(self._acknowledged_batches(context)[1])
+
+    def _acknowledged_batches(self, context: Any) -> tuple[SyncPlan, list[tuple[str, int]]]:
+        """The run's plan and its acknowledged batches (op, number), in plan order."""
         from behavior_sync.sync.plan import read_plan
         from behavior_sync.sync.steps import ledger_of
-        from behavior_sync_airflow.run_context import run_artifacts
 
-        plan = read_plan(plan_uri)
+        plan = read_plan(str((self.plan_xcom(context) or {})["plan_uri"]))
         with state_store(context, self.behavior) as store:
             acknowledged = ledger_of(store.db, plan).acknowledged()
-        folder = run_artifacts(context, self.behavior).destination_dir(self.destination.id)
-        batches = [(b.op, b.number) for b in plan.batches if (b.op, b.number) in acknowledged]
-        return RequestLog(f"{folder}/requests").read(batches)
+        return plan, [(b.op, b.number) for b in plan.batches if (b.op, b.number) in acknowledged]
+
+    def _request_log(self, context: Any) -> RequestLog:
+        """The run's request log of this destination."""
+        from behavior_sync.destinations.google_dm_status import RequestLog
+        from behavior_sync_airflow.run_context import run_artifacts
+
+        return RequestLog(f"{run_artifacts(context, self.behavior).destination_dir(self.destination.id)}/requests")
 
     def _list_size(self, context: Any) -> ListSize | None:
         """The list's size as Google reports it now, or None (logged) when it cannot be read."""

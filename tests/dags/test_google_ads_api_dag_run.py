@@ -6,7 +6,7 @@ record. First Value Hunters with only a ``google_ads_api`` destination on ``goog
 demo's Quality Enthusiasts as shipped, whose two Google destinations load the same segment through the Data
 Manager API (``google_ads_default``) and the Google Ads API (``google_ads_api_default``). Each list must
 hold exactly the committed identifiers; a job Google fails (the sandbox's ``job_fails`` fault) makes the run
-``partial`` and is listed in history.
+``partial``, is listed in history and its batch is left out of the commit.
 """
 
 from __future__ import annotations
@@ -100,3 +100,5 @@ def test_a_job_google_fails_makes_the_run_partial_and_is_listed_in_history(
     processing = record.details["processing"]
     assert record.status == "partial" and "1 not fully applied" in record.message
     assert processing["by_status"]["FAILED"] == 1 and processing["failed_requests"] == [failed]
+    assert processing["uncommitted_batches"] == 1  # its batch is left out of the commit: the next run resends it
+    assert "(1 batches not committed: the next run sends them again)" in record.message

@@ -26,9 +26,15 @@ from behavior_sync.destinations.google_ads_client import (
     grpc_endpoint,
 )
 from behavior_sync.destinations.google_dm_errors import GoogleAdsError
-from behavior_sync.destinations.google_dm_status import RequestOutcome, match_rate, processing_report
+from behavior_sync.destinations.google_dm_status import (
+    VENDOR_FAILED,
+    RequestOutcome,
+    failed_batches,
+    match_rate,
+    processing_report,
+)
 from behavior_sync.statedb import StateDatabase
-from behavior_sync.sync.execute import load_plan
+from behavior_sync.sync.execute import commit_plan, load_plan
 from tests.integration.test_google_dm_destination import (
     FAST,
     LABEL,
@@ -351,6 +357,29 @@ def test_a_job_google_fails_is_reported_as_failed_by_the_trigger_and_in_the_proc
     report = processing_report(outcomes, None)
     assert report["by_status"] == {"FAILED": 1, "SUCCESS": 1}
     assert report["failed_requests"] == [sent[0].request_id]
+
+
+def test_a_batch_whose_job_google_failed_is_taken_back_from_the_commit_and_sent_again_by_the_next_run(
+    google: GoogleAdsSync,
+) -> None:
+    google.sandbox.control("faults", {"scripted": [{"match": "RunOfflineUserDataJob", "job_fails": True}]})
+    rows = members(range(30))
+    plan = google.plan("r1", rows)  # one batch of 30, sent as jobs of 25 (fails) + 5
+    load_plan(plan, google.destination("r1"), google.ledger(plan))
+    google.sandbox.clock.advance(GADS_DELAY)
+    batches = [(b.op, b.number) for b in plan.batches]
+    sent = google.requests("r1").read(batches)
+    outcomes = [google.client().job_outcome(r.request_id, r.members or 1) for r in sent]
+    taken_back = failed_batches(google.requests("r1"), batches, [o for o in outcomes if o is not None])
+    for op, number in taken_back:  # what the wait step does before commit
+        google.ledger(plan).mark(op, number, VENDOR_FAILED)
+    commit_plan(plan, google.ledger(plan), google.store, None)
+
+    state = google.store.current("value_hunters", "google_ads")
+    assert taken_back == batches and (state is None or state.members == 0)  # nothing of it counts as synced
+    assert len(google.held()) == 5  # the job Google ran; the failed one applied nothing
+    google.sync("r2", rows)  # the next run: the whole batch again
+    assert google.held() == as_stored(rows) and google.committed() == set(rows)
 
 
 def test_the_match_rate_weighs_each_job_by_the_members_it_carried(

@@ -25,6 +25,7 @@ Status = dm.RequestStatusPerDestination.RequestStatus
 SEARCH_MINIMUM = 1_000
 DISPLAY_MINIMUM = 5_000
 LOW_MATCH_RATE = 0.30
+VENDOR_FAILED = "vendor_failed"  # ledger stage of a batch Google failed after accepting it
 # MatchRateRange -> (lower, upper) percent; its midpoint estimates a request's match rate
 _RANGES: Mapping[int, tuple[int, int]] = {
     2: (0, 20), 3: (20, 30), 4: (31, 40), 5: (41, 50), 6: (51, 60), 7: (61, 70), 8: (71, 80), 9: (81, 90), 10: (91, 100)
@@ -72,6 +73,16 @@ def _sent(entry: str | dict[str, Any]) -> SentRequest:
     if isinstance(entry, str):
         return SentRequest(entry, None)
     return SentRequest(str(entry["request_id"]), entry.get("members"))
+
+
+def failed_batches(
+    log: RequestLog, batches: Sequence[tuple[str, int]], outcomes: Sequence[RequestOutcome]
+) -> list[tuple[str, int]]:
+    """The ``batches`` (op, number) one of whose requests Google settled as FAILED (nothing of it applied):
+    the wait step takes them back from the commit (ledger stage ``VENDOR_FAILED``), so the state does not
+    move for their rows and the next run sends them again."""
+    failed = {o.request_id for o in outcomes if o.status == "FAILED"}
+    return [batch for batch in batches if any(r.request_id in failed for r in log.read([batch]))]
 
 
 @dataclass(frozen=True)
