@@ -19,7 +19,7 @@ from typing import Any
 
 from croniter import croniter
 
-from behavior_sync.identity.rules import GOOGLE_ADDRESS, GOOGLE_UPLOAD_KEYS, google_key_type
+from behavior_sync.identity.rules import GOOGLE_RULES, GOOGLE_UPLOAD_KEYS, google_key_type
 from behavior_sync.paths import PROJECT_DIR, behaviors_dir
 from behavior_sync.schema_validation import Problem, parse_yaml, read_text, validate_with_defaults
 
@@ -267,11 +267,10 @@ def _google_needs(dest: Mapping[str, Any], identifiers: Mapping[str, str]) -> li
         )
     if key_type != "mobile_id" and "app_id" in dest:
         unmet.append(("app_id", "app_id is only used with upload_keys [mobile_id]"))
-    sources = {"email": ("email",), "phone": ("phone",), "address": GOOGLE_ADDRESS.sources}
-    sources |= {"crm_id": ("external_id",), "mobile_id": ("mobile_id",)}
     id_types = {t for key in dest["upload_keys"] for t in GOOGLE_UPLOAD_KEYS[key]}
-    if not any(all(field in identifiers for field in sources[t]) for t in id_types):
-        needed = " or ".join("+".join(sources[t]) for t in sorted(id_types))
+    rules = sorted((rule for rule in GOOGLE_RULES if rule.id_type in id_types), key=lambda rule: rule.id_type)
+    if not any(rule.applies_to(frozenset(identifiers)) for rule in rules):
+        needed = " or ".join("+".join(rule.sources) for rule in rules)
         unmet.append(("upload_keys", f"upload_keys {list(dest['upload_keys'])} need identifiers {needed} mapped"))
     return unmet
 

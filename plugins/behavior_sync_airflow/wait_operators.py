@@ -25,6 +25,7 @@ from behavior_sync_airflow.sync_operators import _DestinationOperator, state_sto
 
 if TYPE_CHECKING:
     from behavior_sync.destinations.google_dm_status import ListSize, RequestLog, SentRequest
+    from behavior_sync.sync.ledger import Ledger
     from behavior_sync.sync.plan import SyncPlan
 
 WAITING_TYPES = frozenset({"google_ads"})  # destination types that get a wait task
@@ -86,10 +87,10 @@ class WaitForGoogleProcessingOperator(_DestinationOperator):
         from behavior_sync.destinations.google_dm_status import VENDOR_FAILED, failed_batches
         from behavior_sync.sync.steps import ledger_of
 
-        plan, batches = self._acknowledged_batches(context)
-        failed = failed_batches(self._request_log(context), batches, outcomes)
+        plan = self._plan(context)
         with state_store(context, self.behavior) as store:
             ledger = ledger_of(store.db, plan)
+            failed = failed_batches(self._request_log(context), _acknowledged(plan, ledger), outcomes)
             for op, number in failed:
                 ledger.mark(op, number, VENDOR_FAILED)
         if failed:
@@ -105,17 +106,18 @@ class WaitForGoogleProcessingOperator(_DestinationOperator):
 
     def _sent_requests(self, context: Any) -> list[SentRequest]:
         """The requests of the plan's acknowledged batches (ids and member counts), in plan order."""
-        return self._request_log(context).read(self._acknowledged_batches(context)[1])
-
-    def _acknowledged_batches(self, context: Any) -> tuple[SyncPlan, list[tuple[str, int]]]:
-        """The run's plan and its acknowledged batches (op, number), in plan order."""
-        from behavior_sync.sync.plan import read_plan
         from behavior_sync.sync.steps import ledger_of
 
-        plan = read_plan(str((self.plan_xcom(context) or {})["plan_uri"]))
+        plan = self._plan(context)
         with state_store(context, self.behavior) as store:
-            acknowledged = ledger_of(store.db, plan).acknowledged()
-        return plan, [(b.op, b.number) for b in plan.batches if (b.op, b.number) in acknowledged]
+            batches = _acknowledged(plan, ledger_of(store.db, plan))
+        return self._request_log(context).read(batches)
+
+    def _plan(self, context: Any) -> SyncPlan:
+        """The run's plan (the plan task's XCom names it)."""
+        from behavior_sync.sync.plan import read_plan
+
+        return read_plan(str((self.plan_xcom(context) or {})["plan_uri"]))
 
     def _request_log(self, context: Any) -> RequestLog:
         """The run's request log of this destination."""
@@ -141,3 +143,9 @@ class WaitForGoogleProcessingOperator(_DestinationOperator):
             self.log.warning("%s: list size not read: %s", self.destination.id, exc)
             return None
         return None if user_list is None else list_size(user_list)
+
+
+def _acknowledged(plan: SyncPlan, ledger: Ledger) -> list[tuple[str, int]]:
+    """The plan's batches (op, number) the ledger holds acknowledged, in plan order."""
+    acknowledged = ledger.acknowledged()
+    return [(b.op, b.number) for b in plan.batches if (b.op, b.number) in acknowledged]

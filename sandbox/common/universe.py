@@ -12,20 +12,39 @@ postal matching is not emulated).
 from __future__ import annotations
 
 import hashlib
-from collections.abc import Iterable
+import re
+from collections.abc import Iterable, Mapping
 from dataclasses import dataclass
+from typing import Any
 
 HASHED_KINDS = frozenset({"email", "phone"})
 PLAIN_KINDS = frozenset({"crm", "mobile"})
+SETTINGS = frozenset({"universe", "known_share"})  # the sandbox config keys ``from_settings`` reads
 _SPACE = 16**8
+_HEX64 = re.compile(r"[0-9a-f]{64}")
 
 
 @dataclass(frozen=True)
 class Universe:
-    """The digests Google knows, and the share of all other digests it knows too (0.0..1.0)."""
+    """The digests Google knows, and the share of all other digests it knows too (0.0..1.0).
+    Raises ValueError for a digest that is not 64 lowercase hex or a share outside 0..1."""
 
     digests: frozenset[str] = frozenset()
     known_share: float = 0.0
+
+    def __post_init__(self) -> None:
+        if any(not _HEX64.fullmatch(value) for value in self.digests):
+            raise ValueError("universe entries must be 64 lowercase hex characters (SHA-256)")
+        if not 0.0 <= self.known_share <= 1.0:
+            raise ValueError("known_share must be between 0 and 1")
+
+    @classmethod
+    def from_settings(cls, data: Mapping[str, Any]) -> Universe:
+        """From a sandbox config's ``universe`` (list of digests) and ``known_share`` (number); both optional."""
+        digests = data.get("universe", [])
+        if isinstance(digests, str) or not all(isinstance(value, str) for value in digests):
+            raise ValueError("universe must be a list of strings")
+        return cls(frozenset(digests), float(data.get("known_share", 0.0)))
 
     def __bool__(self) -> bool:
         return bool(self.digests) or self.known_share > 0

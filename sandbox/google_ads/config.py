@@ -35,13 +35,13 @@ from pathlib import Path
 from typing import Any
 
 from sandbox.common.faults import FaultConfig
+from sandbox.common.universe import SETTINGS as UNIVERSE_SETTINGS
 from sandbox.common.universe import Universe
 
 DEMO_CUSTOMER_ID = "1234567890"
 DEMO_KNOWN_SHARE = 0.7  # the demo: Google "knows" about 70 % of people
 DEMO_DEVELOPER_TOKEN = "sandbox-developer-token"  # a documented placeholder, never a real token
 _CUSTOMER_ID = re.compile(r"[0-9]{10}")
-_HEX64 = re.compile(r"[0-9a-f]{64}")
 _NUMBERS = (
     "processing_delay_seconds",
     "requests_per_minute",
@@ -64,8 +64,7 @@ class GoogleAdsSandboxConfig:
     requests_per_minute: int = 600
     max_identifiers_per_request: int = 100_000
     max_identifiers_per_user: int = 20
-    universe: frozenset[str] = frozenset()
-    known_share: float = 0.0
+    matching: Universe = field(default_factory=Universe)  # who Google knows (``universe``, ``known_share``)
     faults: FaultConfig = field(default_factory=FaultConfig)
 
     def __post_init__(self) -> None:
@@ -75,15 +74,6 @@ class GoogleAdsSandboxConfig:
             raise ValueError("processing_delay_seconds must be >= 0")
         if min(getattr(self, name) for name in _NUMBERS[1:]) < 1:
             raise ValueError("limits must be >= 1")
-        if any(not _HEX64.fullmatch(value) for value in self.universe):
-            raise ValueError("universe entries must be 64 lowercase hex characters (SHA-256)")
-        if not 0.0 <= self.known_share <= 1.0:
-            raise ValueError("known_share must be between 0 and 1")
-
-    @property
-    def matching(self) -> Universe:
-        """Who Google knows: the ``universe`` digests and the ``known_share`` of all others."""
-        return Universe(self.universe, self.known_share)
 
     def login_allowed(self, login_customer_id: str) -> bool:
         """Whether ``login_customer_id`` is accepted (the customers themselves when none are configured)."""
@@ -92,8 +82,8 @@ class GoogleAdsSandboxConfig:
     @classmethod
     def from_mapping(cls, data: Mapping[str, Any]) -> GoogleAdsSandboxConfig:
         """Build from JSON-like data; raises ``ValueError`` on unknown keys or bad values."""
-        sets = ("customers", "login_customer_ids", "universe")
-        unknown = set(data) - {"developer_tokens", "faults", "known_share", *sets, *_NUMBERS}
+        sets = ("customers", "login_customer_ids")
+        unknown = set(data) - {"developer_tokens", "faults", *UNIVERSE_SETTINGS, *sets, *_NUMBERS}
         if unknown:
             raise ValueError(f"unknown Google Ads sandbox settings: {sorted(unknown)}")
         settings: dict[str, Any] = {key: int(data[key]) for key in _NUMBERS if key in data}
@@ -102,8 +92,7 @@ class GoogleAdsSandboxConfig:
                 settings[key] = frozenset(_strings(key, data[key]))
         tokens = {str(token): _allowlisted(spec) for token, spec in dict(data.get("developer_tokens", {})).items()}
         faults = FaultConfig.from_mapping(data.get("faults", {}))
-        share = float(data.get("known_share", 0.0))
-        return cls(developer_tokens=tokens, faults=faults, known_share=share, **settings)
+        return cls(developer_tokens=tokens, faults=faults, matching=Universe.from_settings(data), **settings)
 
     @classmethod
     def load(cls, path: Path) -> GoogleAdsSandboxConfig:
@@ -119,7 +108,7 @@ class GoogleAdsSandboxConfig:
             customers=frozenset({DEMO_CUSTOMER_ID}),
             developer_tokens={DEMO_DEVELOPER_TOKEN: True},
             processing_delay_seconds=60,
-            known_share=DEMO_KNOWN_SHARE,
+            matching=Universe(known_share=DEMO_KNOWN_SHARE),
         )
 
 

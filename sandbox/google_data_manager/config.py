@@ -38,6 +38,7 @@ from pathlib import Path
 from typing import Any
 
 from sandbox.common.faults import FaultConfig
+from sandbox.common.universe import SETTINGS as UNIVERSE_SETTINGS
 from sandbox.common.universe import Universe
 
 # ProductAccount.AccountType (google.ads.datamanager_v1.types.destination)
@@ -53,7 +54,6 @@ DEMO_KNOWN_SHARE = 0.7  # the demo: Google "knows" about 70 % of people
 DEMO_ACCOUNT_TYPE = "GOOGLE_ADS"
 DEMO_ACCESS_TOKEN = "sandbox-access-token"  # a documented placeholder, never a real token
 _ACCOUNT_ID = re.compile(r"[0-9]{1,20}")
-_HEX64 = re.compile(r"[0-9a-f]{64}")
 _NUMBERS = (
     "processing_delay_seconds",
     "requests_per_minute",
@@ -82,8 +82,7 @@ class GoogleDataManagerSandboxConfig:
     max_identifiers_per_member: int = 10
     max_destinations: int = 10
     consent_policy: str = "strict"
-    universe: frozenset[str] = frozenset()
-    known_share: float = 0.0
+    matching: Universe = field(default_factory=Universe)  # who Google knows (``universe``, ``known_share``)
     faults: FaultConfig = field(default_factory=FaultConfig)
 
     def __post_init__(self) -> None:
@@ -98,15 +97,6 @@ class GoogleDataManagerSandboxConfig:
             raise ValueError("processing_delay_seconds must be >= 0")
         if min(getattr(self, name) for name in _NUMBERS if name != "processing_delay_seconds") < 1:
             raise ValueError("limits must be >= 1")
-        if any(not _HEX64.fullmatch(value) for value in self.universe):
-            raise ValueError("universe entries must be 64 lowercase hex characters (SHA-256)")
-        if not 0.0 <= self.known_share <= 1.0:
-            raise ValueError("known_share must be between 0 and 1")
-
-    @property
-    def matching(self) -> Universe:
-        """Who Google knows: the ``universe`` digests and the ``known_share`` of all others."""
-        return Universe(self.universe, self.known_share)
 
     def account_type(self, account_id: str) -> str | None:
         """The configured type of an accessible account, or None when it is not accessible."""
@@ -115,8 +105,8 @@ class GoogleDataManagerSandboxConfig:
     @classmethod
     def from_mapping(cls, data: Mapping[str, Any]) -> GoogleDataManagerSandboxConfig:
         """Build from JSON-like data; raises ``ValueError`` on unknown keys or bad values."""
-        sets = ("access_tokens", "api_keys", "universe")
-        allowed = {"accounts", "allow_anonymous", "consent_policy", "faults", "known_share", *sets, *_NUMBERS}
+        sets = ("access_tokens", "api_keys")
+        allowed = {"accounts", "allow_anonymous", "consent_policy", "faults", *UNIVERSE_SETTINGS, *sets, *_NUMBERS}
         unknown = set(data) - allowed
         if unknown:
             raise ValueError(f"unknown Google Data Manager sandbox settings: {sorted(unknown)}")
@@ -135,7 +125,7 @@ class GoogleDataManagerSandboxConfig:
             allow_anonymous=data.get("allow_anonymous", True),
             consent_policy=str(data.get("consent_policy", "strict")),
             faults=FaultConfig.from_mapping(data.get("faults", {})),
-            known_share=float(data.get("known_share", 0.0)),
+            matching=Universe.from_settings(data),
             **settings,
         )
 
@@ -153,7 +143,7 @@ class GoogleDataManagerSandboxConfig:
             accounts={DEMO_ACCOUNT_ID: DEMO_ACCOUNT_TYPE},
             access_tokens=frozenset({DEMO_ACCESS_TOKEN}),
             processing_delay_seconds=60,
-            known_share=DEMO_KNOWN_SHARE,
+            matching=Universe(known_share=DEMO_KNOWN_SHARE),
         )
 
 
