@@ -112,6 +112,24 @@ batch_ledger = sa.Table(
     sa.Column("acknowledged_at", sa.DateTime(timezone=True), nullable=True),
 )
 
+# Version 5: every plan a load started, so a later run can fold what an earlier, never committed run got
+# acknowledged into the state before planning (a crashed, failed or deleted run; sync/fold.py).
+plans = sa.Table(
+    "bsync_plans",
+    metadata,
+    sa.Column("behavior", sa.String(64), primary_key=True),
+    sa.Column("destination_id", sa.String(64), primary_key=True),
+    sa.Column("run_id", sa.String(250), primary_key=True),
+    sa.Column("plan_base", sa.Integer, primary_key=True),
+    sa.Column("plan_uri", sa.Text, nullable=False),
+    sa.Column("opened_at", sa.DateTime(timezone=True), nullable=False),
+    sa.Column("folded_by", sa.String(250), nullable=True),  # the later run that committed it
+    sa.Column("folded_at", sa.DateTime(timezone=True), nullable=True),
+    sa.Column("folded_batches", sa.Integer, nullable=True),
+    sa.Column("folded_rows", sa.BigInteger, nullable=True),
+    sa.Index("ix_bsync_plans_folded_by", "behavior", "destination_id", "folded_by"),
+)
+
 rejections = sa.Table(
     "bsync_rejections",
     metadata,
@@ -157,11 +175,16 @@ def _v4_fingerprints_and_objects(conn: sa.Connection) -> None:
     destination_objects.create(conn, checkfirst=True)
 
 
+def _v5_plans(conn: sa.Connection) -> None:
+    plans.create(conn, checkfirst=True)
+
+
 MIGRATIONS: Sequence[tuple[int, Callable[[sa.Connection], None]]] = (
     (1, _v1_create_history),
     (2, _v2_history_counts),
     (3, _v3_state_and_ledger),
     (4, _v4_fingerprints_and_objects),
+    (5, _v5_plans),
 )
 LATEST_VERSION = MIGRATIONS[-1][0]
 

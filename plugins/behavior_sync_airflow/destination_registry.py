@@ -14,8 +14,11 @@ from dataclasses import dataclass
 
 from behavior_sync.config import Behavior
 from behavior_sync.config import Destination as DestinationConfig
+from behavior_sync.destinations.clevertap import EVENTS_SENDING, EVENTS_SENT
+from behavior_sync.identity.rules import RULE_SETS
 from behavior_sync.statedb import StateDatabase
 from behavior_sync.sync.execute import Destination
+from behavior_sync.sync.keying import Keying
 from behavior_sync.sync.plan import Capabilities
 
 
@@ -41,14 +44,30 @@ Factory = Callable[[DestinationConfig, LoadTarget], Destination]
 # MADID) costs ~490 URL bytes, so 267 rows fill the sandbox's 128 KiB URL limit and 133 fill the 64 KiB
 # budget (MAX_DELETE_QUERY_BYTES, half of it, below the public failure reports). 120 keeps a margin for
 # longer tokens; wider schemas are split further by the client (meta_rows.delete_chunks).
+# Keying (docs/adr/0010-what-a-destination-keys-on.md): the key types are each rule set's strong identifiers.
+
+
+def _strong(destination_type: str) -> frozenset[str]:
+    """Identifier types that identify a person alone in ``destination_type`` (its rule set's strong rules)."""
+    return frozenset(rule.id_type for rule in RULE_SETS[destination_type] if rule.strong)
+
+
 CAPABILITIES: dict[str, Capabilities] = {
-    "meta": Capabilities(
-        add_batch_members=10_000, remove_batch_members=120, supports_replace=True, whole_member_rows=True
+    # Meta stores a row per person; a removal row takes every stored row sharing an e-mail, phone, mobile or
+    # external id with it.
+    "meta": Capabilities(10_000, 120, supports_replace=True, keying=Keying.ROW, key_types=_strong("meta")),
+    # Google merges members sharing an identifier into one person and removes the whole person.
+    "google_ads": Capabilities(10_000, 10_000, keying=Keying.MERGED_ROW, key_types=_strong("google_ads")),
+    # One HubSpot contact per e-mail: list membership and property values belong to the contact.
+    "hubspot": Capabilities(100, 100, supports_replace=True, keying=Keying.VALUE, key_types=_strong("hubspot")),
+    # One CleverTap profile per identity; a batch whose event upload started may hold events already.
+    "clevertap": Capabilities(
+        1_000,
+        1_000,
+        keying=Keying.VALUE,
+        key_types=frozenset({"identity"}),  # identity.rules.rules_for adds it: the profile's identity
+        applied_stages=frozenset({EVENTS_SENDING, EVENTS_SENT}),
     ),
-    # Google removes every stored member sharing an identifier with a removed one: whole members, removes first.
-    "google_ads": Capabilities(add_batch_members=10_000, remove_batch_members=10_000, whole_member_rows=True),
-    "hubspot": Capabilities(add_batch_members=100, remove_batch_members=100, supports_replace=True),
-    "clevertap": Capabilities(add_batch_members=1_000, remove_batch_members=1_000),
 }
 PENDING: dict[str, str] = {}  # type -> the issue building its loader (every type has one now)
 

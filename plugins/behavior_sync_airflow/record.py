@@ -274,5 +274,6 @@ def _base_record(behavior: Behavior, destination: Destination, run_id: str, up: 
             "window_end": extract.get("window_end"),
             "identity": identity,
             "plan": (up.plan or {}).get("counts"),
+            "folded": (up.plan or {}).get("folded"),  # earlier, never committed runs' batches folded in first
         },
     )

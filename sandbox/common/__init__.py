@@ -1,6 +1,8 @@
 """What every sandbox shares: HTTP server lifecycle, fault injection, rate windows, state files.
 
 The vendor-neutral parts of the ``/_sandbox`` inspection API are in ``sandbox.common.inspection``.
+The two Google sandboxes also share ``sandbox.common.universe`` (which people "Google knows") and
+``sandbox.common.customer_match`` (a Customer Match list's members, merged and removed by shared identifiers).
 """
 
 from __future__ import annotations

@@ -43,10 +43,10 @@ from google.longrunning import operations_pb2
 from google.protobuf import any_pb2, empty_pb2
 from google.rpc import status_pb2
 
+from sandbox.common.customer_match import is_matched
 from sandbox.google_ads import userdata
 from sandbox.google_ads.config import GoogleAdsSandboxConfig
 from sandbox.google_ads.errors import AdsError, ads_error, failure
-from sandbox.google_ads.membership import is_matched
 from sandbox.google_ads.store import CREATE, FAILED, PENDING, RUNNING, SUCCESS, Job, Store
 from sandbox.google_ads.userdata import JOB_ERROR
 from sandbox.google_data_manager.status import match_rate_range

@@ -64,7 +64,7 @@ def _read(sandbox: GoogleDataManagerSandbox, request: Request, path: str) -> dic
                 "display_name": ul.display_name,
                 "membership_days": ul.membership_days,
                 "ingested_user_list_info": dict(ul.info),
-                "members": sorted(sorted(member) for member in ul.members),
+                "members": ul.members.sorted_members(),
             }
             for ul in store.user_lists.values()
             if wanted is None or ul.account_id == wanted

@@ -5,7 +5,8 @@ is stored as an ``Operation`` and changes its user lists only once ``processing_
 passed on the sandbox clock (``settle``). Until then its status is PROCESSING.
 
 A member is a set of identifier strings (see ``validation``). Ingesting a member merges it with every
-stored member sharing an identifier; removing one drops every stored member sharing an identifier.
+stored member sharing an identifier; removing one drops every stored member sharing an identifier: the
+rules of ``sandbox.common.customer_match``, which the Google Ads sandbox uses too.
 Not thread-safe on its own: callers hold ``lock``.
 """
 
@@ -15,6 +16,8 @@ import threading
 from collections.abc import Iterable, Mapping
 from dataclasses import dataclass, field
 from typing import Any
+
+from sandbox.common.customer_match import Membership
 
 OPEN = 1
 OWNED, ENABLED = 1, 1
@@ -33,7 +36,7 @@ class UserList:
     membership_days: int
     membership_status: int = OPEN
     info: Mapping[str, Any] = field(default_factory=dict)
-    members: list[frozenset[str]] = field(default_factory=list)
+    members: Membership = field(default_factory=Membership)
 
     @property
     def name(self) -> str:
@@ -59,21 +62,6 @@ class UserList:
         if self.info:
             resource["ingestedUserListInfo"] = dict(self.info)
         return resource
-
-    def add(self, member: frozenset[str]) -> None:
-        """Merge ``member`` with every stored member sharing an identifier."""
-        merged = set(member)
-        kept = []
-        for existing in self.members:
-            if existing & member:
-                merged |= existing
-            else:
-                kept.append(existing)
-        self.members = [*kept, frozenset(merged)]
-
-    def remove(self, member: frozenset[str]) -> None:
-        """Drop every stored member sharing an identifier with ``member``."""
-        self.members = [existing for existing in self.members if not existing & member]
 
 
 @dataclass
@@ -135,16 +123,16 @@ class Store:
         if user_list is None:
             return
         if kind == REMOVE_ALL:
-            user_list.members = []
+            user_list.members.clear()
         for member in work.members:
             if kind == INGEST:
-                user_list.add(member)
+                user_list.members.add(member)
             elif kind == REMOVE:
-                user_list.remove(member)
+                user_list.members.remove(member)
 
     def to_json(self) -> dict[str, Any]:
         """A JSON-ready snapshot for the state file."""
-        lists = [{**_list_fields(ul), "members": [sorted(m) for m in ul.members]} for ul in self.user_lists.values()]
+        lists = [{**_list_fields(ul), "members": ul.members.sorted_members()} for ul in self.user_lists.values()]
         operations = [
             {
                 "request_id": op.request_id,
@@ -165,7 +153,7 @@ class Store:
         self.user_lists = {}
         for item in document.get("user_lists", []):
             user_list = UserList(**{k: v for k, v in item.items() if k != "members"})
-            user_list.members = _sets(item.get("members", []))
+            user_list.members = Membership(item.get("members", []))
             self.user_lists[(user_list.account_id, user_list.list_id)] = user_list
         self.operations = {}
         for item in document.get("operations", []):

@@ -10,6 +10,7 @@ import pyarrow.parquet as pq
 
 from behavior_sync.statedb import StateDatabase
 from behavior_sync.sync.execute import Destination, commit_plan
+from behavior_sync.sync.fold import fold_open_plans
 from behavior_sync.sync.ledger import Ledger
 from behavior_sync.sync.plan import Capabilities, PreparedInput, SyncPlan, compute_plan
 from behavior_sync.sync.state import StateStore
@@ -33,7 +34,8 @@ class EngineRun:
         return StateStore(self.db, str(self.folder / "artifacts"))
 
     def plan(self, run_id: str, rows: list[Row], full_resync: bool = False) -> SyncPlan:
-        """Writes ``rows`` as the run's prepared identifiers and plans them against the committed state."""
+        """Writes ``rows`` as the run's prepared identifiers and plans them against the committed state, after
+        folding what earlier, never committed runs got acknowledged (as a DAG run's prepare step does)."""
         folder = self.folder / run_id
         folder.mkdir(parents=True, exist_ok=True)
         columns = list(zip(*rows, strict=True)) if rows else [(), (), ()]
@@ -45,6 +47,7 @@ class EngineRun:
         )
         pq.write_table(table, folder / "prepared.parquet")
         ids = {"behavior": self.behavior, "destination_id": self.destination_id, "run_id": run_id}
+        fold_open_plans(self.store, self.behavior, self.destination_id, run_id)
         state = self.store.current(self.behavior, self.destination_id)
         prepared = PreparedInput(str(folder / "prepared.parquet"))
         return compute_plan(ids, prepared, state, str(folder / "plan"), self.capabilities, full_resync)

@@ -1,14 +1,16 @@
-"""Incremental prepare + plan (member fingerprints) give exactly the plans and states of full ones.
+"""Incremental prepare + plan (member fingerprints) give exactly the plans and states of full ones, and both
+leave a destination holding exactly the current members' values, whatever it keys on.
 
 Two pipelines run side by side over the same churning snapshots: one prepares only the members whose
 fingerprint differs from the committed state, the other prepares everyone. Their plans (adds,
-removes, counts), destinations and committed states must be identical after every run, through
-joins, leaves, changed identifiers, newly invalid identifiers, rejected rows and failed batches.
+removes, settle rows, counts), destinations and committed states must be identical after every run, through
+joins, leaves, changed identifiers, identifiers shared by several members, newly invalid identifiers,
+rejected rows, failed batches and workers killed mid-load followed by a new run. Destinations key like
+vendors (``KeyedDestination``): after every clean run each holds exactly what the current members need.
 """
 
 from __future__ import annotations
 
-import contextlib
 import random
 from collections.abc import Callable
 from dataclasses import dataclass, field
@@ -24,10 +26,12 @@ from behavior_sync.identity.spec import DestinationSpec, IdentitySpec
 from behavior_sync.identity.validate import validate_snapshot
 from behavior_sync.statedb import StateDatabase
 from behavior_sync.sync.execute import commit_plan, load_plan
+from behavior_sync.sync.fold import fold_open_plans, register
+from behavior_sync.sync.keying import Keying
 from behavior_sync.sync.ledger import Ledger
 from behavior_sync.sync.plan import Capabilities, PreparedInput, SyncPlan, compute_plan
 from behavior_sync.sync.state import CommittedState, StateConflict, StateStore
-from tests.support.fake_destination import FakeDestination, Row
+from tests.support.fake_destination import KeyedDestination, Row, WorkerKilled
 
 IDENTIFIERS = {name: name for name in ("email", "phone", "first_name", "last_name", "postal_code", "country")}
 DESTINATIONS = (
@@ -42,9 +46,10 @@ NAMES = ("Ana", "Bo", "Chloé", "Dmitri", "Eve", "Fátima")
 COUNTRIES = ("US", "Brasil", "FR", "de")
 
 
-def person(rng: random.Random, i: int) -> dict[str, Any]:
-    """One messy member row; some identifiers missing or invalid."""
-    return {
+def person(rng: random.Random, i: int, others: dict[str, dict[str, Any]] | None = None) -> dict[str, Any]:
+    """One messy member row; some identifiers missing or invalid, and about one in five sharing an e-mail or
+    a phone with one of ``others`` (households, shared inboxes, duplicate CRM records)."""
+    row = {
         "id": f"m{i}",
         "email": rng.choice([f" User{i}@Example.com", f"user{i}@example.com", None, "not-an-email"]),
         "phone": rng.choice([f"+1 415 555 {i % 10000:04d}", None, "12"]),
@@ -53,6 +58,10 @@ def person(rng: random.Random, i: int) -> dict[str, Any]:
         "postal_code": rng.choice(["94105", "01310-100", None]),
         "country": rng.choice([*COUNTRIES, None]),
     }
+    if others and rng.random() < 0.2:
+        shared = rng.choice(["email", "phone"])
+        row[shared] = others[rng.choice(sorted(others))][shared]
+    return row
 
 
 def churn(rng: random.Random, people: dict[str, dict[str, Any]], next_id: int) -> int:
@@ -61,9 +70,9 @@ def churn(rng: random.Random, people: dict[str, dict[str, Any]], next_id: int) -
         del people[key]
     for key in rng.sample(sorted(people), k=len(people) // 6):
         field_name = rng.choice(list(IDENTIFIERS))
-        people[key][field_name] = person(rng, rng.randrange(10_000))[field_name]
+        people[key][field_name] = person(rng, rng.randrange(10_000), people)[field_name]
     for _ in range(rng.randrange(3, 9)):
-        people[f"m{next_id}"] = person(rng, next_id)
+        people[f"m{next_id}"] = person(rng, next_id, people)
         next_id += 1
     return next_id
 
@@ -77,14 +86,15 @@ class Pipeline:
     capabilities: Capabilities = field(default_factory=lambda: Capabilities(3, 2))
     db: StateDatabase = field(init=False)
     store: StateStore = field(init=False)
-    destinations: dict[str, FakeDestination] = field(init=False)
+    destinations: dict[str, KeyedDestination] = field(init=False)
+    prepared: dict[str, str] = field(init=False, default_factory=dict)  # the last run's prepared rows
 
     def __post_init__(self) -> None:
         self.folder.mkdir(parents=True, exist_ok=True)
         self.db = StateDatabase(f"sqlite:///{self.folder}/state.db")
         self.db.ensure_schema()
         self.store = StateStore(self.db, str(self.folder / "artifacts"))
-        self.destinations = {d.id: FakeDestination(capabilities=self.capabilities) for d in DESTINATIONS}
+        self.destinations = {d.id: KeyedDestination(self.capabilities) for d in DESTINATIONS}
 
     def state(self, destination_id: str) -> CommittedState | None:
         return self.store.current("b", destination_id)
@@ -92,6 +102,7 @@ class Pipeline:
     def prepare(self, run: str, identities: str, spec: IdentitySpec = SPEC) -> dict[str, PreparedSummary]:
         targets = {}
         for d in spec.destinations:
+            fold_open_plans(self.store, "b", d.id, run)  # what a killed earlier run got acknowledged
             state = self.state(d.id)
             out = self.folder / run / d.id
             base = {}
@@ -107,21 +118,29 @@ class Pipeline:
         reject: Callable[[str, Row], str | None],
         fail: set[tuple[str, int]],
         spec: IdentitySpec = SPEC,
+        kill: set[tuple[str, int]] = frozenset(),  # type: ignore[assignment]
     ) -> dict[str, SyncPlan]:
+        """One run; ``kill`` names batches after which the worker dies: that run never commits."""
         plans = {}
         for destination_id, summary in self.prepare(run, identities, spec).items():
             dest = self.destinations[destination_id]
-            dest.reject, dest.fail_batches = reject, set(fail)
+            dest.reject, dest.fail_batches, dest.kill_after = reject, set(fail), set(kill)
             previous = self.state(destination_id)
             prepared = PreparedInput(summary.uri, summary.members_uri, summary.base_version)
+            self.prepared[destination_id] = summary.uri if not summary.base_version else ""
             ids = {"behavior": "b", "destination_id": destination_id, "run_id": run}
-            plan = compute_plan(
-                ids, prepared, previous, str(self.folder / run / destination_id / "plan"), dest.capabilities
-            )
+            out = self.folder / run / destination_id / "plan"
+            plan = compute_plan(ids, prepared, previous, str(out), dest.capabilities)
+            register(self.db, plan, str(out / "plan.json"))
             ledger = Ledger(self.db, "b", destination_id, run, plan.base_version)
-            with contextlib.suppress(RuntimeError):  # a failed batch: the commit keeps what was acknowledged
+            try:
                 load_plan(plan, dest, ledger)
-            if ledger.acknowledged():
+            except RuntimeError:  # a failed batch: the commit keeps what was acknowledged
+                pass
+            except WorkerKilled:  # the run dies: the next run folds what it got acknowledged
+                plans[destination_id] = plan
+                continue
+            if plan.has_commit(ledger):
                 commit_plan(plan, ledger, self.store, previous)
             plans[destination_id] = plan
         return plans
@@ -139,36 +158,82 @@ def plan_rows(plan: SyncPlan) -> tuple[set[Row], set[Row]]:
     return {tuple(r.values()) for r in adds}, {tuple(r.values()) for r in removes}  # type: ignore[misc]
 
 
+def settle_rows(plan: SyncPlan) -> list[tuple[Any, ...]]:
+    assert plan.settle_uri is not None
+    return sorted((tuple(r.values()) for r in pq.read_table(plan.settle_uri).to_pylist()), key=repr)
+
+
+def expected(dest: KeyedDestination, prepared_uri: str) -> set[frozenset[tuple[str, str]]]:
+    """What ``dest`` must hold for the members prepared at ``prepared_uri`` (every current member)."""
+    by_member: dict[str, set[tuple[str, str]]] = {}
+    for r in pq.read_table(prepared_uri).to_pylist():
+        by_member.setdefault(r["member_key"], set()).update(dest.pairs(r["member_key"], r["id_type"], r["value"]))
+    model = KeyedDestination(dest.capabilities)
+    for values in by_member.values():
+        for part in [values] if dest.capabilities.keying != Keying.MEMBER else [{v} for v in values]:
+            model._apply("add", frozenset(part))
+    return model.stored
+
+
+KEYINGS = {
+    "member": Capabilities(3, 2),
+    "value": Capabilities(
+        3, 2, keying=Keying.VALUE, key_types=frozenset({"email"}), applied_stages=frozenset({"applying"})
+    ),
+    "row": Capabilities(3, 2, keying=Keying.ROW, key_types=frozenset({"email", "phone", "address"})),
+    "merged_row": Capabilities(3, 2, keying=Keying.MERGED_ROW, key_types=frozenset({"email", "phone", "address"})),
+}
+
+
 def identities(folder: Path, run: str, people: dict[str, dict[str, Any]], spec: IdentitySpec = SPEC) -> str:
     snapshot = folder / f"{run}.parquet"
     pq.write_table(pa.Table.from_pylist(list(people.values())), snapshot)
     return validate_snapshot(str(snapshot), str(folder / run / "identity"), spec).identities_uri
 
 
-@pytest.mark.parametrize("whole_member_rows", [False, True], ids=["row_level", "whole_member_rows"])
-@pytest.mark.parametrize("seed", [1, 2, 3])
-def test_incremental_prepare_and_plan_match_full_ones_through_churn_rejections_and_failed_batches(
-    tmp_path: Path, seed: int, whole_member_rows: bool
+@pytest.mark.parametrize("keying", sorted(KEYINGS))
+@pytest.mark.parametrize("seed", [1, 2])
+def test_incremental_and_full_plans_agree_and_destinations_end_exact_through_shared_values_faults_and_kills(
+    tmp_path: Path, seed: int, keying: str
 ) -> None:
     rng = random.Random(seed)
-    people = {f"m{i}": person(rng, i) for i in range(60)}
+    people: dict[str, dict[str, Any]] = {}
+    for i in range(60):
+        people[f"m{i}"] = person(rng, i, people)
     next_id = 60
-    capabilities = Capabilities(3, 2, whole_member_rows=whole_member_rows)
+    capabilities = KEYINGS[keying]
     fast, full = Pipeline(tmp_path / "fast", True, capabilities), Pipeline(tmp_path / "full", False, capabilities)
-    for number in range(5):
+    foreign = {frozenset({("email", "foreign")} | ({("phone", "foreign")} if keying != "value" else set()))}
+    for pipeline in (fast, full):  # content someone else put there: never ours to remove
+        for dest in pipeline.destinations.values():
+            dest.stored |= foreign
+    for number in range(7):
         run = f"r{number}"
         uri = identities(tmp_path, run, people)
         bad = rng.choice("0123456789abcdef")
-        reject: Callable[[str, Row], str | None] = lambda op, row, bad=bad: "BAD" if row[2].endswith(bad) else None  # noqa: E731
+        faulty = number in (2, 3, 5)
+        reject: Callable[[str, Row], str | None] = lambda op, row, bad=bad, faulty=faulty: (  # noqa: E731
+            "BAD" if faulty and row[2].endswith(bad) else None
+        )
         fail = {("add", 1)} if number == 2 else set()
-        fast_plans, full_plans = fast.sync(run, uri, reject, fail), full.sync(run, uri, reject, fail)
+        kill = {("remove", 0), ("add", 0)} if number in (3, 5) else set()
+        fast_plans, full_plans = (
+            fast.sync(run, uri, reject, fail, kill=kill),
+            full.sync(run, uri, reject, fail, kill=kill),
+        )
         for destination_id, plan in fast_plans.items():
             other = full_plans[destination_id]
             assert plan.incremental == (number > 0) and not other.incremental
             assert plan_rows(plan) == plan_rows(other), (run, destination_id)
+            assert settle_rows(plan) == settle_rows(other), (run, destination_id)
             assert plan.counts == other.counts, (run, destination_id)
-            assert fast.destinations[destination_id].rows == full.destinations[destination_id].rows
+            assert fast.destinations[destination_id].stored == full.destinations[destination_id].stored
             assert fast.state_rows(destination_id) == full.state_rows(destination_id)
+            dest = full.destinations[destination_id]
+            if not (faulty or fail):
+                assert dest.stored == expected(dest, full.prepared[destination_id]) | foreign, (run, destination_id)
+            if keying == "value":  # a value is added when it enters, removed when it leaves: never twice
+                assert not dest.redundant, (run, destination_id, dest.redundant)
         next_id = churn(rng, people, next_id)
 
 

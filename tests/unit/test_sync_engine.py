@@ -17,6 +17,7 @@ import pytest
 from behavior_sync.identity.engine import IdentityError
 from behavior_sync.statedb import StateDatabase
 from behavior_sync.sync.execute import commit_plan, load_plan
+from behavior_sync.sync.keying import Keying
 from behavior_sync.sync.ledger import Ledger
 from behavior_sync.sync.plan import Capabilities, PreparedInput, SyncPlan, check_guardrails, compute_plan, read_plan
 from behavior_sync.sync.state import CommittedState, StateConflict, StateStore
@@ -115,7 +116,7 @@ def test_we_only_remove_what_we_added(engine: Engine) -> None:
 def test_a_whole_member_rows_destination_gets_a_changed_member_removed_whole_before_added_whole(
     engine: Engine,
 ) -> None:
-    dest = FakeDestination(capabilities=Capabilities(2, 2, whole_member_rows=True))
+    dest = FakeDestination(capabilities=Capabilities(2, 2, keying=Keying.ROW, key_types=frozenset({"email", "phone"})))
     engine.sync("r1", ALICE + BOB + CAROL, dest)
     first_calls = len(dest.calls)
     churned = [*ALICE, ("c", "email", "hc2"), ("c", "first_name", "hcf"), *DAVE]  # Carol changes e-mail, Bob leaves

@@ -73,8 +73,8 @@ class CleverTapDestination:
         addressable = [m for m in members if m.identity is not None]
         profile_codes = self._profiles(addressable, entering)
         updated = [m for m in addressable if m.key not in profile_codes]
-        event_codes = self._events(updated, entering, context) if self._membership.events else {}
         rejected: list[Rejection] = rejections(members, profile_codes, "profile")
+        event_codes = self._events(updated, entering, context, rejected) if self._membership.events else {}
         rejected += rejections(members, event_codes, "event")
         log.info(
             "%s: %s batch %d: %d members, %d without identity in the batch (nothing to send), %d profile and "
@@ -96,8 +96,11 @@ class CleverTapDestination:
         records = [profile_record(m, self._membership, entering) for m in members]
         return refused(self._client.upload(records, idempotent=True), members, "profile")
 
-    def _events(self, members: Sequence[Member], entering: bool, context: BatchContext) -> dict[str, int]:
-        """Uploads the members' events unless an earlier attempt may have (see the module docstring)."""
+    def _events(
+        self, members: Sequence[Member], entering: bool, context: BatchContext, refused_profiles: Sequence[Rejection]
+    ) -> dict[str, int]:
+        """Uploads the members' events unless an earlier attempt may have (see the module docstring). The stage
+        marks carry the rows refused so far: a batch left in them is committed as applied minus those."""
         if not members or context.stage == EVENTS_SENT:
             return {}
         if context.stage == EVENTS_SENDING:
@@ -112,13 +115,14 @@ class CleverTapDestination:
             return {}
         ts = int(self._clock())
         records = [event_record(m, self._membership, entering, ts) for m in members]
-        context.mark(EVENTS_SENDING)
+        context.mark(EVENTS_SENDING, refused_profiles)
         try:
             answer = self._client.upload(records, idempotent=False)
         except CleverTapDeliveryUnknown:
             raise
         except CleverTapError:
-            context.mark(SENDING)  # CleverTap answered with an error: nothing was applied
+            context.mark(SENDING, None)  # CleverTap answered with an error: nothing was applied
             raise
-        context.mark(EVENTS_SENT)
-        return refused(answer, members, "event")
+        codes = refused(answer, members, "event")
+        context.mark(EVENTS_SENT, [*refused_profiles, *rejections(members, codes, "event")])
+        return codes

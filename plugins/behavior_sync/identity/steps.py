@@ -66,12 +66,18 @@ def prepare_step(
     """Prepares the identifiers of each chosen destination from the run's identities; returns counts per id.
 
     With a state ``store`` (and not ``full_resync``), a destination whose committed state carries
-    member fingerprints is prepared incrementally: only members that changed since are prepared.
+    member fingerprints is prepared incrementally: only members that changed since are prepared. With a
+    store, what earlier runs got acknowledged but never committed is folded into each destination's
+    state first (``sync.fold``), so the fingerprints and the plan start from what the destination holds.
     """
+    from behavior_sync.sync.fold import fold_open_plans
+
     spec = IdentitySpec.from_behavior(behavior)
     identities = f"{artifacts.identity_dir}/identities.parquet"
     targets = {}
     for destination_id in destination_ids:
+        if store is not None:
+            fold_open_plans(store, behavior.slug, destination_id, artifacts.run_id)
         state = None if store is None or full_resync else store.current(behavior.slug, destination_id)
         base: dict[str, Any] = {}
         if state is not None and state.members_uri is not None:

@@ -5,16 +5,22 @@ acknowledged, marks each batch before sending it and records the answer after. A
 two leaves the batch ``sending``: the next attempt sends it again (destinations make add/remove
 idempotent). A destination whose batch is not idempotent as a whole (CleverTap events) records its
 own progress inside a batch with ``BatchContext.mark`` and reads it back on the next attempt
-(``BatchContext.stage``). ``commit_plan`` moves the committed
-state by exactly the acknowledged, not rejected rows: previous state + accepted adds - accepted
-removes (a replace plan: the accepted adds only, and only once every batch was acknowledged). It
-stores the run's fingerprint of a member only when the member is settled (none of its planned rows
-was left unacknowledged or rejected), so an unsettled member is prepared and diffed again next run.
+(``BatchContext.stage``). ``commit_plan`` moves the committed state by exactly the applied, not
+rejected rows (a batch is applied when acknowledged or left in one of the plan's ``applied_stages``):
+previous state - accepted removes + accepted adds (a replace plan: the accepted adds only, and only
+once every batch was applied), and by the plan's settle rows (``sync.keying``): adopted and released
+rows always, rows following a shared value when the add or remove that carried the value was
+accepted, and the members a removal took with it (whole rows) when a removal of their group was.
+Rows of batches left ``sending`` (sent, answer never recorded: in doubt) move to a member that is
+never current (``keying.DOUBT_PREFIX``), so the next run removes those values again unless a current
+member holds them, and re-sends what current members need (keyed destinations; idempotent sends). It
+stores the run's fingerprint of a member only when the member is settled (none of its planned rows or
+settle rows was left unapplied), so an unsettled member is prepared and diffed again next run.
 """
 
 from __future__ import annotations
 
-from collections.abc import Callable
+from collections.abc import Callable, Sequence
 from dataclasses import dataclass
 from typing import Protocol
 
@@ -23,12 +29,23 @@ import pyarrow as pa
 
 from behavior_sync import parquet_io
 from behavior_sync.identity.engine import connect, fetch_reader, register_parquet, scrubbed
-from behavior_sync.sync.ledger import ACKNOWLEDGED, BatchResult, Ledger
+from behavior_sync.sync.keying import (
+    ADOPT,
+    DOUBT_PREFIX,
+    ENTER_WITH,
+    LEAVE_WITH,
+    MEMBER_LEAVE_WITH,
+    RELEASE,
+    SEED,
+    SETTLE_SCHEMA,
+    Keying,
+)
+from behavior_sync.sync.ledger import ACKNOWLEDGED, BatchResult, Ledger, Rejection
 from behavior_sync.sync.plan import Batch, Capabilities, SyncPlan, batch_rows
 from behavior_sync.sync.state import STATE_MEMBERS_SCHEMA, STATE_SCHEMA, CommittedState, StateStore
 
 
-def _no_mark(stage: str) -> None:
+def _no_mark(stage: str, rejections: Sequence[Rejection] | None = None) -> None:
     """``BatchContext.mark`` outside a ledger (tests, dry tools): progress is not recorded."""
 
 
@@ -38,7 +55,9 @@ class BatchContext:
 
     ``stage`` is what earlier, interrupted attempts at this batch recorded in the ledger: None for a
     first attempt, ``sending`` when they recorded nothing finer, else the last value given to
-    ``mark``. ``mark(stage)`` records progress inside the batch durably, before the call returns.
+    ``mark``. ``mark(stage, rejections)`` records progress inside the batch durably, before the call
+    returns, with the rows refused so far (None: those recorded stay): a batch left in one of the
+    destination's ``applied_stages`` is committed as applied minus those rows (``commit_plan``).
     """
 
     op: str
@@ -46,7 +65,7 @@ class BatchContext:
     count: int  # batches of this op in the plan
     total_rows: int  # rows of this op in the plan
     stage: str | None = None
-    mark: Callable[[str], None] = _no_mark
+    mark: Callable[[str, Sequence[Rejection] | None], None] = _no_mark
 
     @property
     def is_last(self) -> bool:
@@ -100,23 +119,25 @@ def load_plan(
 def _context(plan: SyncPlan, batch: Batch, stage: str | None, ledger: Ledger) -> BatchContext:
     same = [b for b in plan.batches if b.op == batch.op]
 
-    def mark(progress: str) -> None:
-        ledger.mark(batch.op, batch.number, progress)
+    def mark(progress: str, rejections: Sequence[Rejection] | None = None) -> None:
+        ledger.mark(batch.op, batch.number, progress, rejections)
 
     return BatchContext(batch.op, batch.number, len(same), sum(b.rows for b in same), stage, mark)
 
 
 def commit_plan(plan: SyncPlan, ledger: Ledger, store: StateStore, previous: CommittedState | None) -> CommittedState:
-    """Moves the destination's state by the acknowledged rows of ``plan``; idempotent per run and plan.
+    """Moves the destination's state by the applied rows and settle rows of ``plan``; idempotent per run and plan.
 
     ``previous`` must be the state the plan was computed from. Raises StateConflict when the state
-    moved since, ValueError when a replace plan is not fully acknowledged (the old state stays).
+    moved since, ValueError when a replace plan is not fully applied (the old state stays).
     """
-    acknowledged = ledger.acknowledged()
-    if plan.replace and len(acknowledged) < len(plan.batches):
+    applied = ledger.applied(plan.applied_stages)
+    if plan.replace and len(applied) < len(plan.batches):
         raise ValueError("a replace plan commits only once every batch was acknowledged; the state did not move")
+    in_doubt = ledger.in_doubt() if plan.keying != Keying.MEMBER else set()
     with scrubbed(f"commit {plan.destination_id}"), connect() as con:
-        _register_accepted(con, plan, ledger, acknowledged)
+        _register_accepted(con, plan, ledger, applied, in_doubt)
+        _register_settled(con, plan.settle_uri)
         if previous is None or plan.replace:
             con.execute("CREATE TEMP VIEW previous AS SELECT * FROM accepted_adds LIMIT 0")
         else:
@@ -124,8 +145,8 @@ def commit_plan(plan: SyncPlan, ledger: Ledger, store: StateStore, previous: Com
             con.execute("CREATE TEMP VIEW previous AS SELECT member_key, id_type, value FROM previous_src")
         key = "USING (member_key, id_type, value)"
         sql = (
-            f"SELECT * FROM previous ANTI JOIN accepted_removes {key} ANTI JOIN accepted_adds {key} "
-            "UNION ALL SELECT * FROM accepted_adds"
+            f"SELECT * FROM previous ANTI JOIN leaving {key} ANTI JOIN leaving_members USING (member_key) "
+            f"ANTI JOIN entering {key} UNION ALL SELECT * FROM entering"
         )
 
         def write(uri: str, members_uri: str) -> tuple[int, int]:
@@ -135,11 +156,52 @@ def commit_plan(plan: SyncPlan, ledger: Ledger, store: StateStore, previous: Com
         return store.commit(plan.behavior, plan.destination_id, plan.run_id, write, plan.base_version or None)
 
 
+def _register_settled(con: duckdb.DuckDBPyConnection, settle_uri: str | None) -> None:
+    """Views ``entering`` / ``leaving`` (rows the state gains and loses), ``leaving_members`` (members a
+    removal took whole) and ``unsettled_followers`` (members whose settle rows did not apply), from the
+    accepted batches and the plan's settle rows."""
+    if settle_uri is None:
+        con.register("settle_src", SETTLE_SCHEMA.empty_table())
+    else:
+        register_parquet(con, "settle_src", settle_uri)
+    con.execute("CREATE TEMP TABLE settle AS SELECT * FROM settle_src")
+    row = "member_key, id_type, value"
+    link = "ON s.link_type = a.id_type AND s.link_value = a.value"
+    for name, table in (("added", "accepted_adds"), ("removed", "accepted_removes")):
+        con.execute(f"CREATE TEMP TABLE {name}_values AS SELECT DISTINCT id_type, value FROM {table}")
+    follow = {ENTER_WITH: "added_values", LEAVE_WITH: "removed_values"}
+    for action, values in follow.items():
+        con.execute(
+            f"CREATE TEMP VIEW {action}_done AS SELECT {row} FROM settle AS s SEMI JOIN {values} AS a {link} "
+            f"WHERE s.action = '{action}'"
+        )
+    doubt = f"SELECT '{DOUBT_PREFIX}' || member_key, id_type, value FROM"
+    con.execute(
+        f"CREATE TEMP VIEW entering AS SELECT {row} FROM accepted_adds UNION ALL SELECT {row} FROM settle "
+        f"WHERE action = '{ADOPT}' UNION ALL SELECT {row} FROM {ENTER_WITH}_done "
+        f"UNION ALL {doubt} doubt_adds UNION ALL {doubt} doubt_removes"
+    )
+    con.execute(
+        f"CREATE TEMP VIEW leaving AS SELECT {row} FROM accepted_removes UNION ALL SELECT {row} FROM settle "
+        f"WHERE action = '{RELEASE}' UNION ALL SELECT {row} FROM {LEAVE_WITH}_done UNION ALL FROM doubt_removes"
+    )
+    con.execute(
+        "CREATE TEMP VIEW leaving_members AS SELECT DISTINCT member_key FROM settle WHERE action = "
+        f"'{MEMBER_LEAVE_WITH}' AND link_value IN (SELECT s.link_value FROM settle AS s SEMI JOIN removed_values "
+        f"AS r ON s.id_type = r.id_type AND s.value = r.value WHERE s.action = '{SEED}')"
+    )
+    con.execute(
+        f"CREATE TEMP VIEW unsettled_followers AS SELECT member_key FROM (SELECT {row} FROM settle WHERE action IN "
+        f"('{ENTER_WITH}', '{LEAVE_WITH}')) ANTI JOIN (SELECT {row} FROM {ENTER_WITH}_done "
+        f"UNION ALL SELECT {row} FROM {LEAVE_WITH}_done) USING ({row})"
+    )
+
+
 def _write_members(con: duckdb.DuckDBPyConnection, plan: SyncPlan, state_uri: str, members_uri: str) -> int:
     """Writes the new state's members with the run's fingerprint where settled (else NULL); returns their count."""
     con.execute(
-        "CREATE TEMP TABLE unsettled AS SELECT DISTINCT member_key FROM "
-        "(SELECT member_key FROM unaccepted_adds UNION ALL SELECT member_key FROM unaccepted_removes)"
+        "CREATE TEMP TABLE unsettled AS SELECT DISTINCT member_key FROM (SELECT member_key FROM unaccepted_adds "
+        "UNION ALL SELECT member_key FROM unaccepted_removes UNION ALL SELECT member_key FROM unsettled_followers)"
     )
     if plan.members_uri is None:
         con.execute("CREATE TEMP VIEW current AS SELECT CAST(NULL AS VARCHAR) AS member_key, 0::UBIGINT AS fp LIMIT 0")
@@ -159,13 +221,23 @@ _ACCEPTED = (("adds", ("add", "replace"), "adds_uri"), ("removes", ("remove",), 
 
 
 def _register_accepted(
-    con: duckdb.DuckDBPyConnection, plan: SyncPlan, ledger: Ledger, acknowledged: set[tuple[str, int]]
+    con: duckdb.DuckDBPyConnection,
+    plan: SyncPlan,
+    ledger: Ledger,
+    acknowledged: set[tuple[str, int]],
+    in_doubt: set[tuple[str, int]],
 ) -> None:
-    """Views accepted_adds / accepted_removes (rows of acknowledged batches minus rejected rows) and
-    unaccepted_adds / unaccepted_removes (the other planned rows). Filters are left out when they
-    cannot drop anything (every batch acknowledged, no rejections), so a clean commit reads the plan once."""
+    """Views accepted_adds / accepted_removes (rows of acknowledged batches minus rejected rows),
+    unaccepted_adds / unaccepted_removes (the other planned rows) and doubt_adds / doubt_removes (rows of
+    the ``in_doubt`` batches). Filters are left out when they cannot drop anything (every batch
+    acknowledged, no rejections), so a clean commit reads the plan once."""
     for name, ops, uri_field in _ACCEPTED:
         register_parquet(con, f"planned_{name}", getattr(plan, uri_field))
+        doubt = sorted(n for op, n in in_doubt if op in ops)
+        where = f"batch_no IN ({', '.join(map(str, doubt))})" if doubt else "false"
+        con.execute(
+            f"CREATE TEMP VIEW doubt_{name} AS SELECT member_key, id_type, value FROM planned_{name} WHERE {where}"
+        )
         accepted = [_acknowledged_filter(plan, ops, acknowledged)]
         pairs = [pair for op in ops for pair in ledger.rejected(op)]
         if pairs:

@@ -12,7 +12,7 @@ identifier values.
 from __future__ import annotations
 
 import hashlib
-from collections.abc import Sequence
+from collections.abc import Iterable, Sequence
 from dataclasses import dataclass
 
 import sqlalchemy as sa
@@ -80,7 +80,17 @@ class Ledger:
 
     def acknowledged(self) -> set[tuple[str, int]]:
         """(op, batch number) of the batches the destination acknowledged."""
-        return {(e.op, e.batch_no) for e in self.entries() if e.status == ACKNOWLEDGED}
+        return self.applied(())
+
+    def applied(self, stages: Iterable[str]) -> set[tuple[str, int]]:
+        """(op, batch number) of the batches acknowledged or left in one of ``stages`` (a destination's
+        ``Capabilities.applied_stages``: they may have taken effect, so they are never sent again)."""
+        done = {ACKNOWLEDGED, *stages}
+        return {(e.op, e.batch_no) for e in self.entries() if e.status in done}
+
+    def in_doubt(self) -> set[tuple[str, int]]:
+        """(op, batch number) of the batches left ``sending``: sent, but no answer was recorded."""
+        return {(e.op, e.batch_no) for e in self.entries() if e.status == SENDING}
 
     def start(self, op: str, batch_no: int, rows: int) -> int:
         """Marks a batch ``sending`` (a new attempt); returns the attempt number."""
@@ -94,37 +104,38 @@ class Ledger:
             conn.execute(batch_ledger.update().where(where).values(attempts=attempts + 1, started_at=now()))
             return int(attempts) + 1
 
-    def mark(self, op: str, batch_no: int, stage: str) -> None:
-        """Records a started batch's progress (a destination-defined stage, not ``acknowledged``); a later
-        ``start`` keeps it. Raises ValueError for ``acknowledged`` or a stage longer than 16 characters."""
+    def mark(self, op: str, batch_no: int, stage: str, rejections: Sequence[Rejection] | None = None) -> None:
+        """Records a started batch's progress (a destination-defined stage, not ``acknowledged``) and, unless
+        None, the rows refused so far, in one transaction; a later ``start`` keeps the stage. Raises ValueError
+        for ``acknowledged`` or a stage longer than 16 characters."""
         if stage == ACKNOWLEDGED or not 0 < len(stage) <= 16:
             raise ValueError(f"not a batch stage: {stage!r}")
-        where = self._where(batch_ledger) & (batch_ledger.c.op == op) & (batch_ledger.c.batch_no == batch_no)
-        with self.db.engine.begin() as conn:
-            conn.execute(batch_ledger.update().where(where).values(status=stage))
+        self._record(op, batch_no, {"status": stage}, rejections)
 
     def acknowledge(self, op: str, batch_no: int, result: BatchResult) -> None:
         """Records the destination's answer to a batch, with its rejections, in one transaction."""
+        values = {"status": ACKNOWLEDGED, "accepted": result.accepted, "rejected": len(result.rejections)}
+        self._record(op, batch_no, values | {"acknowledged_at": now()}, result.rejections)
+
+    def _record(self, op: str, batch_no: int, values: dict[str, object], refused: Sequence[Rejection] | None) -> None:
+        """Updates the batch's ledger row with ``values`` and replaces its rejections by ``refused`` (None: kept)."""
         where = self._where(batch_ledger) & (batch_ledger.c.op == op) & (batch_ledger.c.batch_no == batch_no)
         rows = [
             self.key
             | {"op": op, "batch_no": batch_no, "member_key_hash": member_key_hash(r.member_key), "id_type": r.id_type}
             | {"vendor_code": r.code[:64], "message": r.message[:1000]}
-            for r in result.rejections
+            for r in refused or ()
         ]
         with self.db.engine.begin() as conn:
-            conn.execute(
-                sa.delete(rejections).where(
-                    self._where(rejections) & (rejections.c.op == op) & (rejections.c.batch_no == batch_no)
+            if refused is not None:
+                conn.execute(
+                    sa.delete(rejections).where(
+                        self._where(rejections) & (rejections.c.op == op) & (rejections.c.batch_no == batch_no)
+                    )
                 )
-            )
             if rows:
                 conn.execute(rejections.insert(), rows)
-            conn.execute(
-                batch_ledger.update()
-                .where(where)
-                .values(status=ACKNOWLEDGED, accepted=result.accepted, rejected=len(rows), acknowledged_at=now())
-            )
+            conn.execute(batch_ledger.update().where(where).values(**values))
 
     def rejected(self, op: str) -> Sequence[tuple[str, str]]:
         """(member key hash, identifier type) of the rows rejected in ``op`` batches of this plan."""

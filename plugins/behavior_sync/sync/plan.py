@@ -2,18 +2,20 @@
 
 Inputs are the run's prepared identifiers (member_key, id_type, value), the run's usable members
 with their fingerprints, and the destination's committed state (same columns, plus its members).
-Adds are prepared rows not in the state, removes are state rows not prepared (so we only ever
-remove what we added); a member whose e-mail changed gets the new e-mail added and the old one
-removed. ``full_resync`` re-sends every prepared row, as a replace when the destination supports one.
-A destination that keeps one row per member (``Capabilities.whole_member_rows``) gets a changed
-member removed whole and added whole, removes first. Rows are numbered into batches of whole
-members, sized by the destination's capabilities, and written run-scoped (``adds.parquet``,
-``removes.parquet``) next to ``plan.json``.
+The member-level diff (prepared rows not in the state, state rows not prepared) becomes batches by
+what the destination keys on (``Capabilities.keying``, ``sync.keying``): a value shared by several
+members is removed only when none of them holds it any more and sent once, and whole-row destinations
+get the members a removal takes with it re-added. ``full_resync`` re-sends every prepared row, as a
+replace when the destination supports one. Removes always go before adds. Rows are numbered into
+batches of whole members, sized by the destination's capabilities, and written run-scoped
+(``adds.parquet``, ``removes.parquet``, and ``settle.parquet``: the state changes that follow the
+batches without a send of their own) next to ``plan.json``.
 
 Incremental: when prepare skipped the members whose fingerprint matches the committed state
 (``PreparedInput.base_version``), only the state rows of the members that changed or left are
 diffed; the unchanged members' rows are, by the fingerprint's contract, exactly what is committed.
-The cost then follows the churn, not the audience size (one scan of the state's member keys).
+The cost then follows the churn, not the audience size (one scan of the state's member keys, and
+for shared values one scan of the state's key values).
 """
 
 from __future__ import annotations
@@ -28,6 +30,17 @@ import pyarrow as pa
 
 from behavior_sync import parquet_io
 from behavior_sync.identity.engine import connect, fetch_reader, register_parquet, scrubbed
+from behavior_sync.sync.keying import (
+    ADOPT,
+    DOUBT_PREFIX,
+    ENTER_WITH,
+    LEAVE_WITH,
+    RELEASE,
+    SETTLE_SCHEMA,
+    Keying,
+    plan_dispositions,
+)
+from behavior_sync.sync.ledger import Ledger
 from behavior_sync.sync.state import STATE_SCHEMA, CommittedState, StateConflict
 
 BATCH_SCHEMA = STATE_SCHEMA.append(pa.field("batch_no", pa.int32()))
@@ -37,18 +50,21 @@ BATCH_SCHEMA = STATE_SCHEMA.append(pa.field("batch_no", pa.int32()))
 class Capabilities:
     """What a destination can take: members per batch for adds and removes, removal and replace support.
 
-    ``whole_member_rows``: the destination stores one row per member made of all its identifiers and
-    a remove takes away every stored row that shares any identifier with it (Meta's multi-key
-    uploads). A member whose identifiers changed is then planned as a remove of all its committed
-    rows and an add of all its prepared rows, and removes are sent before adds, so the member ends
-    up as exactly one row of its new identifiers.
+    ``keying`` says what the destination keys stored things on and ``key_types`` which identifier types
+    are those keys (``sync.keying``: a HubSpot contact per e-mail, a CleverTap profile per identity,
+    Meta rows removed by any shared e-mail, phone, mobile or external id). ``applied_stages`` are ledger
+    stages (``BatchContext.mark``) after which a batch may have taken effect in a way a re-send would
+    repeat (CleverTap's event upload): a commit counts such a batch as applied, so no later run sends it
+    again.
     """
 
     add_batch_members: int
     remove_batch_members: int
     supports_remove: bool = True
     supports_replace: bool = False
-    whole_member_rows: bool = False
+    keying: Keying = Keying.MEMBER
+    key_types: frozenset[str] = frozenset()
+    applied_stages: frozenset[str] = frozenset()
 
 
 @dataclass(frozen=True)
@@ -89,6 +105,11 @@ class PlanCounts:
     remove_rows: int
     leaving_members: int  # committed members no longer in the segment at all
     unchanged_rows: int
+    kept_rows: int = 0  # rows of leavers or old values whose value another current member still holds: not removed
+    joined_rows: int = 0  # new rows whose value is in the destination through another member already: not sent
+    shared_rows: int = 0  # rows whose value another member's add or remove carries (sent once per value)
+    readded_members: int = 0  # current members re-added because a removal of a shared value takes them too
+    readded_rows: int = 0
 
     @property
     def removal_share(self) -> float:
@@ -112,6 +133,20 @@ class SyncPlan:
     batches: tuple[Batch, ...] = field(default_factory=tuple)
     members_uri: str | None = None  # the run's usable members and fingerprints (commit stores them)
     incremental: bool = False
+    settle_uri: str | None = None  # state changes that follow the batches (None: plans made before it existed)
+    applied_stages: tuple[str, ...] = ()  # Capabilities.applied_stages of the destination
+    keying: str = Keying.MEMBER.value  # Capabilities.keying of the destination
+
+    @property
+    def moves_state_unsent(self) -> bool:
+        """True when the plan changes the state without any send (values adopted or released)."""
+        return bool(self.counts.kept_rows or self.counts.joined_rows)
+
+    def has_commit(self, ledger: Ledger) -> bool:
+        """Whether committing the plan moves the state: a batch was applied or is in doubt (keyed
+        destinations), or the plan adopts or releases values."""
+        in_doubt = self.keying != Keying.MEMBER and bool(ledger.in_doubt())
+        return bool(ledger.applied(self.applied_stages)) or in_doubt or self.moves_state_unsent
 
     def to_json(self) -> str:
         """The plan as JSON (counts, batch list, artifact paths; no identifiers)."""
@@ -123,26 +158,19 @@ class SyncPlan:
         data = json.loads(text)
         data["counts"] = PlanCounts(**data["counts"])
         data["batches"] = tuple(Batch(**b) for b in data["batches"])
+        data["applied_stages"] = tuple(data.get("applied_stages") or ())
         return cls(**data)
 
 
 _KEY = "USING (member_key, id_type, value)"  # both sides hold each row once: anti joins, no dedup
 
 
-def _diff(con: duckdb.DuckDBPyConnection, full_resync: bool, replace: bool, whole_member_rows: bool) -> None:
-    """Tables ``adds`` and ``removes`` from ``prepared`` and ``committed_affected``.
-
-    With ``whole_member_rows`` a member with any added or removed row is removed whole (all its
-    committed rows) and added whole (all its prepared rows).
-    """
-    new_rows = f"SELECT * FROM prepared ANTI JOIN committed_affected {_KEY}"
-    gone_rows = f"SELECT * FROM committed_affected ANTI JOIN prepared {_KEY}"
-    if whole_member_rows and not replace:
-        con.execute(f"CREATE TEMP TABLE touched AS SELECT DISTINCT member_key FROM ({new_rows} UNION ALL {gone_rows})")
-        new_rows = "SELECT * FROM prepared SEMI JOIN touched USING (member_key)"
-        gone_rows = "SELECT * FROM committed_affected SEMI JOIN touched USING (member_key)"
-    con.execute(f"CREATE TEMP TABLE adds AS {'SELECT * FROM prepared' if full_resync else new_rows}")
-    con.execute(f"CREATE TEMP TABLE removes AS {'SELECT * FROM committed_affected LIMIT 0' if replace else gone_rows}")
+def _diff(con: duckdb.DuckDBPyConnection, capabilities: Capabilities, full_resync: bool, replace: bool) -> None:
+    """Views ``new_rows`` / ``gone_rows`` (the member-level diff of ``prepared`` and ``committed_affected``),
+    then tables ``adds``, ``removes`` and ``settle`` by the destination's keying (``sync.keying``)."""
+    con.execute(f"CREATE TEMP VIEW new_rows AS SELECT * FROM prepared ANTI JOIN committed_affected {_KEY}")
+    con.execute(f"CREATE TEMP VIEW gone_rows AS SELECT * FROM committed_affected ANTI JOIN prepared {_KEY}")
+    plan_dispositions(con, capabilities.keying, capabilities.key_types, full_resync, replace)
 
 
 def _numbered(table: str, batch_members: int) -> str:
@@ -171,8 +199,13 @@ def _counts(con: duckdb.DuckDBPyConnection, adds_are_new: bool, state: Committed
     )
     prepared_members = sizes("current", "count(*)")[0]
     prepared_rows += committed_rows - affected_rows
-    leaving = sizes("committed_members ANTI JOIN current USING (member_key)", "count(*)")[0]
-    new_rows = ar if adds_are_new else sizes(f"prepared ANTI JOIN committed_affected {_KEY}", "0")[1]
+    leaving_members = (
+        f"committed_members ANTI JOIN current USING (member_key) WHERE NOT starts_with(member_key, '{DOUBT_PREFIX}')"
+    )
+    leaving = sizes(leaving_members, "count(*)")[0]
+    new_rows = ar if adds_are_new else sizes("new_rows", "0")[1]
+    settled = dict(con.execute("SELECT action, count(*) FROM settle GROUP BY action").fetchall())
+    readded_members, readded_rows = sizes("adds SEMI JOIN readded USING (member_key)")
     return PlanCounts(
         prepared_members,
         prepared_rows,
@@ -184,6 +217,11 @@ def _counts(con: duckdb.DuckDBPyConnection, adds_are_new: bool, state: Committed
         rr,
         leaving,
         prepared_rows - new_rows,
+        kept_rows=int(settled.get(RELEASE, 0)),
+        joined_rows=int(settled.get(ADOPT, 0)),
+        shared_rows=int(settled.get(ENTER_WITH, 0) + settled.get(LEAVE_WITH, 0)),
+        readded_members=readded_members,
+        readded_rows=readded_rows,
     )
 
 
@@ -218,16 +256,16 @@ def compute_plan(
     with scrubbed(f"plan {ids['destination_id']}"), connect() as con:
         _register_inputs(con, prepared, state)
         _affected(con, incremental)
-        whole = capabilities.whole_member_rows
-        _diff(con, full_resync, replace, whole)
-        counts = _counts(con, not (full_resync or whole), state)
+        _diff(con, capabilities, full_resync, replace)
+        counts = _counts(con, not full_resync and capabilities.keying == Keying.MEMBER, state)
         add_op = "replace" if replace else "add"
         adds = _write_batches(con, "adds", capabilities.add_batch_members, f"{out_dir}/adds.parquet", add_op)
         removes = _write_batches(
             con, "removes", capabilities.remove_batch_members, f"{out_dir}/removes.parquet", "remove"
         )
         removes = removes if capabilities.supports_remove else []
-        batches = removes + adds if whole else adds + removes
+        settle = fetch_reader(con, "SELECT * FROM settle ORDER BY action, link_type, link_value, member_key, id_type")
+        parquet_io.write_atomically(f"{out_dir}/settle.parquet", settle, SETTLE_SCHEMA)
     plan = SyncPlan(
         behavior=ids["behavior"],
         destination_id=ids["destination_id"],
@@ -238,9 +276,12 @@ def compute_plan(
         adds_uri=f"{out_dir}/adds.parquet",
         removes_uri=f"{out_dir}/removes.parquet",
         counts=counts,
-        batches=tuple(batches),
+        batches=tuple(removes + adds),
         members_uri=prepared.members_uri,
         incremental=incremental,
+        settle_uri=f"{out_dir}/settle.parquet",
+        applied_stages=tuple(sorted(capabilities.applied_stages)),
+        keying=capabilities.keying.value,
     )
     parquet_io.write_text(f"{out_dir}/plan.json", plan.to_json())
     return plan

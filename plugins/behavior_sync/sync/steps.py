@@ -1,5 +1,7 @@
 """The per-destination steps of a behavior run, as the Airflow layer calls them (plain values in and out).
 
+fold    commit what earlier, never committed runs got acknowledged (``fold.fold_open_plans``); prepare and
+        plan call it before they read the state
 plan    is the destination due? diff against committed state, guardrails, dry run -> ``PlanOutcome``
 load    send the plan's unacknowledged batches through a destination (``execute.load_plan``)
 commit  move the committed state by what was acknowledged (``execute.commit_plan``)
@@ -16,6 +18,7 @@ from behavior_sync.artifacts import RunArtifacts
 from behavior_sync.identity.prepare import read_summary
 from behavior_sync.statedb import StateDatabase
 from behavior_sync.sync.execute import Destination, LoadSummary, commit_plan, load_plan
+from behavior_sync.sync.fold import check_current, fold_open_plans, folded_by, register
 from behavior_sync.sync.ledger import ACKNOWLEDGED, Ledger
 from behavior_sync.sync.plan import Capabilities, PreparedInput, SyncPlan, check_guardrails, compute_plan, read_plan
 from behavior_sync.sync.state import CommittedState, StateStore
@@ -34,6 +37,7 @@ class PlanOutcome:
     message: str
     plan_uri: str | None = None
     counts: dict[str, Any] | None = None
+    folded: list[dict[str, Any]] | None = None  # earlier runs' batches this run folded into the state
 
     def as_dict(self) -> dict[str, Any]:
         """JSON-serializable form (XCom)."""
@@ -57,7 +61,11 @@ def plan_step(
     settings: dict[str, Any],
 ) -> PlanOutcome:
     """Plans one destination: ``ids`` holds behavior, destination_id, run_id; ``settings`` holds
-    full_resync, dry_run, override_guardrails (bools), guardrails (mapping), min_audience_size."""
+    full_resync, dry_run, override_guardrails (bools), guardrails (mapping), min_audience_size.
+
+    Folds earlier runs' acknowledged, never committed batches first (normally the prepare step did)."""
+    fold_open_plans(store, ids["behavior"], ids["destination_id"], ids["run_id"])
+    folded = [f.as_dict() for f in folded_by(store.db, ids["behavior"], ids["destination_id"], ids["run_id"])]
     state = store.current(ids["behavior"], ids["destination_id"])
     out_dir = f"{artifacts.destination_dir(ids['destination_id'])}/plan"
     prepared = read_summary(artifacts.prepared_summary_uri(ids["destination_id"]))
@@ -69,20 +77,23 @@ def plan_step(
     counts = asdict(plan.counts) | {"removal_share": round(plan.counts.removal_share, 6), "batches": len(plan.batches)}
     uri = f"{out_dir}/plan.json"
     if verdict.status != "ok":
-        return PlanOutcome(verdict.status, verdict.message, uri, counts)
+        return PlanOutcome(verdict.status, verdict.message, uri, counts, folded or None)
     if settings["dry_run"]:
-        return PlanOutcome(
-            "dry_run", "dry run: the plan was computed; nothing was sent and state did not move", uri, counts
-        )
-    return PlanOutcome("planned", verdict.message, uri, counts)
+        message = "dry run: the plan was computed; nothing was sent and state did not move"
+        return PlanOutcome("dry_run", message, uri, counts, folded or None)
+    return PlanOutcome("planned", verdict.message, uri, counts, folded or None)
 
 
 def load_step(plan_uri: str, destination: Destination, db: StateDatabase, log: Any) -> LoadSummary:
     """Sends the plan's batches that the ledger has not seen acknowledged, after the destination's
-    ``Preflight`` check (if it has one) of those batches."""
+    ``Preflight`` check (if it has one) of those batches. Registers the plan first (a later run folds
+    what it got acknowledged if this run never commits); raises StateConflict, sending nothing, when the
+    state moved since the plan was made."""
     from behavior_sync.destinations import Preflight
 
     plan = read_plan(plan_uri)
+    check_current(StateStore(db, ""), plan)
+    register(db, plan, plan_uri)
     ledger = ledger_of(db, plan)
     if isinstance(destination, Preflight):
         done = ledger.acknowledged()
@@ -91,11 +102,12 @@ def load_step(plan_uri: str, destination: Destination, db: StateDatabase, log: A
 
 
 def commit_step(plan_uri: str, store: StateStore) -> CommittedState | None:
-    """Commits what was acknowledged; None when nothing was (the state does not move). Idempotent;
-    raises StateConflict when another commit moved the state since the plan was made."""
+    """Commits what was applied (and the plan's settle rows); None when there is nothing to commit (the state
+    does not move). Idempotent; raises StateConflict when another commit moved the state since the plan
+    was made."""
     plan = read_plan(plan_uri)
     ledger = ledger_of(store.db, plan)
-    if not ledger.acknowledged():
+    if not plan.has_commit(ledger):
         return None
     current = store.current(plan.behavior, plan.destination_id)
     if current is not None and current.run_id == plan.run_id and current.version == plan.base_version + 1:

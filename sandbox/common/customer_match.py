@@ -1,9 +1,10 @@
-"""A Customer Match list's members: sets of hashed identifiers, merged and removed by shared identifiers.
+"""A Customer Match list's members, shared by both Google sandboxes (Google Ads API and Data Manager API).
 
-An identifier is a string such as ``email:<hex>``, ``phone:<hex>``, ``address:<first>:<last>:<CC>:<zip>``,
-``crm:<id>`` or ``mobile:<id>`` (the Data Manager sandbox's notation). Adding a member merges it with
-every stored member sharing an identifier (one person uploaded twice stays one person); removing one
-drops every stored member sharing an identifier. Both are O(identifiers) through an index.
+A member is one person: a frozenset of stored identifiers such as ``email:<hex>``, ``phone:<hex>``,
+``address:<first>:<last>:<CC>:<zip>``, ``crm:<id>`` or ``mobile:<id>``. Adding a member merges it with
+every stored member sharing an identifier (one person uploaded twice, or with one more identifier, stays
+one person; a member that bridges two stored people makes them one). Removing a member drops every stored
+member sharing any identifier with it. Both are O(identifiers) through an index.
 Not thread-safe: the store's lock is held around it.
 """
 
@@ -28,7 +29,9 @@ class Membership:
         return len(self._members)
 
     def add(self, member: frozenset[str]) -> None:
-        """Store ``member``, merged with every stored member sharing an identifier."""
+        """Store ``member``, merged with every stored member sharing an identifier (an empty one is ignored)."""
+        if not member:
+            return
         merged = set(member)
         for key in self._owners(member):
             merged |= self._drop(key)
