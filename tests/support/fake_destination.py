@@ -22,6 +22,19 @@ class WorkerKilled(BaseException):
     """Simulates the worker dying mid-load (a BaseException: nothing in the engine catches it)."""
 
 
+def _before_send(
+    context: BatchContext, kill_before: set[tuple[str, int]], fail: set[tuple[str, int]]
+) -> tuple[str, int]:
+    """The batch's (op, number); kills the worker (once) or raises an HTTP 503 when the batch is named."""
+    key = (context.op, context.number)
+    if key in kill_before:
+        kill_before.discard(key)
+        raise WorkerKilled(f"killed before {key}")
+    if key in fail:
+        raise RuntimeError(f"HTTP 503 on {key}")
+    return key
+
+
 @dataclass
 class FakeDestination:
     """An audience in memory. ``reject(op, row)`` returns a vendor code to refuse a row; ``fail_batches`` and
@@ -39,12 +52,7 @@ class FakeDestination:
     _replacing: set[Row] = field(default_factory=set)
 
     def send(self, rows: pa.Table, context: BatchContext) -> BatchResult:
-        key = (context.op, context.number)
-        if key in self.kill_before:
-            self.kill_before.discard(key)
-            raise WorkerKilled(f"killed before {key}")
-        if key in self.fail_batches:
-            raise RuntimeError(f"HTTP 503 on {key}")
+        key = _before_send(context, self.kill_before, self.fail_batches)
         self.calls.append((context.op, context.number, rows.num_rows))
         result = self._apply(context, [tuple(r.values()) for r in rows.to_pylist()])  # type: ignore[misc]
         if key in self.kill_after:
@@ -85,12 +93,7 @@ class KeyedDestination:
     # and removes of absent ones (what would be a second "Behavior Entered" or a stray "Exited" in CleverTap)
 
     def send(self, rows: pa.Table, context: BatchContext) -> BatchResult:
-        key = (context.op, context.number)
-        if key in self.kill_before:
-            self.kill_before.discard(key)
-            raise WorkerKilled(f"killed before {key}")
-        if key in self.fail_batches:
-            raise RuntimeError(f"HTTP 503 on {key}")
+        key = _before_send(context, self.kill_before, self.fail_batches)
         batch = [tuple(r.values()) for r in rows.to_pylist()]
         # a member is stored whole or not at all: one refused row refuses all of its rows
         codes = {row[0]: code for row in batch if (code := self.reject(context.op, row))}  # type: ignore[arg-type]
