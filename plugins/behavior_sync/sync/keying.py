@@ -198,8 +198,9 @@ def _groups(con: duckdb.DuckDBPyConnection, keys: str, merged: bool) -> None:
     if con.execute("SELECT count(*) FROM seeds").fetchall()[0][0] == 0:
         return
     con.execute(
-        f"CREATE TEMP TABLE key_rows AS SELECT member_key, id_type, value FROM committed WHERE id_type IN {keys}"
-    )
+        "CREATE TEMP TABLE key_rows AS SELECT member_key, id_type, value FROM committed WHERE id_type IN "
+        f"{keys} QUALIFY count(*) OVER (PARTITION BY id_type, value) > 1"
+    )  # only values held by several members link members: the others need no propagation (nor a join)
     con.execute("CREATE TEMP TABLE labels AS SELECT id_type, value, label FROM seeds")
     _member_labels(con, merged)
     if merged:
