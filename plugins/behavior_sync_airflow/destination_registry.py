@@ -56,8 +56,8 @@ CAPABILITIES: dict[str, Capabilities] = {
     # Meta stores a row per person; a removal row takes every stored row sharing an e-mail, phone, mobile or
     # external id with it.
     "meta": Capabilities(10_000, 120, supports_replace=True, keying=Keying.ROW, key_types=_strong("meta")),
-    # Google merges members sharing an identifier into one person and removes the whole person.
-    "google_ads": Capabilities(10_000, 10_000, keying=Keying.MERGED_ROW, key_types=_strong("google_ads")),
+    # Google removes every stored member sharing an identifier with a removed one.
+    "google_ads": Capabilities(10_000, 10_000, keying=Keying.ROW, key_types=_strong("google_ads")),
     # One HubSpot contact per e-mail: list membership and property values belong to the contact.
     "hubspot": Capabilities(100, 100, supports_replace=True, keying=Keying.VALUE, key_types=_strong("hubspot")),
     # One CleverTap profile per identity; a batch whose event upload started may hold events already.

@@ -2,7 +2,7 @@
 
 The vendor-neutral parts of the ``/_sandbox`` inspection API are in ``sandbox.common.inspection``.
 The two Google sandboxes also share ``sandbox.common.universe`` (which people "Google knows") and
-``sandbox.common.customer_match`` (a Customer Match list's members, merged and removed by shared identifiers).
+``sandbox.common.customer_match`` (a Customer Match list's members, removed by any shared identifier).
 """
 
 from __future__ import annotations

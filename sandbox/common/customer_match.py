@@ -1,11 +1,11 @@
 """A Customer Match list's members, shared by both Google sandboxes (Google Ads API and Data Manager API).
 
-A member is one person: a frozenset of stored identifiers such as ``email:<hex>``, ``phone:<hex>``,
-``address:<first>:<last>:<CC>:<zip>``, ``crm:<id>`` or ``mobile:<id>``. Adding a member merges it with
-every stored member sharing an identifier (one person uploaded twice, or with one more identifier, stays
-one person; a member that bridges two stored people makes them one). Removing a member drops every stored
-member sharing any identifier with it. Both are O(identifiers) through an index.
-Not thread-safe: the store's lock is held around it.
+A member is a frozenset of stored identifiers such as ``email:<hex>``, ``phone:<hex>``,
+``address:<first>:<last>:<CC>:<zip>``, ``crm:<id>`` or ``mobile:<id>``, stored as uploaded: an identical
+member uploaded again is stored once; members sharing an identifier stay separate members. Removing a
+member drops every stored member sharing any identifier with it (the removal matches people by each of
+its identifiers), so removing one of two members that share an e-mail takes both. Both are
+O(identifiers) through an index. Not thread-safe: the store's lock is held around it.
 """
 
 from __future__ import annotations
@@ -20,7 +20,8 @@ class Membership:
 
     def __init__(self, members: Iterable[Iterable[str]] = ()) -> None:
         self._members: dict[int, frozenset[str]] = {}
-        self._index: dict[str, int] = {}
+        self._ids: dict[frozenset[str], int] = {}
+        self._index: dict[str, set[int]] = {}
         self._next = 0
         for member in members:
             self.add(frozenset(member))
@@ -29,16 +30,14 @@ class Membership:
         return len(self._members)
 
     def add(self, member: frozenset[str]) -> None:
-        """Store ``member``, merged with every stored member sharing an identifier (an empty one is ignored)."""
-        if not member:
+        """Store ``member`` unless an identical member is stored (an empty one is ignored)."""
+        if not member or member in self._ids:
             return
-        merged = set(member)
-        for key in self._owners(member):
-            merged |= self._drop(key)
         self._next += 1
-        self._members[self._next] = frozenset(merged)
-        for identifier in merged:
-            self._index[identifier] = self._next
+        self._members[self._next] = member
+        self._ids[member] = self._next
+        for identifier in member:
+            self._index.setdefault(identifier, set()).add(self._next)
 
     def remove(self, member: frozenset[str]) -> int:
         """Drop every stored member sharing an identifier with ``member``; returns how many."""
@@ -50,6 +49,7 @@ class Membership:
     def clear(self) -> None:
         """Drop every member."""
         self._members.clear()
+        self._ids.clear()
         self._index.clear()
 
     def matched(self, universe: Universe) -> int:
@@ -61,13 +61,16 @@ class Membership:
         return sorted(sorted(member) for member in self._members.values())
 
     def _owners(self, member: frozenset[str]) -> set[int]:
-        return {self._index[i] for i in member if i in self._index}
+        return {key for i in member for key in self._index.get(i, ())}
 
-    def _drop(self, key: int) -> frozenset[str]:
+    def _drop(self, key: int) -> None:
         member = self._members.pop(key)
+        del self._ids[member]
         for identifier in member:
-            del self._index[identifier]
-        return member
+            owners = self._index[identifier]
+            owners.discard(key)
+            if not owners:
+                del self._index[identifier]
 
 
 def is_matched(member: Iterable[str], universe: Universe) -> bool:

@@ -4,9 +4,9 @@ Requests are processed asynchronously, as in the Data Manager API: an accepted i
 is stored as an ``Operation`` and changes its user lists only once ``processing_delay_seconds`` have
 passed on the sandbox clock (``settle``). Until then its status is PROCESSING.
 
-A member is a set of identifier strings (see ``validation``). Ingesting a member merges it with every
-stored member sharing an identifier; removing one drops every stored member sharing an identifier: the
-rules of ``sandbox.common.customer_match``, which the Google Ads sandbox uses too.
+A member is a set of identifier strings (see ``validation``). Ingesting a member stores it (once);
+removing one drops every stored member sharing an identifier: the rules of
+``sandbox.common.customer_match``, which the Google Ads sandbox uses too.
 Not thread-safe on its own: callers hold ``lock``.
 """
 

@@ -8,9 +8,9 @@ and reads the outcome back through the sandbox's inspection API:
 - CleverTap: one profile per identity, profile uploads merge into it; events are never deduplicated.
 - Meta: an audience holds rows; an identical row is stored once; a removal row deletes every row identical
   to it or sharing a strong key (EMAIL, PHONE, MADID, EXTERN_ID) value with it.
-- Google (Ads API and Data Manager API): a member sharing an identifier with stored members merges them
-  into one person; a removal drops every stored member sharing any identifier with it. Both sandboxes
-  follow the same script step by step.
+- Google (Ads API and Data Manager API): members are stored as uploaded (an identical one once, members
+  sharing an identifier apart); a removal drops every stored member sharing any identifier with it. Both
+  sandboxes follow the same script step by step.
 """
 
 from __future__ import annotations
@@ -248,12 +248,33 @@ SCRIPT: list[Step] = [
         [("a@x.com",), ("+1555",), ("c@x.com",), ("d@x.com",)],
         [("a@x.com",), ("+1555",), ("c@x.com",), ("d@x.com",)],
     ),
-    ("add", [("a@x.com", "+1555")], [("a@x.com", "+1555"), ("c@x.com",), ("d@x.com",)]),  # bridges two people
-    ("add", [("a@x.com",)], [("a@x.com", "+1555"), ("c@x.com",), ("d@x.com",)]),  # the same person again
-    ("add", [("c@x.com", "e@x.com")], [("a@x.com", "+1555"), ("c@x.com", "e@x.com"), ("d@x.com",)]),
-    ("remove", [("z@x.com",)], [("a@x.com", "+1555"), ("c@x.com", "e@x.com"), ("d@x.com",)]),  # unknown
-    ("remove", [("e@x.com",)], [("a@x.com", "+1555"), ("d@x.com",)]),  # one shared identifier drops the person
-    ("remove", [("d@x.com", "+1555")], []),  # one removal sharing identifiers with two people drops both
+    (  # shares an identifier with two members: stored as a member of its own
+        "add",
+        [("a@x.com", "+1555")],
+        [("a@x.com",), ("+1555",), ("a@x.com", "+1555"), ("c@x.com",), ("d@x.com",)],
+    ),
+    (  # the same member again: stored once
+        "add",
+        [("a@x.com",)],
+        [("a@x.com",), ("+1555",), ("a@x.com", "+1555"), ("c@x.com",), ("d@x.com",)],
+    ),
+    (
+        "add",
+        [("c@x.com", "e@x.com")],
+        [("a@x.com",), ("+1555",), ("a@x.com", "+1555"), ("c@x.com",), ("c@x.com", "e@x.com"), ("d@x.com",)],
+    ),
+    (  # unknown: nothing
+        "remove",
+        [("z@x.com",)],
+        [("a@x.com",), ("+1555",), ("a@x.com", "+1555"), ("c@x.com",), ("c@x.com", "e@x.com"), ("d@x.com",)],
+    ),
+    (  # one shared identifier drops every member holding it, not the members those share others with
+        "remove",
+        [("a@x.com",)],
+        [("+1555",), ("c@x.com",), ("c@x.com", "e@x.com"), ("d@x.com",)],
+    ),
+    ("remove", [("e@x.com",)], [("+1555",), ("c@x.com",), ("d@x.com",)]),
+    ("remove", [("d@x.com", "+1555")], [("c@x.com",)]),  # one removal sharing identifiers with two members
 ]
 
 
@@ -282,7 +303,7 @@ def gads() -> Iterator[GoogleAdsHarness]:
         yield start()
 
 
-def test_google_ads_merges_people_sharing_an_identifier_and_removes_every_person_sharing_one(
+def test_google_ads_keeps_members_apart_and_removes_every_member_sharing_an_identifier_with_a_removal(
     gads: GoogleAdsHarness,
 ) -> None:
     user_list = create_ads_list(gads)
@@ -293,7 +314,7 @@ def test_google_ads_merges_people_sharing_an_identifier_and_removes_every_person
         assert gads.members(list_id) == expected(after), (kind, people)
 
 
-def test_google_data_manager_merges_people_sharing_an_identifier_and_removes_every_person_sharing_one(
+def test_google_data_manager_keeps_members_apart_and_removes_every_member_sharing_an_identifier_with_a_removal(
     google_data_manager: GoogleDataManagerHarness,
 ) -> None:
     gdm = google_data_manager

@@ -79,8 +79,8 @@ class FakeDestination:
 @dataclass
 class KeyedDestination:
     """An in-memory destination that keys what it stores like a vendor (``Capabilities.keying``): one object per
-    key value (VALUE), a row per person removed by any shared key value (ROW), or persons merged by shared key
-    values and removed whole (MERGED_ROW). ``reject``/``fail_batches``/``kill_*`` work as in FakeDestination.
+    key value (VALUE), or a row per person removed by any shared key value (ROW).
+    ``reject``/``fail_batches``/``kill_*`` work as in FakeDestination.
     ``foreign`` key values or rows were put there by someone else: they must survive every sync."""
 
     capabilities: Capabilities
@@ -133,7 +133,5 @@ class KeyedDestination:
         sharing = {row for row in self.stored if row == values or self._keys(row) & self._keys(values)}
         if op == "remove":
             self.stored -= sharing
-        elif keying == "merged_row":
-            self.stored = (self.stored - sharing) | {frozenset(values.union(*sharing))}
         else:
             self.stored.add(values)

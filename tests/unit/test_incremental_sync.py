@@ -181,7 +181,6 @@ KEYINGS = {
         3, 2, keying=Keying.VALUE, key_types=frozenset({"email"}), applied_stages=frozenset({"applying"})
     ),
     "row": Capabilities(3, 2, keying=Keying.ROW, key_types=frozenset({"email", "phone", "address"})),
-    "merged_row": Capabilities(3, 2, keying=Keying.MERGED_ROW, key_types=frozenset({"email", "phone", "address"})),
 }
 
 

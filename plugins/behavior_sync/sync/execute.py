@@ -10,7 +10,8 @@ rejected rows (a batch is applied when acknowledged or left in one of the plan's
 previous state - accepted removes + accepted adds (a replace plan: the accepted adds only, and only
 once every batch was applied), and by the plan's settle rows (``sync.keying``): adopted and released
 rows always, rows following a shared value when the add or remove that carried the value was
-accepted, and the members a removal took with it (whole rows) when a removal of their group was.
+accepted, and the members a removal took with it (whole rows) when a removal carrying their shared
+value was.
 Rows of batches left ``sending`` (sent, answer never recorded: in doubt) move to a member that is
 never current (``keying.DOUBT_PREFIX``), so the next run removes those values again unless a current
 member holds them, and re-sends what current members need (keyed destinations; idempotent sends). It
@@ -36,7 +37,6 @@ from behavior_sync.sync.keying import (
     LEAVE_WITH,
     MEMBER_LEAVE_WITH,
     RELEASE,
-    SEED,
     SETTLE_SCHEMA,
     Keying,
 )
@@ -186,9 +186,8 @@ def _register_settled(con: duckdb.DuckDBPyConnection, settle_uri: str | None) ->
         f"WHERE action = '{RELEASE}' UNION ALL SELECT {row} FROM {LEAVE_WITH}_done UNION ALL FROM doubt_removes"
     )
     con.execute(
-        "CREATE TEMP VIEW leaving_members AS SELECT DISTINCT member_key FROM settle WHERE action = "
-        f"'{MEMBER_LEAVE_WITH}' AND link_value IN (SELECT s.link_value FROM settle AS s SEMI JOIN removed_values "
-        f"AS r ON s.id_type = r.id_type AND s.value = r.value WHERE s.action = '{SEED}')"
+        f"CREATE TEMP VIEW leaving_members AS SELECT DISTINCT member_key FROM settle AS s SEMI JOIN removed_values "
+        f"AS a {link} WHERE s.action = '{MEMBER_LEAVE_WITH}'"
     )
     con.execute(
         f"CREATE TEMP VIEW unsettled_followers AS SELECT member_key FROM (SELECT {row} FROM settle WHERE action IN "

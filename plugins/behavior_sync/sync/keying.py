@@ -13,10 +13,9 @@ we put them there. Vendors do not store members, though (docs/adr/0010-what-a-de
   *adopted* without a send; a leaver's value that another member still holds is *released* from the
   state without a send.
 * ``Keying.ROW``: one row per person made of all its identifiers; a removal takes every stored row that
-  shares a value of a key type with it (Meta's multi-key rows). A changed member is removed whole and
-  added whole; every current member whose row shares a key value with a removed row is *re-added*.
-* ``Keying.MERGED_ROW``: like ROW, but stored rows sharing a key value are merged into one person, so a
-  removal takes the whole connected group (Google Customer Match): re-adds cover the group.
+  shares a value of a key type with it (Meta's multi-key rows, Google Customer Match members). A changed
+  member is removed whole and added whole; every current member whose committed row shares a key value
+  with a removed row is *re-added* after the removes.
 
 The plan writes these dispositions as ``settle`` rows next to the batches; the commit applies them by what
 was acknowledged (``execute.commit_plan``). Everything here is SQL over the plan's DuckDB tables
@@ -36,8 +35,7 @@ ADOPT = "adopt"  # enters the state: its key value is in the destination through
 RELEASE = "release"  # leaves the state: another current member still holds its key value
 ENTER_WITH = "enter_with"  # enters when an accepted add carried its key value
 LEAVE_WITH = "leave_with"  # leaves when an accepted remove carried its key value
-SEED = "seed"  # a removed key value and the group (link_value) its removal takes
-MEMBER_LEAVE_WITH = "member_leave"  # the member's rows leave when a seed of its group was removed
+MEMBER_LEAVE_WITH = "member_leave"  # the member's rows leave when an accepted remove carried the linked key value
 SETTLE_SCHEMA = pa.schema(
     [
         ("member_key", pa.string()),
@@ -51,7 +49,6 @@ SETTLE_SCHEMA = pa.schema(
 # The member key of rows whose send is in doubt (a batch left ``sending``): never a current member, so the next
 # plan removes its values (unless a current member holds them) and sends current members' rows again.
 DOUBT_PREFIX = "\x00in-doubt\x00"
-_MAX_GROUP_STEPS = 10_000  # label propagation converges in the groups' diameter; this only bounds a bug
 
 
 class Keying(StrEnum):
@@ -60,12 +57,6 @@ class Keying(StrEnum):
     MEMBER = "member"
     VALUE = "value"
     ROW = "row"
-    MERGED_ROW = "merged_row"
-
-    @property
-    def whole_rows(self) -> bool:
-        """True when a member is one stored row made of all its identifiers."""
-        return self in (Keying.ROW, Keying.MERGED_ROW)
 
 
 def sql_list(values: Iterable[str]) -> str:
@@ -80,14 +71,14 @@ def plan_dispositions(
     con: duckdb.DuckDBPyConnection, keying: Keying, key_types: frozenset[str], full_resync: bool, replace: bool
 ) -> None:
     """Creates tables ``adds`` and ``removes`` (rows to send), ``settle`` (SETTLE_SCHEMA) and ``readded`` (the
-    members re-added because a removal takes them; whole rows only) from ``new_rows`` / ``gone_rows`` (the
+    members re-added because a removal takes them; ROW only) from ``new_rows`` / ``gone_rows`` (the
     member-level diff) and the plan's inputs."""
     con.execute(
         "CREATE TEMP TABLE settle (member_key VARCHAR, id_type VARCHAR, value VARCHAR, action VARCHAR, "
         "link_type VARCHAR, link_value VARCHAR)"
     )
-    if keying.whole_rows:
-        _row_dispositions(con, sql_list(key_types), keying == Keying.MERGED_ROW, full_resync, replace)
+    if keying == Keying.ROW:
+        _row_dispositions(con, sql_list(key_types), full_resync, replace)
         return
     con.execute("CREATE TEMP TABLE readded (member_key VARCHAR)")
     if keying == Keying.VALUE:
@@ -161,23 +152,20 @@ def _value_dispositions(con: duckdb.DuckDBPyConnection, keys: str, full_resync: 
     _split(con, "gone_e", "kept", RELEASE, LEAVE_WITH, "removes")
 
 
-def _row_dispositions(
-    con: duckdb.DuckDBPyConnection, keys: str, merged: bool, full_resync: bool, replace: bool
-) -> None:
-    """ROW / MERGED_ROW keying: touched members removed whole then added whole; the current members a
-    removal takes with it (sharing a key value, or its merged group) are re-added after the removes."""
+def _row_dispositions(con: duckdb.DuckDBPyConnection, keys: str, full_resync: bool, replace: bool) -> None:
+    """ROW keying: touched members removed whole then added whole; the current members a removal takes with
+    it (their committed row shares a key value with a removed row) are re-added after the removes."""
     con.execute("CREATE TEMP TABLE touched AS SELECT DISTINCT member_key FROM (FROM new_rows UNION ALL FROM gone_rows)")
     removes = "committed_affected SEMI JOIN touched USING (member_key)"
     con.execute(f"CREATE TEMP TABLE removes AS SELECT * FROM {removes} {'LIMIT 0' if replace else ''}")
-    _groups(con, keys, merged)
+    con.execute(f"CREATE TEMP TABLE seeds AS SELECT DISTINCT id_type, value FROM removes WHERE id_type IN {keys}")
     con.execute(
-        f"CREATE TEMP TABLE readded AS SELECT DISTINCT member_key FROM (SELECT member_key FROM settle WHERE action = "
-        f"'{MEMBER_LEAVE_WITH}') SEMI JOIN current USING (member_key) ANTI JOIN touched USING (member_key)"
+        "CREATE TEMP TABLE taken AS SELECT DISTINCT c.member_key, c.id_type, c.value FROM committed AS c "
+        "SEMI JOIN seeds AS s ON c.id_type = s.id_type AND c.value = s.value "
+        "SEMI JOIN current USING (member_key) ANTI JOIN touched USING (member_key)"
     )
-    con.execute(
-        f"DELETE FROM settle WHERE action = '{MEMBER_LEAVE_WITH}' "
-        "AND member_key NOT IN (SELECT member_key FROM readded)"
-    )
+    con.execute(f"INSERT INTO settle SELECT member_key, NULL, NULL, '{MEMBER_LEAVE_WITH}', id_type, value FROM taken")
+    con.execute("CREATE TEMP TABLE readded AS SELECT DISTINCT member_key FROM taken")
     if full_resync:
         con.execute("CREATE TEMP TABLE adds AS SELECT * FROM prepared")
         return
@@ -185,55 +173,3 @@ def _row_dispositions(
         "CREATE TEMP TABLE adds AS SELECT * FROM prepared SEMI JOIN touched USING (member_key) "
         "UNION ALL SELECT * FROM committed SEMI JOIN readded USING (member_key)"
     )
-
-
-def _groups(con: duckdb.DuckDBPyConnection, keys: str, merged: bool) -> None:
-    """Settle rows ``seed`` (each removed key value and its group) and ``member_leave`` (each committed member
-    a removal of that group takes). ROW: a value is its own group and takes the members holding it;
-    MERGED_ROW: groups are the connected sets of committed members sharing key values (label propagation)."""
-    con.execute(
-        "CREATE TEMP TABLE seeds AS SELECT id_type, value, CAST(row_number() OVER (ORDER BY id_type, value) AS "
-        f"VARCHAR) AS label FROM (SELECT DISTINCT id_type, value FROM removes WHERE id_type IN {keys})"
-    )
-    if con.execute("SELECT count(*) FROM seeds").fetchall()[0][0] == 0:
-        return
-    con.execute(
-        "CREATE TEMP TABLE key_rows AS SELECT member_key, id_type, value FROM committed WHERE id_type IN "
-        f"{keys} QUALIFY count(*) OVER (PARTITION BY id_type, value) > 1"
-    )  # only values held by several members link members: the others need no propagation (nor a join)
-    con.execute("CREATE TEMP TABLE labels AS SELECT id_type, value, label FROM seeds")
-    _member_labels(con, merged)
-    if merged:
-        for _ in range(_MAX_GROUP_STEPS):
-            con.execute(
-                "CREATE OR REPLACE TEMP TABLE next_labels AS SELECT id_type, value, min(label) AS label FROM "
-                "(FROM labels UNION ALL SELECT k.id_type, k.value, m.label FROM key_rows AS k "
-                "JOIN member_labels AS m USING (member_key)) GROUP BY id_type, value"
-            )
-            if _same(con, "labels", "next_labels"):
-                break
-            con.execute("CREATE OR REPLACE TEMP TABLE labels AS FROM next_labels")
-            _member_labels(con, merged)
-        con.execute("UPDATE seeds SET label = l.label FROM labels AS l WHERE seeds.id_type = l.id_type "
-                    "AND seeds.value = l.value")  # fmt: skip
-    con.execute(f"INSERT INTO settle SELECT NULL, id_type, value, '{SEED}', 'group', label FROM seeds")
-    con.execute(
-        f"INSERT INTO settle SELECT member_key, NULL, NULL, '{MEMBER_LEAVE_WITH}', 'group', label FROM member_labels"
-    )
-
-
-def _member_labels(con: duckdb.DuckDBPyConnection, merged: bool) -> None:
-    """Table ``member_labels``: the committed members holding a labelled value, with the value's label (MERGED:
-    the smallest label per member; ROW: every label, a member may be taken by several removed values)."""
-    select = "k.member_key, min(l.label) AS label" if merged else "DISTINCT k.member_key, l.label"
-    group = "GROUP BY k.member_key" if merged else ""
-    con.execute(
-        f"CREATE OR REPLACE TEMP TABLE member_labels AS SELECT {select} FROM key_rows AS k "
-        f"JOIN labels AS l USING (id_type, value) {group}"
-    )
-
-
-def _same(con: duckdb.DuckDBPyConnection, a: str, b: str) -> bool:
-    """Whether two label tables hold the same (id_type, value, label) rows."""
-    query = f"SELECT count(*) FROM (FROM {a} EXCEPT FROM {b}) UNION ALL SELECT count(*) FROM (FROM {b} EXCEPT FROM {a})"
-    return all(n == 0 for (n,) in con.execute(query).fetchall())
