@@ -9,8 +9,9 @@ runs and history show what would be sent) but not loaded: its load task ends ski
 from __future__ import annotations
 
 import datetime as dt
-from collections.abc import Callable
-from dataclasses import dataclass
+from collections.abc import Callable, Mapping
+from dataclasses import dataclass, replace
+from typing import Any
 
 from behavior_sync.config import Behavior
 from behavior_sync.config import Destination as DestinationConfig
@@ -103,9 +104,16 @@ def check_mapping(destination: DestinationConfig, behavior: Behavior) -> None:
         raise HubSpotError(f"{label}: {message}")
 
 
-def capabilities_for(destination_type: str) -> Capabilities:
-    """Capabilities of a destination type (KeyError for an unknown type)."""
-    return CAPABILITIES[destination_type]
+def capabilities_for(destination_type: str, settings: Mapping[str, Any] | None = None) -> Capabilities:
+    """Capabilities of a destination type with the destination's ``settings`` (KeyError for an unknown type).
+
+    A HubSpot contact property has no replace: emptying it would clear other behaviors' options too, and a
+    full re-sync must still remove the leavers' option, so it re-sends everyone and removes the leavers.
+    """
+    capabilities = CAPABILITIES[destination_type]
+    if destination_type == "hubspot" and (settings or {}).get("mode") == "property":
+        return replace(capabilities, supports_replace=False)
+    return capabilities
 
 
 def build(destination: DestinationConfig, target: LoadTarget) -> Destination | None:
@@ -157,7 +165,7 @@ def _hubspot(destination: DestinationConfig, target: LoadTarget) -> Destination:
     create = bool(settings.get("create_missing_contacts", False))
     if settings.get("mode") == "property":
         spec = PropertySpec.from_settings(settings, b.name, b.slug)
-        return HubSpotPropertyDestination(client, spec, capabilities_for("hubspot"), create)
+        return HubSpotPropertyDestination(client, spec, capabilities_for("hubspot", settings), create)
     key = LoadKey(b.slug, destination.id, target.committed_members > 0)
     list_spec = ListSpec.from_settings(settings, b.name, b.slug, target.run_day)
     return HubSpotListDestination(client, target.db, HubSpotTarget(list_spec, key, create), capabilities_for("hubspot"))

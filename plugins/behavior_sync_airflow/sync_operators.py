@@ -86,7 +86,10 @@ class PlanDestinationOperator(_DestinationOperator):
                     "min_audience_size": self.destination.settings.get("min_audience_size"),
                 }
                 check_mapping(self.destination, self.behavior)  # fails early on a mapping the vendor cannot take
-                artifacts, capabilities = run_artifacts(context, self.behavior), capabilities_for(self.destination.type)
+                artifacts, capabilities = (
+                    run_artifacts(context, self.behavior),
+                    capabilities_for(self.destination.type, self.destination.settings),
+                )
                 outcome = plan_step(ids, artifacts, store, capabilities, settings)
         self.log.info("%s: %s %s %s", self.destination.id, outcome.status, outcome.counts or {}, outcome.message)
         return outcome.as_dict()
