@@ -12,9 +12,9 @@ once every batch was applied), and by the plan's settle rows (``sync.keying``): 
 rows always, rows following a shared value when the add or remove that carried the value was
 accepted, and the members a removal took with it (whole rows) when a removal carrying their shared
 value was.
-Rows of batches left ``sending`` (sent, answer never recorded: in doubt) move to a member that is
-never current (``keying.DOUBT_PREFIX``), so the next run removes those values again unless a current
-member holds them, and re-sends what current members need (keyed destinations; idempotent sends). It
+Rows of batches left ``sending`` (sent, answer never recorded: in doubt, ``SyncPlan.in_doubt``) move to
+a member that is never current (``keying.DOUBT_PREFIX``), so the next run removes those values again
+unless a current member holds them, and re-sends what current members need (idempotent sends). It
 stores the run's fingerprint of a member only when the member is settled (none of its planned rows or
 settle rows was left unapplied), so an unsettled member is prepared and diffed again next run.
 """
@@ -38,7 +38,6 @@ from behavior_sync.sync.keying import (
     MEMBER_LEAVE_WITH,
     RELEASE,
     SETTLE_SCHEMA,
-    Keying,
 )
 from behavior_sync.sync.ledger import ACKNOWLEDGED, BatchResult, Ledger, Rejection
 from behavior_sync.sync.plan import Batch, Capabilities, SyncPlan, batch_rows
@@ -134,7 +133,7 @@ def commit_plan(plan: SyncPlan, ledger: Ledger, store: StateStore, previous: Com
     applied = ledger.applied(plan.applied_stages)
     if plan.replace and len(applied) < len(plan.batches):
         raise ValueError("a replace plan commits only once every batch was acknowledged; the state did not move")
-    in_doubt = ledger.in_doubt() if plan.keying != Keying.MEMBER else set()
+    in_doubt = plan.in_doubt(ledger)
     with scrubbed(f"commit {plan.destination_id}"), connect() as con:
         _register_accepted(con, plan, ledger, applied, in_doubt)
         _register_settled(con, plan.settle_uri)

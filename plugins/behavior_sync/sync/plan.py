@@ -142,11 +142,18 @@ class SyncPlan:
         """True when the plan changes the state without any send (values adopted or released)."""
         return bool(self.counts.kept_rows or self.counts.joined_rows)
 
+    def in_doubt(self, ledger: Ledger) -> set[tuple[str, int]]:
+        """The batches whose outcome is unknown and that a later run makes sure of by sending again: left
+        ``sending`` at a destination that keys on values or rows and sends nothing non-idempotent (one with
+        ``applied_stages`` marks whatever a re-send would repeat, so ``sending`` there means not applied)."""
+        if self.keying == Keying.MEMBER or self.applied_stages:
+            return set()
+        return ledger.in_doubt()
+
     def has_commit(self, ledger: Ledger) -> bool:
-        """Whether committing the plan moves the state: a batch was applied or is in doubt (keyed
-        destinations), or the plan adopts or releases values."""
-        in_doubt = self.keying != Keying.MEMBER and bool(ledger.in_doubt())
-        return bool(ledger.applied(self.applied_stages)) or in_doubt or self.moves_state_unsent
+        """Whether committing the plan moves the state: a batch was applied or is in doubt, or the plan
+        adopts or releases values."""
+        return bool(ledger.applied(self.applied_stages) or self.in_doubt(ledger)) or self.moves_state_unsent
 
     def to_json(self) -> str:
         """The plan as JSON (counts, batch list, artifact paths; no identifiers)."""
