@@ -88,68 +88,53 @@ def plan_dispositions(
         con.execute(f"CREATE TEMP TABLE removes AS SELECT * FROM gone_rows {'LIMIT 0' if replace else ''}")
 
 
-def _with_entity(con: duckdb.DuckDBPyConnection, name: str, rows: str, side: str, keys: str) -> None:
-    """Table ``name``: ``rows`` with their entity (ent_type, ent_value): the row itself for a key row, else the
-    member's key row on ``side`` (prepared or committed_affected), else the row itself."""
-    con.execute(
-        f"CREATE TEMP TABLE {name}_keys AS SELECT DISTINCT ON (member_key) member_key, id_type AS kt, value AS kv "
-        f"FROM {side} SEMI JOIN (SELECT member_key FROM {rows} WHERE id_type NOT IN {keys}) USING (member_key) "
-        f"WHERE id_type IN {keys} ORDER BY member_key, id_type, value"
-    )
-    con.execute(
-        f"CREATE TEMP TABLE {name} AS SELECT r.member_key, r.id_type, r.value, "
-        f"CASE WHEN r.id_type IN {keys} OR k.kt IS NULL THEN r.id_type ELSE k.kt END AS ent_type, "
-        f"CASE WHEN r.id_type IN {keys} OR k.kt IS NULL THEN r.value ELSE k.kv END AS ent_value "
-        f"FROM {rows} AS r LEFT JOIN {name}_keys AS k USING (member_key)"
-    )
-
-
-def _split(con: duckdb.DuckDBPyConnection, rows: str, held: str, unsent: str, follow: str, sent: str) -> None:
-    """Rows of ``rows`` (with entities) whose entity is in table ``held`` become settle rows ``unsent``; of
-    the others, the smallest member key per entity is sent (table ``sent``) and the rest ``follow`` it."""
-    con.execute(
-        f"INSERT INTO settle SELECT member_key, id_type, value, '{unsent}', ent_type, ent_value FROM {rows} AS r "
-        f"SEMI JOIN {held} AS h ON r.ent_type = h.ent_type AND r.ent_value = h.ent_value"
-    )
-    con.execute(
-        f"CREATE TEMP TABLE {rows}_open AS SELECT r.*, min(member_key) OVER (PARTITION BY ent_type, ent_value) AS rep "
-        f"FROM {rows} AS r ANTI JOIN {held} AS h ON r.ent_type = h.ent_type AND r.ent_value = h.ent_value"
-    )
-    con.execute(
-        f"INSERT INTO settle SELECT member_key, id_type, value, '{follow}', ent_type, ent_value FROM {rows}_open "
-        "WHERE member_key <> rep"
-    )
-    con.execute(
-        f"CREATE TEMP TABLE {sent} AS SELECT member_key, id_type, value FROM {rows}_open WHERE member_key = rep"
-    )
-
-
 def _value_dispositions(con: duckdb.DuckDBPyConnection, keys: str, full_resync: bool, replace: bool) -> None:
     """VALUE keying: sends each key value once, removes it only when no current member holds it."""
-    _with_entity(con, "new_e", "prepared" if full_resync else "new_rows", "prepared", keys)
+    present = f"SELECT id_type, value FROM committed WHERE NOT starts_with(member_key, '{DOUBT_PREFIX}')"
     if full_resync:  # everything is sent again: nothing counts as already there
-        con.execute("CREATE TEMP TABLE present AS SELECT NULL::VARCHAR AS ent_type, NULL::VARCHAR AS ent_value LIMIT 0")
-    else:
-        con.execute(
-            "CREATE TEMP TABLE present AS SELECT DISTINCT ent_type, ent_value FROM new_e AS n SEMI JOIN committed "
-            "AS c ON c.id_type = n.ent_type AND c.value = n.ent_value AND NOT starts_with(c.member_key, "
-            f"'{DOUBT_PREFIX}')"
-        )
-    _split(con, "new_e", "present", ADOPT, ENTER_WITH, "adds")
+        present = "SELECT NULL::VARCHAR AS id_type, NULL::VARCHAR AS value LIMIT 0"
+    _dispose(con, "prepared" if full_resync else "new_rows", present, keys, (ADOPT, ENTER_WITH), "adds")
     if replace:
         con.execute("CREATE TEMP TABLE removes AS SELECT * FROM gone_rows LIMIT 0")
         return
-    _with_entity(con, "gone_e", "gone_rows", "committed_affected", keys)
     con.execute(
         f"CREATE TEMP VIEW desired_keys AS SELECT id_type, value FROM prepared WHERE id_type IN {keys} "
         "UNION ALL SELECT id_type, value FROM committed SEMI JOIN (SELECT member_key FROM current WHERE NOT changed) "
         f"USING (member_key) WHERE id_type IN {keys}"
     )
+    _dispose(con, "gone_rows", "desired_keys", keys, (RELEASE, LEAVE_WITH), "removes")
+
+
+def _dispose(
+    con: duckdb.DuckDBPyConnection, rows: str, held: str, keys: str, actions: tuple[str, str], sent: str
+) -> None:
+    """Settle rows for ``rows`` and table ``sent`` (the rest, to send). A key row whose value is in ``held``
+    settles with ``actions[0]`` (no send needed); of a value several members' key rows carry, the smallest
+    member key's row is sent and the others follow it (``actions[1]``). A member's other rows (attributes)
+    share the fate of its first such key row; a member without one is sent whole."""
+    unsent, follow = actions
     con.execute(
-        "CREATE TEMP TABLE kept AS SELECT DISTINCT ent_type, ent_value FROM gone_e AS g "
-        "SEMI JOIN desired_keys AS d ON d.id_type = g.ent_type AND d.value = g.ent_value"
+        f"CREATE TEMP TABLE {sent}_keys AS SELECT member_key, id_type, value FROM {rows} WHERE id_type IN {keys}"
     )
-    _split(con, "gone_e", "kept", RELEASE, LEAVE_WITH, "removes")
+    con.execute(
+        f"CREATE TEMP TABLE {sent}_special AS SELECT k.*, '{unsent}' AS action FROM {sent}_keys AS k "
+        f"SEMI JOIN ({held}) AS h USING (id_type, value)"
+    )
+    con.execute(
+        f"INSERT INTO {sent}_special SELECT k.*, '{follow}' FROM {sent}_keys AS k JOIN (SELECT id_type, value, "
+        f"min(member_key) AS rep FROM {sent}_keys ANTI JOIN {sent}_special USING (id_type, value) "
+        "GROUP BY id_type, value HAVING count(*) > 1) AS s USING (id_type, value) WHERE k.member_key <> s.rep"
+    )
+    con.execute(f"INSERT INTO settle SELECT member_key, id_type, value, action, id_type, value FROM {sent}_special")
+    con.execute(
+        f"INSERT INTO settle SELECT r.member_key, r.id_type, r.value, m.action, m.id_type, m.value FROM {rows} AS r "
+        f"JOIN (SELECT DISTINCT ON (member_key) * FROM {sent}_special ORDER BY member_key, id_type, value) AS m "
+        f"USING (member_key) WHERE r.id_type NOT IN {keys}"
+    )
+    con.execute(
+        f"CREATE TEMP TABLE {sent} AS SELECT * FROM {rows} ANTI JOIN (SELECT member_key, id_type, value FROM settle "
+        f"WHERE action IN ('{unsent}', '{follow}')) USING (member_key, id_type, value)"
+    )
 
 
 def _row_dispositions(con: duckdb.DuckDBPyConnection, keys: str, full_resync: bool, replace: bool) -> None:

@@ -188,12 +188,12 @@ def _numbered(table: str, batch_members: int) -> str:
     )
 
 
-def _counts(con: duckdb.DuckDBPyConnection, adds_are_new: bool, state: CommittedState | None) -> PlanCounts:
+def _counts(con: duckdb.DuckDBPyConnection, new_in: tuple[str, ...] | None, state: CommittedState | None) -> PlanCounts:
     """Sizes from one aggregate per table (the diff is already materialized in adds/removes).
 
     Rows of members prepare skipped are counted from the state: all committed rows outside
-    ``committed_affected`` are unchanged prepared rows. ``adds_are_new``: ``adds`` holds exactly the
-    prepared rows not committed (else they are counted with one more anti join).
+    ``committed_affected`` are unchanged prepared rows. ``new_in``: the settle actions that, with ``adds``,
+    hold exactly the prepared rows not committed (None: they are counted with one more anti join).
     """
 
     def sizes(table: str, members: str = "count(DISTINCT member_key)") -> tuple[int, int]:
@@ -210,8 +210,8 @@ def _counts(con: duckdb.DuckDBPyConnection, adds_are_new: bool, state: Committed
         f"committed_members ANTI JOIN current USING (member_key) WHERE NOT starts_with(member_key, '{DOUBT_PREFIX}')"
     )
     leaving = sizes(leaving_members, "count(*)")[0]
-    new_rows = ar if adds_are_new else sizes("new_rows", "0")[1]
     settled = dict(con.execute("SELECT action, count(*) FROM settle GROUP BY action").fetchall())
+    new_rows = sizes("new_rows", "0")[1] if new_in is None else ar + sum(int(settled.get(a, 0)) for a in new_in)
     readded_members, readded_rows = sizes("adds SEMI JOIN readded USING (member_key)")
     return PlanCounts(
         prepared_members,
@@ -230,6 +230,13 @@ def _counts(con: duckdb.DuckDBPyConnection, adds_are_new: bool, state: Committed
         readded_members=readded_members,
         readded_rows=readded_rows,
     )
+
+
+def _new_rows_in(keying: Keying, full_resync: bool) -> tuple[str, ...] | None:
+    """Where the plan's new rows went, when they can be counted without a diff (see ``_counts``)."""
+    if full_resync or keying == Keying.ROW:
+        return None
+    return (ADOPT, ENTER_WITH) if keying == Keying.VALUE else ()
 
 
 def _write_batches(con: duckdb.DuckDBPyConnection, table: str, batch_members: int, uri: str, op: str) -> list[Batch]:
@@ -264,7 +271,7 @@ def compute_plan(
         _register_inputs(con, prepared, state)
         _affected(con, incremental)
         _diff(con, capabilities, full_resync, replace)
-        counts = _counts(con, not full_resync and capabilities.keying == Keying.MEMBER, state)
+        counts = _counts(con, _new_rows_in(capabilities.keying, full_resync), state)
         add_op = "replace" if replace else "add"
         adds = _write_batches(con, "adds", capabilities.add_batch_members, f"{out_dir}/adds.parquet", add_op)
         removes = _write_batches(
