@@ -166,8 +166,13 @@ def _register_settled(con: duckdb.DuckDBPyConnection, settle_uri: str | None) ->
     con.execute("CREATE TEMP TABLE settle AS SELECT * FROM settle_src")
     row = "member_key, id_type, value"
     link = "ON s.link_type = a.id_type AND s.link_value = a.value"
+    linked = {"added": (ENTER_WITH,), "removed": (LEAVE_WITH, MEMBER_LEAVE_WITH)}
     for name, table in (("added", "accepted_adds"), ("removed", "accepted_removes")):
-        con.execute(f"CREATE TEMP TABLE {name}_values AS SELECT DISTINCT id_type, value FROM {table}")
+        actions = ", ".join(f"'{a}'" for a in linked[name])  # only the values settle rows follow: a small probe
+        con.execute(
+            f"CREATE TEMP TABLE {name}_values AS SELECT DISTINCT a.id_type, a.value FROM {table} AS a SEMI JOIN "
+            f"(SELECT link_type, link_value FROM settle WHERE action IN ({actions})) AS s {link}"
+        )
     follow = {ENTER_WITH: "added_values", LEAVE_WITH: "removed_values"}
     for action, values in follow.items():
         con.execute(
