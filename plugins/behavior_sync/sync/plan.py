@@ -212,7 +212,9 @@ def _counts(con: duckdb.DuckDBPyConnection, new_in: tuple[str, ...] | None, stat
     leaving = sizes(leaving_members, "count(*)")[0]
     settled = dict(con.execute("SELECT action, count(*) FROM settle GROUP BY action").fetchall())
     new_rows = sizes("new_rows", "0")[1] if new_in is None else ar + sum(int(settled.get(a, 0)) for a in new_in)
-    readded_members, readded_rows = sizes("adds SEMI JOIN readded USING (member_key)")
+    readded_members, readded_rows = (0, 0)
+    if con.execute("SELECT count(*) FROM readded").fetchall()[0][0]:  # rare: skip the scan of every add
+        readded_members, readded_rows = sizes("adds SEMI JOIN readded USING (member_key)")
     return PlanCounts(
         prepared_members,
         prepared_rows,
