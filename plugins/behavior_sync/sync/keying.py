@@ -73,10 +73,7 @@ def plan_dispositions(
     """Creates tables ``adds`` and ``removes`` (rows to send), ``settle`` (SETTLE_SCHEMA) and ``readded`` (the
     members re-added because a removal takes them; ROW only) from ``new_rows`` / ``gone_rows`` (the
     member-level diff) and the plan's inputs."""
-    con.execute(
-        "CREATE TEMP TABLE settle (member_key VARCHAR, id_type VARCHAR, value VARCHAR, action VARCHAR, "
-        "link_type VARCHAR, link_value VARCHAR)"
-    )
+    con.execute(f"CREATE TEMP TABLE settle ({', '.join(f'{f.name} VARCHAR' for f in SETTLE_SCHEMA)})")
     if keying == Keying.ROW:
         _row_dispositions(con, sql_list(key_types), full_resync, replace)
         return
