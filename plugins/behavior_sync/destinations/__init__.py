@@ -13,7 +13,6 @@ import json
 from collections.abc import Sequence
 from dataclasses import asdict, dataclass
 from typing import Any, Protocol, runtime_checkable
-from urllib.parse import urlsplit
 
 from behavior_sync.sync.plan import Batch
 
@@ -64,22 +63,3 @@ class LoadKey:
         """The CLI command of a full re-sync of this destination."""
         conf = json.dumps({"full_resync": True, "destinations": [self.destination_id]})
         return f"airflow dags trigger behavior__{self.behavior} --conf '{conf}'"
-
-
-LOCAL_HOSTS = frozenset({"127.0.0.1", "localhost", "::1"})
-
-
-def local_base_url(host: str | None, vendor: str) -> str | None:
-    """A connection's Host as an API base URL: None (the vendor's own) when empty, else a URL on this
-    machine (a sandbox). Raises ValueError, whose text tells the user what to do, for any other host:
-    only the sandbox may redirect a client (design §5); callers turn it into their vendor's error."""
-    if not host:
-        return None
-    url = host if "://" in host else f"http://{host}"
-    parts = urlsplit(url)
-    if parts.scheme not in {"http", "https"} or parts.hostname not in LOCAL_HOSTS:
-        raise ValueError(
-            f"the {vendor} connection's Host may only point at the local sandbox (http://127.0.0.1:PORT or "
-            f"http://localhost:PORT); leave it empty to reach {vendor}"
-        )
-    return url.rstrip("/")

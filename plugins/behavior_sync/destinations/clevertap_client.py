@@ -2,7 +2,7 @@
 
 It takes a ``requests.Session`` carrying the account's headers (``credential_headers``; in Airflow the
 session comes from ``CleverTapHook``, built on the HTTP provider's ``HttpHook``) and the API base URL
-(``api_base_url``: the region's host, or a connection's Host such as the local sandbox).
+(``api_base_url``: the region's host, or the local sandbox named by the connection's Host).
 
 Every upload goes through ``CleverTapClient.upload``: at most ``max_concurrency`` requests per account
 are in flight in this process (``AccountSlots``; CleverTap allows 15 uploads per account, the Airflow
@@ -22,7 +22,6 @@ import threading
 import time
 from collections.abc import Callable, Mapping, Sequence
 from typing import Any, ClassVar
-from urllib.parse import urlsplit
 
 import requests
 from urllib3.exceptions import NewConnectionError
@@ -33,6 +32,7 @@ from behavior_sync.destinations.clevertap_errors import (
     CleverTapError,
     classify,
 )
+from behavior_sync.destinations.endpoints import sandbox_base_url
 from behavior_sync.destinations.retry import Action, ErrorRule, RetryPolicy, ThrottleBudget, backoff_seconds, jittered
 
 log = logging.getLogger(__name__)
@@ -41,24 +41,26 @@ UPLOAD_PATH = "/1/upload"
 MAX_RECORDS = 1_000  # records per upload call
 MAX_CONCURRENT_UPLOADS = 15  # per account (CleverTap's upload concurrency limit)
 REGIONS = ("eu1", "in1", "sg1", "us1", "aps3", "mec1")
-LOCAL_HOSTS = frozenset({"127.0.0.1", "localhost", "::1"})
+
+
+def region_hosts(region: str) -> frozenset[str]:
+    """CleverTap's API hosts of a region: ``<region>.api.clevertap.com``, and ``api.clevertap.com`` for eu1."""
+    return frozenset({f"{region}.api.clevertap.com"} | ({"api.clevertap.com"} if region == "eu1" else set()))
 
 
 def api_base_url(host: str | None, region: str) -> str:
-    """The API base URL: ``https://<region>.api.clevertap.com`` when ``host`` is empty, else ``host``.
-
-    Plain http is allowed for local hosts only (the sandbox); raises ``CleverTapError`` otherwise, or
-    for an unknown region.
+    """The API base URL: ``https://<region>.api.clevertap.com`` when ``host`` is empty or names one of the
+    region's hosts (``region_hosts``), else the local sandbox URL (``endpoints.sandbox_base_url``, e.g.
+    ``http://127.0.0.1:PORT/us1``). Raises ``CleverTapError`` for an unknown region or any other host
+    (another region's host too: set the region instead).
     """
     if region not in REGIONS:
         raise CleverTapError(f"unknown CleverTap region {region!r}: one of {', '.join(REGIONS)}")
-    if not host:
-        return f"https://{region}.api.clevertap.com"
-    url = host if "://" in host else f"https://{host}"
-    parts = urlsplit(url)
-    if parts.scheme != "https" and not (parts.scheme == "http" and parts.hostname in LOCAL_HOSTS):
-        raise CleverTapError("the CleverTap connection's Host must be an https:// URL (plain http only for 127.0.0.1)")
-    return url.rstrip("/")
+    try:
+        url = sandbox_base_url(host, "CleverTap", region_hosts(region))
+    except ValueError as exc:
+        raise CleverTapError(str(exc)) from None
+    return url or f"https://{region}.api.clevertap.com"
 
 
 def credential_headers(account_id: str, passcode: str) -> dict[str, str]:

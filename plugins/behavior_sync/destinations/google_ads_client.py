@@ -35,13 +35,13 @@ import time
 from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass, field
 from typing import TYPE_CHECKING, Any, Generic, TypeVar
-from urllib.parse import urlsplit
 
 from google.ads import datamanager_v1 as dm
 from google.ads.googleads.client import GoogleAdsClient
 from google.ads.googleads.errors import GoogleAdsException
 from google.api_core import exceptions
 from google.oauth2 import credentials as oauth2_credentials
+from urllib3.util import parse_url
 
 from behavior_sync.destinations.google_ads_errors import (
     JOB_ALREADY_STARTED,
@@ -80,10 +80,16 @@ STARTED = frozenset({"PENDING", "RUNNING", "SUCCESS"})  # a job Run found starte
 
 
 def grpc_endpoint(host: str | None) -> str | None:
-    """``host:port`` of the local sandbox from a connection's Host, None (Google's) when empty.
-    Raises ``GoogleAdsError`` for any other host (``google_dm_client.api_endpoint``)."""
+    """``host:port`` of the local sandbox from a connection's Host, None (Google's) when empty: the
+    authority of the URL ``google_dm_client.api_endpoint`` rebuilt (no user, no path). Raises
+    ``GoogleAdsError`` for any other host, and for a path (a gRPC endpoint has none)."""
     url = api_endpoint(host)
-    return None if url is None else urlsplit(url).netloc
+    if url is None:
+        return None
+    parts = parse_url(url)
+    if parts.path:
+        raise GoogleAdsError("the Google Ads API endpoint in the connection's Host is HOST:PORT, without a path")
+    return parts.netloc
 
 
 def ads_credentials(extras: Mapping[str, Any], endpoint: str | None) -> Any:

@@ -17,7 +17,6 @@ import time
 from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass, field
 from typing import TYPE_CHECKING, Any, TypeVar
-from urllib.parse import urlsplit
 
 import requests
 from google.ads import datamanager_v1 as dm
@@ -26,6 +25,7 @@ from google.auth.credentials import AnonymousCredentials
 from google.oauth2 import credentials as oauth2_credentials
 from google.oauth2 import service_account
 
+from behavior_sync.destinations.endpoints import sandbox_base_url
 from behavior_sync.destinations.google_dm_errors import UNREACHABLE, GoogleAdsError, classify
 from behavior_sync.destinations.google_dm_members import CRM_ID, MOBILE_ID, dm_upload_key_type
 from behavior_sync.destinations.retry import Action, ErrorRule, RetryPolicy, ThrottleBudget, backoff_seconds, jittered
@@ -38,7 +38,6 @@ T = TypeVar("T")
 
 SCOPE = "https://www.googleapis.com/auth/datamanager"
 TOKEN_URI = "https://oauth2.googleapis.com/token"
-LOCAL_HOSTS = frozenset({"127.0.0.1", "localhost", "::1"})
 MAX_MEMBERS_PER_REQUEST = 10_000  # Data Manager API: at most 10,000 AudienceMembers per ingest/remove request
 ACCOUNT_TYPE = dm.ProductAccount.AccountType.GOOGLE_ADS
 GRANTED = dm.Consent(ad_user_data=dm.ConsentStatus.CONSENT_GRANTED, ad_personalization=dm.ConsentStatus.CONSENT_GRANTED)
@@ -47,18 +46,13 @@ GRANTED = dm.Consent(ad_user_data=dm.ConsentStatus.CONSENT_GRANTED, ad_personali
 def api_endpoint(host: str | None) -> str | None:
     """The API endpoint from a connection's host: None (Google's) when empty, else a local sandbox URL.
 
-    Raises ``GoogleAdsError`` for any other host: only the sandbox may redirect the client (design §5).
+    Raises ``GoogleAdsError`` for any other host: only the sandbox may redirect the client (design §5,
+    ``endpoints.sandbox_base_url``).
     """
-    if not host:
-        return None
-    url = host if "://" in host else f"http://{host}"
-    parts = urlsplit(url)
-    if parts.scheme not in {"http", "https"} or parts.hostname not in LOCAL_HOSTS:
-        raise GoogleAdsError(
-            "the google_ads connection's Host may only point at the local sandbox (http://127.0.0.1:PORT); "
-            "leave it empty to reach Google"
-        )
-    return url.rstrip("/")
+    try:
+        return sandbox_base_url(host, "Google Ads")
+    except ValueError as exc:
+        raise GoogleAdsError(str(exc)) from None
 
 
 def google_credentials(extras: Mapping[str, Any], endpoint: str | None, scope: str = SCOPE) -> Any:

@@ -31,7 +31,7 @@ from hubspot.crm.lists import ApiException as ListsApiException
 from hubspot.crm.lists.models import ListCreateRequest
 from hubspot.crm.properties import ApiException as PropertiesApiException
 
-from behavior_sync.destinations import local_base_url
+from behavior_sync.destinations.endpoints import sandbox_base_url
 from behavior_sync.destinations.hubspot_errors import UNREACHABLE, Failure, HubSpotError, HubSpotNotFound
 from behavior_sync.destinations.hubspot_throttle import WINDOW_SECONDS, PortalWindow, window_for
 from behavior_sync.destinations.retry import Action, RetryPolicy, ThrottleBudget, backoff_seconds, jittered
@@ -59,7 +59,7 @@ def api_base_url(host: str | None) -> str | None:
     Raises ``HubSpotError`` for any other host: only the sandbox may redirect the client (design §5).
     """
     try:
-        return local_base_url(host, "HubSpot")
+        return sandbox_base_url(host, "HubSpot")
     except ValueError as exc:
         raise HubSpotError(str(exc)) from None
 

@@ -25,7 +25,7 @@ from facebook_business.api import FacebookAdsApi
 from facebook_business.exceptions import FacebookRequestError
 from facebook_business.session import FacebookSession
 
-from behavior_sync.destinations import local_base_url
+from behavior_sync.destinations.endpoints import sandbox_base_url
 from behavior_sync.destinations.meta_errors import MetaAudienceMissing, MetaError, classify, describe
 from behavior_sync.destinations.retry import Action, ErrorRule, RetryPolicy, ThrottleBudget, backoff_seconds, jittered
 
@@ -50,7 +50,7 @@ def api_base_url(host: str | None) -> str | None:
     Raises ``MetaError`` for any other host: only the sandbox may redirect the client (design §5).
     """
     try:
-        return local_base_url(host, "Meta")
+        return sandbox_base_url(host, "Meta")
     except ValueError as exc:
         raise MetaError(str(exc)) from None
 

@@ -218,8 +218,8 @@ class CleverTapHook(HttpHook):
     """One CleverTap account (connection type ``clevertap``), on the HTTP provider's ``HttpHook``.
 
     Password: passcode; extras: ``account_id``, ``region`` (validated, never sent as headers); Host:
-    empty (the region's API host) or another base URL (the local sandbox, a proxy). ``get_conn`` is
-    HttpHook's session with the CleverTap headers; the passcode is never logged.
+    empty (the region's API host), that host, or the local sandbox only (``clevertap_client.api_base_url``).
+    ``get_conn`` is HttpHook's session with the CleverTap headers; the passcode is never logged.
     """
 
     conn_type = "clevertap"
