@@ -17,6 +17,7 @@ from pathlib import Path
 from typing import Any
 
 from behavior_sync.config import BehaviorFileError, behavior_files, display_path, load_behavior
+from behavior_sync.identity.spec import behavior_warnings
 from behavior_sync.paths import behaviors_dir, default_data_dir
 
 
@@ -103,6 +104,8 @@ def _validate(args: argparse.Namespace) -> int:
             print(exc, file=sys.stderr)
             continue
         print(f"{display_path(path)}: ok ({behavior.dag_id}, {len(behavior.destinations)} destination(s))")
+        for warning in behavior_warnings(behavior):
+            print(f"{display_path(path)}: warning: {warning}", file=sys.stderr)
     print(f"{len(files) - invalid} valid, {invalid} invalid", file=sys.stderr if invalid else sys.stdout)
     return 1 if invalid else 0
 

@@ -9,15 +9,21 @@
 
 Only the rows the fast paths cannot decide reach Python (``phones.resolve_slow_phones``,
 ``emails.resolve_slow_emails``), once per distinct value. Nothing here logs or raises with a value.
+
+A phone column of a numeric type (DOUBLE, FLOAT, DECIMAL: the snapshot keeps the warehouse's types) is read
+as its whole value's digits (``fields.exact_number_sql``), never as its decimal text (``301234567.0`` would
+parse as another valid number); a value that is not whole or not exactly stored is refused.
 """
 
 from __future__ import annotations
+
+from collections.abc import Mapping
 
 import duckdb
 
 from behavior_sync.identity import emails, fields, phones
 from behavior_sync.identity import reasons as r
-from behavior_sync.identity.countries import country_key_sql, country_table
+from behavior_sync.identity.countries import country_key_sql, country_table, us_state_table
 from behavior_sync.identity.spec import ADDRESS_FIELDS, STRONG_FIELDS, IdentitySpec
 
 CONSENT_VALUES = {
@@ -35,9 +41,14 @@ def _lit(text: str) -> str:
     return "'" + text.replace("'", "''") + "'"
 
 
-def _raw_columns(spec: IdentitySpec) -> list[str]:
+def _raw_columns(spec: IdentitySpec, types: Mapping[str, str]) -> list[str]:
     cols = [f"{fields.clean_sql(_q(spec.member_key))} AS member_key"]
-    cols += [f"{fields.clean_sql(_q(column))} AS raw_{name}" for name, column in spec.identifiers.items()]
+    cols += [
+        f"{fields.clean_sql(_q(column))} AS raw_{name}" for name, column in spec.identifiers.items() if name != "phone"
+    ]
+    if "phone" in spec.identifiers:
+        column = spec.identifiers["phone"]
+        cols += _raw_phone_columns(_q(column), types.get(column, "VARCHAR"))
     for purpose, column in spec.consent.items():
         value = f"lower({fields.clean_sql(_q(column))})"
         cases = " ".join(
@@ -45,6 +56,17 @@ def _raw_columns(spec: IdentitySpec) -> list[str]:
         )
         cols.append(f"CASE {cases} END AS consent_{purpose}")
     return cols
+
+
+def _raw_phone_columns(column: str, type_name: str) -> list[str]:
+    """``raw_phone`` (text) and ``phone_inexact`` (a numeric value whose digits are unknown: refused)."""
+    digits = fields.exact_number_sql(column, type_name)
+    if digits is None:
+        return [f"{fields.clean_sql(column)} AS raw_phone", "false AS phone_inexact"]
+    return [
+        f"coalesce({digits}, CAST({column} AS VARCHAR)) AS raw_phone",
+        f"({column} IS NOT NULL AND {digits} IS NULL) AS phone_inexact",
+    ]
 
 
 def _consent_columns(spec: IdentitySpec) -> list[str]:
@@ -62,6 +84,8 @@ def _canonical_columns(spec: IdentitySpec) -> list[tuple[str, str, str]]:
             out.append((name, fields.prehashed_sql(raw), r.hash_invalid(name)))
         elif name == "postal_code":
             out.append((name, fields.postal_sql(raw, "country"), r.POSTAL_CODE_INVALID))
+        elif name == "state":
+            out.append((name, fields.state_sql(raw, "country", "us_state"), r.STATE_INVALID))
         else:
             builder, reason = fields.PLAIN_FIELDS[name]
             out.append((name, builder(raw), reason))
@@ -79,8 +103,8 @@ def _fields_stage(spec: IdentitySpec, source: str) -> str:
     return f"SELECT *{reasons} FROM (SELECT *{canonical} FROM ({source}))"
 
 
-def _country_stage(spec: IdentitySpec, source: str) -> str:
-    base = f"SELECT {', '.join(_raw_columns(spec))} FROM ({source})"
+def _country_stage(spec: IdentitySpec, source: str, types: Mapping[str, str]) -> str:
+    base = f"SELECT {', '.join(_raw_columns(spec, types))} FROM ({source})"
     if "country" not in spec.identifiers:
         return (
             f"SELECT *, CAST(NULL AS VARCHAR) AS country, CAST(NULL AS VARCHAR) AS country_reason, "
@@ -92,6 +116,14 @@ def _country_stage(spec: IdentitySpec, source: str) -> str:
         f"coalesce(c.alpha2, {_lit(spec.default_region)}) AS region "
         f"FROM ({base}) AS b LEFT JOIN bsync_countries AS c ON c.key = {country_key_sql('b.raw_country')}"
     )
+
+
+def _state_stage(spec: IdentitySpec, source: str) -> str:
+    """Adds ``us_state``: the 2-letter code of a US member's state name or code (NULL otherwise)."""
+    if "state" not in spec.identifiers or "state" in spec.prehashed:
+        return source
+    key = f"CASE WHEN b.region = 'US' THEN {country_key_sql('b.raw_state')} END"
+    return f"SELECT b.*, s.code AS us_state FROM ({source}) AS b LEFT JOIN bsync_us_states AS s ON s.key = {key}"
 
 
 def _email_stage(spec: IdentitySpec, source: str) -> str:
@@ -111,13 +143,15 @@ def _phone_stage(con: duckdb.DuckDBPyConnection, spec: IdentitySpec, source: str
     if "phone" in spec.prehashed:
         return f"SELECT *, {fields.prehashed_sql('raw_phone')} AS phone_fast FROM ({source})"
     regions = [row[0] for row in con.execute(f"SELECT DISTINCT region FROM ({source})").fetchall()]
-    return phones.fast_e164_query(source, "raw_phone", "region", regions, "phone_fast")
+    raw = "CASE WHEN NOT phone_inexact THEN raw_phone END"
+    return phones.fast_e164_query(source, raw, "region", regions, "phone_fast")
 
 
 def check_rows(con: duckdb.DuckDBPyConnection, source: str, spec: IdentitySpec) -> None:
     """Creates table ``checked`` from the rows of the SQL ``source`` (the snapshot)."""
     con.register("bsync_countries", country_table())
-    stage = _country_stage(spec, source)
+    con.register("bsync_us_states", us_state_table())
+    stage = _state_stage(spec, _country_stage(spec, source, _column_types(con, source)))
     con.execute(f"CREATE OR REPLACE TEMP TABLE bsync_stage AS {stage}")
     stage = _fields_stage(spec, _email_stage(spec, "SELECT * FROM bsync_stage"))
     stage = _phone_stage(con, spec, stage)
@@ -127,16 +161,21 @@ def check_rows(con: duckdb.DuckDBPyConnection, source: str, spec: IdentitySpec) 
 
 
 def _email_slow_path(con: duckdb.DuckDBPyConnection, spec: IdentitySpec) -> tuple[str, str]:
-    """(join, select) giving ``email`` and ``email_reason``; email-validator runs on the undecided addresses."""
+    """(join, select) giving ``email`` and ``email_reason``; email-validator decides (and normalizes) the
+    undecided addresses. An address whose local part is only a ``+tag`` is refused on either path."""
     if "email" in spec.prehashed:
         reason = f"CASE WHEN f.raw_email IS NOT NULL AND f.email_fast IS NULL THEN '{r.hash_invalid('email')}' END"
         return "", f"f.email_fast AS email, {reason} AS email_reason"
     undecided = "SELECT DISTINCT _e AS raw FROM bsync_fast WHERE _e IS NOT NULL AND email_status IS NULL"
     con.register("bsync_slow_emails", emails.resolve_slow_emails(con.sql(undecided).to_arrow_table()))
-    valid = "coalesce(f.email_fast, CASE WHEN se.raw IS NOT NULL AND se.reason IS NULL THEN f._e END)"
-    reason = f"CASE WHEN f.email_status = 'invalid' OR se.reason IS NOT NULL THEN '{r.EMAIL_INVALID}' END"
+    valid = "coalesce(f.email_fast, se.email)"
+    tag_only = f"starts_with({valid}, '+')"
+    reason = (
+        f"CASE WHEN f.email_status = 'invalid' OR se.reason IS NOT NULL THEN '{r.EMAIL_INVALID}' "
+        f"WHEN {tag_only} THEN '{r.EMAIL_LOCAL_PART_EMPTY}' END"
+    )
     join = "LEFT JOIN bsync_slow_emails AS se ON se.raw = f._e AND f.email_status IS NULL"
-    return join, f"{valid} AS email, {reason} AS email_reason"
+    return join, f"CASE WHEN NOT {tag_only} THEN {valid} END AS email, {reason} AS email_reason"
 
 
 def _phone_slow_path(con: duckdb.DuckDBPyConnection, spec: IdentitySpec) -> tuple[str, str]:
@@ -145,11 +184,12 @@ def _phone_slow_path(con: duckdb.DuckDBPyConnection, spec: IdentitySpec) -> tupl
         reason = f"CASE WHEN f.raw_phone IS NOT NULL AND f.phone_fast IS NULL THEN '{r.hash_invalid('phone')}' END"
         return "", f"f.phone_fast AS phone, {reason} AS phone_reason"
     undecided = (
-        "SELECT DISTINCT raw_phone AS raw, region FROM bsync_fast WHERE raw_phone IS NOT NULL AND phone_fast IS NULL"
+        "SELECT DISTINCT raw_phone AS raw, region FROM bsync_fast "
+        "WHERE raw_phone IS NOT NULL AND phone_fast IS NULL AND NOT phone_inexact"
     )
     con.register("bsync_slow_phones", phones.resolve_slow_phones(con.sql(undecided).to_arrow_table()))
     join = "LEFT JOIN bsync_slow_phones AS sp ON sp.raw = f.raw_phone AND sp.region = f.region AND f.phone_fast IS NULL"
-    reason = "CASE WHEN f.phone_fast IS NULL THEN sp.reason END"
+    reason = f"CASE WHEN f.phone_inexact THEN '{r.PHONE_NUMERIC_INEXACT}' WHEN f.phone_fast IS NULL THEN sp.reason END"
     return join, f"coalesce(f.phone_fast, sp.e164) AS phone, {reason} AS phone_reason"
 
 
@@ -159,12 +199,18 @@ def _resolve_slow_paths(con: duckdb.DuckDBPyConnection, spec: IdentitySpec) -> N
     if "email" in spec.identifiers:
         parts.append(("email_fast, email_status, _e", *_email_slow_path(con, spec)))
     if "phone" in spec.identifiers:
-        parts.append(("phone_fast", *_phone_slow_path(con, spec)))
+        parts.append(("phone_fast, phone_inexact", *_phone_slow_path(con, spec)))
     exclude = f" EXCLUDE ({', '.join(p[0] for p in parts)})" if parts else ""
     selects = "".join(f", {p[2]}" for p in parts)
     joins = " ".join(p[1] for p in parts)
     con.execute(f"CREATE OR REPLACE TEMP TABLE checked AS SELECT f.*{exclude}{selects} FROM bsync_fast AS f {joins}")
     con.execute("DROP TABLE bsync_fast")
+
+
+def _column_types(con: duckdb.DuckDBPyConnection, source: str) -> dict[str, str]:
+    """Column name -> DuckDB type name (``DOUBLE``, ``DECIMAL(12,2)``, ``VARCHAR``...) of the SQL ``source``."""
+    relation = con.sql(f"SELECT * FROM ({source}) LIMIT 0")
+    return {name: str(kind) for name, kind in zip(relation.columns, relation.types, strict=True)}
 
 
 def valid_count_sql(spec: IdentitySpec) -> str:

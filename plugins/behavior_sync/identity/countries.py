@@ -1,9 +1,11 @@
-"""Country values -> ISO 3166-1 alpha-2 codes, as a small lookup table for DuckDB joins.
+"""Country values -> ISO 3166-1 alpha-2 codes, and US states -> their codes, as small lookup tables for DuckDB joins.
 
 Warehouses hold countries as codes, alpha-3 codes and names in several languages and spellings
 ("US", "usa", "U.S.A.", "United States", "Deutschland"). A value is looked up by its *key*: upper
 case with everything but A-Z removed (``country_key_sql``), so punctuation, spacing and case do not
 matter. The table comes from pycountry (alpha-2, alpha-3, names) plus the common aliases below.
+US states, DC and the territories ("California", "new york", "CA") are looked up the same way in
+``us_state_table`` (pycountry's ISO 3166-2:US subdivisions, whose codes are the 2-letter ANSI / USPS codes).
 """
 
 from __future__ import annotations
@@ -68,6 +70,29 @@ def country_table() -> pa.Table:
         mapping.setdefault(alias, code)
     mapping.pop("", None)
     return pa.table({"key": list(mapping), "alpha2": list(mapping.values())})
+
+
+US_STATE_ALIASES: dict[str, str] = {
+    "WASHINGTONDC": "DC",
+    "USVIRGINISLANDS": "VI",
+    "VIRGINISLANDS": "VI",
+}
+
+
+@cache
+def us_state_table() -> pa.Table:
+    """Arrow table ``(key, code)``: the keys of US state, DC and territory names and codes -> 2-letter code."""
+    import pycountry
+
+    mapping: dict[str, str] = {}
+    for subdivision in pycountry.subdivisions:
+        if subdivision.country_code != "US":
+            continue
+        code = subdivision.code.removeprefix("US-")
+        mapping[_key(code)] = code
+        mapping[_key(subdivision.name)] = code
+    mapping.update(US_STATE_ALIASES)
+    return pa.table({"key": list(mapping), "code": list(mapping.values())})
 
 
 def is_alpha2(code: str) -> bool:

@@ -1,11 +1,15 @@
 """E-mail syntax, vectorized: a DuckDB fast path accepts plain ASCII addresses, email-validator decides the rest.
 
-The fast path accepts only what email-validator (``check_deliverability=False``) accepts too: an
-ASCII dot-atom local part of at most 64 characters, a domain of LDH labels with an alphabetic
-top-level label, at most 254 characters, and no special-use domain (IANA list taken from
-email-validator itself). Addresses without an ``@`` or longer than 254 characters are refused at
-once. Everything else (internationalized addresses, odd but legal forms) is left undecided for
-``resolve_slow_emails``. Tests check that the fast path never accepts what email-validator refuses.
+The fast path accepts only what email-validator (``check_deliverability=False``) accepts too, and only
+addresses that are already in email-validator's normalized form: an ASCII dot-atom local part of at
+most 64 characters, a domain of LDH labels with an alphabetic top-level label and no IDNA label
+(``xn--``), at most 254 characters, and no special-use domain (IANA list taken from email-validator
+itself). Addresses without an ``@`` or longer than 254 characters are refused at once. Everything else
+(internationalized addresses, punycode domains, odd but legal forms) is left undecided for
+``resolve_slow_emails``, which gives email-validator's normalized form: the local part in NFC and the
+domain in Unicode (``user@xn--bcher-kva.de`` -> ``user@bücher.de``), so every spelling of one address
+hashes the same (ADR 0014). Tests check that the fast path never accepts what email-validator refuses
+and that what it accepts is already normalized.
 """
 
 from __future__ import annotations
@@ -42,24 +46,27 @@ def fast_status_sql(e: str) -> str:
     special = f"regexp_matches({e}, {_quote(f'[@.](?:{names})$')})" if names else "false"
     return (
         f"CASE WHEN NOT contains({e}, '@') OR length({e}) > {MAX_EMAIL} THEN 'invalid' "
-        f"WHEN regexp_full_match({e}, {_quote(LOCAL + '@' + DOMAIN)}) "
+        f"WHEN regexp_full_match({e}, {_quote(LOCAL + '@' + DOMAIN)}) AND NOT contains({e}, 'xn--') "
         f"AND length(split_part({e}, '@', 1)) <= 64 AND NOT {special} THEN 'valid' END"
     )
 
 
-def resolve_slow_emails(values: pa.Table) -> pa.Table:
-    """email-validator on distinct lower-cased ``raw`` addresses -> adds ``reason`` (NULL when valid).
-
-    Pure: never logs or raises with a value.
-    """
+def normalized_email(address: str) -> str | None:
+    """email-validator's normalized form of a lower-cased ``address`` (NFC local part, Unicode domain);
+    None when it is not a valid address. Pure: never logs or raises with a value."""
     from email_validator import EmailNotValidError, validate_email
 
-    out: list[str | None] = []
-    for raw in values.column("raw").to_pylist():
-        try:
-            validate_email(raw, check_deliverability=False)
-        except EmailNotValidError:
-            out.append(EMAIL_INVALID)
-        else:
-            out.append(None)
-    return values.append_column("reason", pa.array(out, pa.string()))
+    try:
+        return validate_email(address, check_deliverability=False).normalized
+    except EmailNotValidError:
+        return None
+
+
+def resolve_slow_emails(values: pa.Table) -> pa.Table:
+    """email-validator on distinct lower-cased ``raw`` addresses -> adds ``email`` (normalized) and ``reason``
+    (one of them is NULL)."""
+    normalized = [normalized_email(raw) for raw in values.column("raw").to_pylist()]
+    reasons = [EMAIL_INVALID if email is None else None for email in normalized]
+    return values.append_column("email", pa.array(normalized, pa.string())).append_column(
+        "reason", pa.array(reasons, pa.string())
+    )

@@ -9,7 +9,8 @@ field    canonical form
 ======== ========================================================================
 email    lower case (syntax checked in ``emails.py``)
 phone    E.164 with the plus (``phones.py``)
-names    NFC, inner whitespace collapsed, original case (rule sets lower-case it)
+names    invisible characters removed, NFC, inner whitespace collapsed, original case (rule sets lower-case it)
+state    as names; for a member in the US (country, else default region) its 2-letter code (``CA``)
 country  ISO 3166-1 alpha-2, upper case (``countries.py``)
 postal   upper case, one inner space, checked against the country's shape when known
 dob      a DATE in 1900-01-01 .. today
@@ -28,8 +29,16 @@ from behavior_sync.identity import reasons as r
 # Whitespace trimmed from every value: ASCII whitespace, no-break, zero-width and ideographic spaces.
 WHITESPACE = "\t\n\x0b\x0c\r \u00a0\u200b\ufeff\u3000"
 _EDGE_SPACE = "'^[\\s\\x{00a0}\\x{200b}\\x{feff}\\x{3000}]|[\\s\\x{00a0}\\x{200b}\\x{feff}\\x{3000}]$'"
+# Characters that show nothing but make two equal-looking names differ: controls (C0 but whitespace, DEL, C1),
+# zero-width (U+200B..U+200D, U+2060, U+FEFF) and bidi marks, embeddings and isolates (U+200E, U+200F,
+# U+202A..U+202E, U+2066..U+2069).
+INVISIBLE = (
+    "[\\x00-\\x08\\x0e-\\x1f\\x7f-\\x{9f}\\x{200b}-\\x{200f}\\x{202a}-\\x{202e}\\x{2060}\\x{2066}-\\x{2069}\\x{feff}]"
+)
 MAX_TEXT = 100
 HEX64 = "'[0-9a-f]{64}'"
+# The largest whole numbers a binary float type holds exactly (every integer up to them has its own value).
+EXACT_FLOAT_INTEGERS: Mapping[str, int] = MappingProxyType({"FLOAT": 2**24, "DOUBLE": 2**53})
 
 # Postal code shapes (upper case, one inner space at most) where the country's format is known.
 POSTAL_SHAPES: Mapping[str, str] = MappingProxyType(
@@ -61,14 +70,40 @@ def clean_sql(column: str) -> str:
 
 
 def text_sql(v: str) -> str:
-    """Names, cities, states: NFC, whitespace runs -> one space; NULL without a letter or when too long.
+    """Names, cities, states: invisible characters removed, NFC, whitespace runs (any Unicode space) -> one
+    space, trimmed; NULL without a letter or when too long (invisible characters are not letters).
 
-    NFC and the whitespace rewrite run only on the rows that need them (non-ASCII / inner runs).
+    The slow rewrite runs only on the rows that need it (non-ASCII, controls, inner whitespace runs).
     """
-    nfc = f"CASE WHEN regexp_matches({v}, '[^\\x00-\\x7f]') THEN nfc_normalize({v}) ELSE {v} END"
-    collapse = f"regexp_replace({nfc}, '\\s+', ' ', 'g')"
-    norm = f"CASE WHEN regexp_matches({v}, '\\s\\s|[\\t\\n\\r]') THEN {collapse} ELSE {nfc} END"
+    visible = f"nfc_normalize(regexp_replace({v}, '{INVISIBLE}', '', 'g'))"
+    slow = f"trim(regexp_replace({visible}, '[\\s\\pZ]+', ' ', 'g'))"
+    norm = f"CASE WHEN regexp_matches({v}, '[^\\x20-\\x7e]|\\s\\s') THEN {slow} ELSE {v} END"
     return f"CASE WHEN length({v}) <= {MAX_TEXT} AND regexp_matches({v}, '\\pL') THEN {norm} END"
+
+
+def state_sql(v: str, country: str, us_code: str) -> str:
+    """State: a US member's state as its 2-letter code, else ``text_sql``.
+
+    ``us_code`` is the code of a recognized US state name or code (else NULL), looked up only for members
+    whose region (country, else the behavior's default region) is US. An unrecognized state is refused
+    when the member's own ``country`` is US, and kept as text when the US region is only the default.
+    """
+    return f"CASE WHEN {us_code} IS NOT NULL THEN {us_code} WHEN {country} = 'US' THEN NULL ELSE {text_sql(v)} END"
+
+
+def exact_number_sql(column: str, type_name: str) -> str | None:
+    """SQL: a numeric column's whole value as its integer digits, NULL when not whole or not exactly stored.
+
+    ``type_name`` is the column's DuckDB type: FLOAT / DOUBLE values must be whole and within
+    ``EXACT_FLOAT_INTEGERS`` (NaN and infinities are refused), DECIMAL values whole. None for other types
+    (text and integer types are already exact as text).
+    """
+    whole = f"{column} = trunc({column})"
+    if type_name in EXACT_FLOAT_INTEGERS:
+        whole += f" AND abs({column}) <= {EXACT_FLOAT_INTEGERS[type_name]}"
+    elif not type_name.startswith("DECIMAL"):
+        return None
+    return f"CASE WHEN {whole} THEN CAST(CAST({column} AS HUGEINT) AS VARCHAR) END"
 
 
 def postal_sql(v: str, country: str) -> str:

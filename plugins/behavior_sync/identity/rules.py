@@ -54,6 +54,8 @@ class Rule:
     parts: tuple[Rule, ...] = ()
     derived: bool = False  # a part of the source (first initial, birth year): not derivable from a hash
     total: bool = True  # a present (canonical) source always gives a value; False when it can give NULL
+    # False when the destination hashes another form than a pre-hashed column holds (``spec.PREHASHED_FORMS``)
+    accepts_prehashed: bool = True
 
     def expression(self, columns: Mapping[str, str]) -> str:
         """SQL of the normalized (not yet hashed) value, over canonical column expressions (NULL if unmapped)."""
@@ -95,7 +97,7 @@ _META_ZIP = (
 
 META_RULES: tuple[Rule, ...] = (
     Rule("email", "EMAIL", ("email",), "{email}", hashed=True, strong=True),
-    Rule("phone", "PHONE", ("phone",), "substr({phone}, 2)", hashed=True, strong=True),
+    Rule("phone", "PHONE", ("phone",), "substr({phone}, 2)", hashed=True, strong=True, accepts_prehashed=False),
     Rule("first_name", "FN", ("first_name",), _letters("{first_name}"), hashed=True),
     Rule("first_initial", "FI", ("first_name",), f"left({_letters('{first_name}')}, 1)", hashed=True, derived=True),
     Rule("last_name", "LN", ("last_name",), _letters("{last_name}"), hashed=True),
@@ -210,18 +212,36 @@ def google_key_type(upload_keys: Sequence[str]) -> str:
     return kinds.pop()
 
 
+def passes_prehashed(rule: Rule) -> bool:
+    """True when ``rule`` can send a pre-hashed source unchanged: it hashes the whole value, in the declared form."""
+    return rule.hashed and not rule.derived and rule.accepts_prehashed
+
+
+def unusable_prehashed(rules: Sequence[Rule], prehashed: frozenset[str]) -> list[tuple[Rule, str]]:
+    """(leaf rule, field) for each pre-hashed field a rule needs but cannot send (plain rules, another hashed form).
+
+    Derived rules (first initial, birth year) are left out: no destination could derive them from a hash.
+    """
+    leaves = [leaf for rule in rules for leaf in rule.parts or (rule,)]
+    return [
+        (leaf, leaf.sources[0])
+        for leaf in leaves
+        if leaf.sources[0] in prehashed and not leaf.derived and not passes_prehashed(leaf)
+    ]
+
+
 def value_sql(rule: Rule, prehashed: frozenset[str], hash_values: bool = True, table: str = "") -> str:
     """SQL of what ``rule`` sends, over canonical columns named like their fields; NULL when not sendable.
 
     Hashed rules give ``sha256`` hex (when ``hash_values``); a pre-hashed source is sent unchanged by a
-    hashed rule and makes plain or derived rules NULL (a hash cannot be normalized or cut). ``table``
-    qualifies the column names (``"u."``).
+    rule that ``passes_prehashed`` and makes the other rules NULL (a hash cannot be normalized, cut or
+    turned into another form). ``table`` qualifies the column names (``"u."``).
     """
     if rule.parts:
         parts = (value_sql(part, prehashed, hash_values, table) for part in rule.parts)
         return "(" + " || ':' || ".join(parts) + ")"
     if rule.sources[0] in prehashed:
-        return f"{table}{rule.sources[0]}" if rule.hashed and not rule.derived else "CAST(NULL AS VARCHAR)"
+        return f"{table}{rule.sources[0]}" if passes_prehashed(rule) else "CAST(NULL AS VARCHAR)"
     normalized = rule.expression({name: f"{table}{name}" for name in rule.sources})
     return f"sha256({normalized})" if rule.hashed and hash_values else f"({normalized})"
 
@@ -232,7 +252,7 @@ def sendable_sql(rule: Rule, prehashed: frozenset[str]) -> str:
         return "(" + " AND ".join(sendable_sql(part, prehashed) for part in rule.parts) + ")"
     source = rule.sources[0]
     if source in prehashed:
-        return f"({source} IS NOT NULL)" if rule.hashed and not rule.derived else "false"
+        return f"({source} IS NOT NULL)" if passes_prehashed(rule) else "false"
     if rule.total:
         return f"({source} IS NOT NULL)"
     return f"({value_sql(rule, prehashed, hash_values=False)} IS NOT NULL)"

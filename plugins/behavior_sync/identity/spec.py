@@ -6,7 +6,8 @@ from collections.abc import Mapping
 from dataclasses import dataclass, field
 from typing import Any
 
-from behavior_sync.identity.rules import Rule, rules_for
+from behavior_sync.identity.reasons import hash_unusable
+from behavior_sync.identity.rules import Rule, rules_for, unusable_prehashed
 
 # Fields validated by their own module (emails.py, phones.py, countries.py) or by fields.py.
 ALL_FIELDS = (
@@ -26,6 +27,9 @@ ALL_FIELDS = (
 # A member is *identifiable* (quality gate) with one of these, or a full postal address.
 STRONG_FIELDS = ("email", "phone", "mobile_id", "external_id")
 ADDRESS_FIELDS = ("first_name", "last_name", "country", "postal_code")
+# What a column listed in ``prehashed`` must hold, where one form cannot suit every destination (ADR 0014).
+# Other pre-hashed fields hold the SHA-256 of the value normalized the way their destinations expect.
+PREHASHED_FORMS = {"phone": "the SHA-256 hex of the E.164 number with the '+' (sha256('+14155550100'))"}
 
 
 @dataclass(frozen=True)
@@ -73,9 +77,32 @@ class IdentitySpec:
         """The rules ``destination`` uses for this behavior."""
         return rules_for(destination.type, destination.settings, self.mapped)
 
+    def unusable_prehashed(self, destination: DestinationSpec) -> tuple[str, ...]:
+        """Pre-hashed fields ``destination``'s rules need but cannot send (they need another form), sorted."""
+        return tuple(sorted({name for _, name in unusable_prehashed(self.rules(destination), self.prehashed)}))
+
+    def warnings(self, behavior: str) -> list[str]:
+        """One line per (destination, pre-hashed field) the destination cannot send, naming ``behavior``."""
+        lines = []
+        for dest in self.destinations:
+            for rule, name in unusable_prehashed(self.rules(dest), self.prehashed):
+                how = "unhashed" if not rule.hashed else "hashed in another form"
+                declared = PREHASHED_FORMS.get(name, "a SHA-256 hex digest")
+                lines.append(
+                    f"behavior {behavior!r}: destination {dest.id!r} ({dest.type}) needs {rule.wire_key} {how}, "
+                    f"but {name} is pre-hashed ({declared}): it is not sent there (reason {hash_unusable(name)} on "
+                    "the members this destination quarantines)"
+                )
+        return lines
+
     def destination(self, destination_id: str) -> DestinationSpec:
         """The destination with this id; KeyError naming the known ids otherwise."""
         for dest in self.destinations:
             if dest.id == destination_id:
                 return dest
         raise KeyError(f"no destination {destination_id!r}; known: {[d.id for d in self.destinations]}")
+
+
+def behavior_warnings(behavior: Any) -> list[str]:
+    """Warnings ``python -m behavior_sync validate`` prints for a valid ``behavior_sync.config.Behavior``."""
+    return IdentitySpec.from_behavior(behavior).warnings(behavior.slug)

@@ -62,7 +62,11 @@ def _reason_list_sql(spec: IdentitySpec, destination: DestinationSpec) -> str:
         f"CASE WHEN NOT {matchable_sql(spec, destination)} THEN '{r.NO_USABLE_IDENTIFIER}' END",
         f"CASE WHEN NOT {consent_sql(spec, destination)} THEN '{r.CONSENT_NOT_GRANTED}' END",
     ]
-    reasons = ", ".join([*first, *(f"{name}_reason" for name in spec.fields())])
+    unusable = [
+        f"CASE WHEN {name} IS NOT NULL THEN '{r.hash_unusable(name)}' END"
+        for name in spec.unusable_prehashed(destination)
+    ]
+    reasons = ", ".join([*first, *(f"{name}_reason" for name in spec.fields()), *unusable])
     return f"list_filter([{reasons}], lambda x: x IS NOT NULL)"
 
 
