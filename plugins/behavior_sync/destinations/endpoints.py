@@ -57,7 +57,7 @@ class _Target:
 
 def sandbox_base_url(host: str | None, vendor: str, vendor_hosts: frozenset[str] = frozenset()) -> str | None:
     """A connection's Host as a client's base URL: None (the vendor's own API) when empty or when it names
-    one of ``vendor_hosts`` over https (default port, no path); else an http(s) URL on 127.0.0.1,
+    one of ``vendor_hosts`` over https (port 443, no path); else an http(s) URL on 127.0.0.1,
     localhost or [::1], rebuilt from its parts, without a trailing slash. A Host without a scheme gets
     ``http://`` (``https://`` for a vendor host). Pure; raises ValueError for anything else, with text that
     tells the user what to write and never quotes the Host (it may hold a token)."""
@@ -122,8 +122,8 @@ def _check_sandbox(target: _Target) -> None:
         raise _Refused("is not an http:// or https:// URL")
     if target.host not in LOOPBACK_HOSTS:
         raise _Refused(_OTHER_HOST)
-    if target.port is not None and not 0 < target.port < 65536:
-        raise _Refused("has a port outside 1-65535")
+    if target.port == 0:
+        raise _Refused("has port 0")
     if not _PATH.fullmatch(target.path):
         raise _Refused("has a path that is not plain /segments (letters, digits, '-', '_', '.', '~'; no '.' or '..')")
 
