@@ -15,7 +15,12 @@ connection's secret. ``event_id`` is stable per (run, destination, event, thresh
 can drop the duplicates a retried task may deliver. Each request is signed: header
 ``X-Behavior-Sync-Signature: sha256=<hex HMAC-SHA256 of "<timestamp>.<body>">`` with the secret from the
 webhook's connection and ``X-Behavior-Sync-Timestamp: <unix seconds>``; ``verify`` is what a receiver
-does. Pure (no Airflow): delivery lives in ``behavior_sync_airflow.webhooks``.
+does (signature, and a timestamp within 5 minutes of its clock, so a captured request cannot be replayed).
+
+A webhook URL may carry credentials (``https://user:password@host/...``, ``?token=...``): they are sent,
+never recorded. ``send_url`` splits the ``user:password@`` off into basic auth, so no URL string holding them
+reaches a logger; ``redact_url`` is the only form history, logs and the UI see (``https://***@host/path``).
+Pure (no Airflow): delivery lives in ``behavior_sync_airflow.webhooks``.
 """
 
 from __future__ import annotations
@@ -24,9 +29,15 @@ import datetime as dt
 import hashlib
 import hmac
 import json
+import re
+import time
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
 from typing import Any
+from urllib.parse import parse_qsl, unquote
+
+from urllib3.exceptions import LocationParseError
+from urllib3.util import Url, parse_url
 
 from behavior_sync.history import SyncRecord
 from behavior_sync.statedb import COUNT_COLUMNS
@@ -43,6 +54,9 @@ EVENTS = (
 SIGNATURE_HEADER = "X-Behavior-Sync-Signature"
 TIMESTAMP_HEADER = "X-Behavior-Sync-Timestamp"
 PAYLOAD_VERSION = 1
+TOLERANCE_SECONDS = 300  # how far a signed timestamp may be from the receiver's clock, either way
+_TIMESTAMP = re.compile(r"[0-9]{1,12}")  # unix seconds; ASCII digits only (str.isdigit accepts other scripts)
+_SIGNATURE = re.compile(r"sha256=[0-9a-f]{64}")
 _STATUS_EVENTS = {
     "success": "sync_completed",
     "partial": "sync_completed",
@@ -161,6 +175,62 @@ def signature(secret: str, timestamp: str, body: bytes) -> str:
     return f"sha256={digest}"
 
 
-def verify(secret: str, timestamp: str, body: bytes, header: str) -> bool:
-    """What a receiver checks: ``header`` is the signature of ``body`` at ``timestamp`` (constant time)."""
+def verify(
+    secret: str,
+    timestamp: str | None,
+    body: bytes,
+    header: str | None,
+    *,
+    tolerance_seconds: float = TOLERANCE_SECONDS,
+    now: float | None = None,
+) -> bool:
+    """What a receiver checks: ``header`` is the signature of ``body`` at ``timestamp`` (compared in constant
+    time) and ``timestamp`` is at most ``tolerance_seconds`` away from ``now`` (unix seconds, default the clock)
+    either way, so a request replayed later, or stamped in the future, is refused.
+
+    Never raises for what a sender controls: a missing header (None), a timestamp that is not 1-12 ASCII
+    digits, or a header that is not ``sha256=`` and 64 lower-case hex digits (other text, other lengths,
+    non-ASCII characters) is simply False.
+    """
+    if timestamp is None or header is None or not _TIMESTAMP.fullmatch(timestamp) or not _SIGNATURE.fullmatch(header):
+        return False
+    clock = time.time() if now is None else now
+    if abs(clock - int(timestamp)) > tolerance_seconds:
+        return False
     return hmac.compare_digest(signature(secret, timestamp, body), header)
+
+
+def send_url(url: str) -> tuple[str, tuple[str, str] | None]:
+    """``url`` without its ``user:password@``, and those credentials (percent-decoded) for basic auth, or None.
+
+    Parsed by urllib3, the parser ``requests`` sends with, so what is split off is what would have been sent as
+    credentials. Raises ``ValueError`` (naming no part of the URL) when it cannot be parsed.
+    """
+    parts = _parsed(url)
+    if parts.auth is None:
+        return parts.url, None
+    user, _, password = parts.auth.partition(":")
+    return parts._replace(auth=None).url, (unquote(user), unquote(password))
+
+
+def redact_url(url: str) -> str:
+    """``url`` as history, logs and the UI show it: ``user:password@`` becomes ``***@``, and the query and the
+    fragment (where tokens travel) are dropped: ``https://***@host:8443/path``."""
+    try:
+        parts = _parsed(url)
+    except ValueError:
+        return "(a URL that cannot be parsed)"
+    return parts._replace(auth="***" if parts.auth is not None else None, query=None, fragment=None).url
+
+
+def query_values(url: str) -> list[str]:
+    """The values of ``url``'s query parameters (tokens a receiver may expect there), for log masking."""
+    query = _parsed(url).query
+    return [value for _, value in parse_qsl(query or "", keep_blank_values=False)]
+
+
+def _parsed(url: str) -> Url:
+    try:
+        return parse_url(url)
+    except LocationParseError:
+        raise ValueError("the webhook URL cannot be parsed") from None

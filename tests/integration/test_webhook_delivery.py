@@ -1,12 +1,19 @@
-"""Webhook delivery through the HTTP provider's hook to a receiver on 127.0.0.1: signatures, retries, refusals."""
+"""Webhook delivery through the HTTP provider's hook to a receiver on 127.0.0.1: signatures, retries, refusals,
+and a URL's credentials kept out of the outcome (history) and the logs."""
 
 from __future__ import annotations
+
+import base64
+import json
+import logging
+from collections.abc import Callable
+from typing import Any
 
 import pytest
 
 from behavior_sync.webhooks import WebhookSpec
 from behavior_sync_airflow.webhooks import deliver
-from tests.support.webhook_receiver import Receiver, webhook_receiver
+from tests.support.webhook_receiver import SECRET, Received, Receiver, webhook_receiver
 
 DOCUMENT = {"event": "sync_completed", "event_id": "e1", "behavior": {"slug": "value_hunters"}}
 
@@ -67,3 +74,75 @@ def test_an_unreachable_receiver_is_retried_then_failed(receiver: Receiver) -> N
     (outcome,) = deliver(spec(receiver, url=closed, attempts=2), [DOCUMENT], sleep=lambda _s: None)
     assert (outcome["status"], outcome["attempts"], outcome["http_status"]) == ("failed", 2, None)
     assert outcome["problem"] == "ConnectionError"
+
+
+URL_PASSWORD, QUERY_TOKEN = "pa55word-in-url", "tok-in-query-123"
+
+
+@pytest.fixture()
+def logged(caplog: pytest.LogCaptureFixture, capfd: pytest.CaptureFixture[str]) -> Callable[[], str]:
+    """Everything logged from here on at DEBUG (stdlib records and what Airflow's loggers print)."""
+    caplog.set_level(logging.DEBUG)
+
+    def text() -> str:
+        out, err = capfd.readouterr()
+        return caplog.text + out + err
+
+    return text
+
+
+def credentials_of(request: Received) -> str:
+    scheme, _, value = request.headers["Authorization"].partition(" ")
+    assert scheme == "Basic"
+    return base64.b64decode(value).decode()
+
+
+def assert_kept_out(outcome: dict[str, Any], logs: str) -> None:
+    """The URL's password is in no log line at all; the query token only in urllib3's DEBUG request line, and
+    Airflow's secrets masker (every task log line passes through it) now replaces both."""
+    from airflow.sdk._shared.secrets_masker import redact
+
+    assert URL_PASSWORD not in json.dumps(outcome) and QUERY_TOKEN not in json.dumps(outcome)
+    assert URL_PASSWORD not in logs
+    assert [line for line in logs.splitlines() if QUERY_TOKEN in line and "connectionpool" not in line] == []
+    assert redact(f"at /in?token={QUERY_TOKEN} as hook-user:{URL_PASSWORD}") == "at /in?token=*** as hook-user:***"
+
+
+@pytest.mark.parametrize("where", ["url", "connection host"])
+def test_url_credentials_go_as_basic_auth_and_never_reach_the_outcome_or_the_logs(
+    receiver: Receiver, monkeypatch: pytest.MonkeyPatch, logged: Callable[[], str], where: str
+) -> None:
+    with_credentials = receiver.url.replace("://", f"://hook-user:{URL_PASSWORD}@") + f"?token={QUERY_TOKEN}"
+    if where == "url":
+        webhook = spec(receiver, url=with_credentials)
+    else:
+        connection = {"conn_type": "http", "host": with_credentials, "password": SECRET}
+        monkeypatch.setenv("AIRFLOW_CONN_HOOKS_TEST", json.dumps(connection))
+        webhook = spec(receiver)
+    (outcome,) = deliver(webhook, [DOCUMENT], sleep=lambda _s: None)
+    assert (outcome["status"], receiver.requests[0].signed) == ("delivered", True)
+    assert credentials_of(receiver.requests[0]) == f"hook-user:{URL_PASSWORD}"  # still sent, as before
+    assert receiver.requests[0].path == f"/hooks/behavior-sync?token={QUERY_TOKEN}"
+    expected = (
+        f"http://***@127.0.0.1:{receiver.port}/hooks/behavior-sync" if where == "url" else "connection hooks_test"
+    )
+    assert outcome["target"] == expected
+    logs = logged()
+    assert f"127.0.0.1:{receiver.port}" in logs  # DEBUG lines of the request were captured
+    assert_kept_out(outcome, logs)
+
+
+def test_an_unreachable_url_with_credentials_fails_without_repeating_them(
+    receiver: Receiver, logged: Callable[[], str]
+) -> None:
+    closed = f"http://hook-user:{URL_PASSWORD}@127.0.0.1:9/nowhere?token={QUERY_TOKEN}"
+    (outcome,) = deliver(spec(receiver, url=closed, attempts=2), [DOCUMENT], sleep=lambda _s: None)
+    assert (outcome["status"], outcome["target"]) == ("failed", "http://***@127.0.0.1:9/nowhere")
+    assert_kept_out(outcome, logged())
+
+
+def test_an_unparseable_url_fails_without_repeating_it(receiver: Receiver) -> None:
+    bad = f"http://hook-user:{URL_PASSWORD}@127.0.0.1:notaport/"
+    (outcome,) = deliver(spec(receiver, url=bad), [DOCUMENT])
+    assert (outcome["status"], outcome["problem"]) == ("failed", "the webhook URL cannot be parsed")
+    assert URL_PASSWORD not in json.dumps(outcome) and receiver.requests == []

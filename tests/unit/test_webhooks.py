@@ -1,13 +1,27 @@
-"""Which events a sync-history row fires, what their payload holds, and how it is signed (pure core)."""
+"""Which events a sync-history row fires, what their payload holds, how it is signed and verified, and how a
+webhook URL's credentials are split off and redacted (pure core)."""
 
 from __future__ import annotations
 
 import datetime as dt
 import json
+import time
 from dataclasses import replace
 
+import pytest
+
 from behavior_sync.history import SyncRecord
-from behavior_sync.webhooks import EVENTS, WebhookSpec, body_of, events_for, payload, signature, verify
+from behavior_sync.webhooks import (
+    EVENTS,
+    WebhookSpec,
+    body_of,
+    events_for,
+    payload,
+    redact_url,
+    send_url,
+    signature,
+    verify,
+)
 
 NOW = dt.datetime(2026, 11, 23, 6, tzinfo=dt.UTC)
 ALL = WebhookSpec.from_config({"connection": "hooks"})
@@ -95,11 +109,94 @@ def test_the_payload_holds_names_counts_and_codes_and_a_stable_event_id() -> Non
     json.loads(body_of(document))  # plain JSON
 
 
+STAMP = 1_764_000_000
+BODY = body_of({"event": "sync_completed"})
+HEADER = signature("s3cret", str(STAMP), BODY)
+
+
 def test_a_signature_verifies_only_for_the_same_secret_timestamp_and_body() -> None:
-    body = body_of({"event": "sync_completed"})
-    header = signature("s3cret", "1764000000", body)
-    assert header.startswith("sha256=") and len(header) == 7 + 64
-    assert verify("s3cret", "1764000000", body, header)
-    assert not verify("other", "1764000000", body, header)
-    assert not verify("s3cret", "1764000001", body, header)
-    assert not verify("s3cret", "1764000000", body + b" ", header)
+    assert HEADER.startswith("sha256=") and len(HEADER) == 7 + 64
+    assert verify("s3cret", str(STAMP), BODY, HEADER, now=STAMP)
+    assert not verify("other", str(STAMP), BODY, HEADER, now=STAMP)
+    assert not verify("s3cret", str(STAMP + 1), BODY, HEADER, now=STAMP)
+    assert not verify("s3cret", str(STAMP), BODY + b" ", HEADER, now=STAMP)
+
+
+def test_verify_refuses_a_replay_older_than_five_minutes_or_a_stamp_from_further_in_the_future() -> None:
+    def at(now: float, **tolerance: float) -> bool:
+        return verify("s3cret", str(STAMP), BODY, HEADER, now=now, **tolerance)
+
+    assert at(STAMP + 300) and at(STAMP - 300)  # five minutes either way: still fresh
+    assert not at(STAMP + 301) and not at(STAMP - 301)  # a replay an instant later; a clock far ahead
+    assert not at(STAMP + 61, tolerance_seconds=60) and at(STAMP + 60, tolerance_seconds=60)
+    fresh = str(int(time.time()))
+    assert verify("s3cret", fresh, BODY, signature("s3cret", fresh, BODY))  # the receiver's own clock by default
+    assert not verify("s3cret", str(STAMP), BODY, HEADER)  # a request signed in 2025, replayed today
+
+
+HEX = HEADER.removeprefix("sha256=")
+
+
+@pytest.mark.parametrize(
+    ("timestamp", "header"),
+    [
+        (None, HEADER),  # missing timestamp header
+        (str(STAMP), None),  # missing signature header
+        ("", HEADER),
+        ("now", HEADER),
+        ("1764000000.0", HEADER),
+        ("-1764000000", HEADER),
+        (" 1764000000", HEADER),
+        ("1764000000\n", HEADER),
+        ("\u0661\u0667\u0666\u0664" + "\u0660" * 6, HEADER),  # Arabic-Indic digits: int() reads them
+        ("9" * 5000, HEADER),  # int() refuses more than 4300 digits
+        (str(STAMP), ""),
+        (str(STAMP), "sha256="),
+        (str(STAMP), HEX),  # no scheme
+        (str(STAMP), f"sha1={HEX}"),
+        (str(STAMP), f"SHA256={HEX}"),
+        (str(STAMP), f"sha256={HEX[:-1]}"),  # too short
+        (str(STAMP), f"sha256={HEX}0"),  # too long
+        (str(STAMP), f"sha256={HEX.upper()}"),
+        (str(STAMP), f"sha256={HEX[:-1]}g"),  # not hex
+        (str(STAMP), f"sha256={HEX[:-1]}é"),  # non-ASCII: hmac.compare_digest raises TypeError on it
+        (str(STAMP), "sha256=" + "\u0660" * 64),
+        (str(STAMP), f"{HEADER}\n"),
+        (str(STAMP), f"{HEADER},sha256={HEX}"),
+    ],
+)
+def test_verify_says_false_and_never_raises_on_a_malformed_header(timestamp: str | None, header: str | None) -> None:
+    assert verify("s3cret", timestamp, BODY, header, now=STAMP) is False
+
+
+def test_url_credentials_are_split_off_for_basic_auth_and_redacted_with_the_query() -> None:
+    url = "https://hook%20user:pa%40ss@hooks.example.com:8443/in/bsync?token=tok-123&x=1#frag"
+    assert send_url(url) == ("https://hooks.example.com:8443/in/bsync?token=tok-123&x=1#frag", ("hook user", "pa@ss"))
+    assert redact_url(url) == "https://***@hooks.example.com:8443/in/bsync"
+    assert send_url("https://hooks.example.com/in") == ("https://hooks.example.com/in", None)
+    assert redact_url("https://hooks.example.com/in?sig=abc") == "https://hooks.example.com/in"
+    assert redact_url("https://token-only@hooks.example.com/") == "https://***@hooks.example.com/"
+
+
+@pytest.mark.parametrize(
+    "url",
+    [
+        "http://user:s3cr3t-pw@good.example\\x@evil.example/p",  # urllib3 (as requests) ends the host at "\\"
+        "https://user@x:s3cr3t-pw@hooks.example.com/",  # an @ inside the userinfo
+        "https://:s3cr3t-pw@hooks.example.com/",
+        "https://user:s3cr3t-pw@[::1]:8443/p?s3cr3t-pw",
+    ],
+)
+def test_no_form_of_userinfo_survives_redaction_or_the_url_that_is_sent(url: str) -> None:
+    address, credentials = send_url(url)
+    assert credentials is not None and credentials[1].endswith("s3cr3t-pw")
+    assert "s3cr3t-pw" not in redact_url(url) and "***@" in redact_url(url)
+    assert "s3cr3t-pw" not in address.split("?")[0]
+
+
+def test_an_unparseable_url_is_a_value_error_that_does_not_repeat_it() -> None:
+    url = "https://user:s3cr3t-pw@hooks.example.com:notaport/"
+    with pytest.raises(ValueError) as caught:
+        send_url(url)
+    assert "s3cr3t-pw" not in str(caught.value)
+    assert redact_url(url) == "(a URL that cannot be parsed)"
