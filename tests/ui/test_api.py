@@ -1,4 +1,5 @@
-"""The page's JSON API and HTML in-process (login replaced by a no-op; test_live_server checks the real one)."""
+"""The page's JSON API and HTML in-process (login and the auth manager's DAG list replaced by fixed answers;
+test_live_server checks the real ones)."""
 
 from __future__ import annotations
 
@@ -10,18 +11,25 @@ from typing import Any
 import pytest
 from fastapi.testclient import TestClient
 
-from behavior_sync.config import load_behaviors
+from behavior_sync.config import dag_id_for, load_behaviors
 from behavior_sync_airflow.ui import app as ui
 from tests.support.sync_history import END
 
 NOW = END + dt.timedelta(hours=4)
+SLUGS = sorted(b.slug for b in load_behaviors().behaviors)
+EVERY_DAG = ui.ReadableDags(frozenset(dag_id_for(s) for s in SLUGS), every=True)
+ONE_DAG = ui.ReadableDags(frozenset({"behavior__value_hunters"}), every=False)
 
 
-def client_for(state_url: str, behaviors_folder: Path | None = None) -> TestClient:
-    """A client of the app reading ``state_url`` (and behavior files from ``behaviors_folder``)."""
+def client_for(
+    state_url: str, behaviors_folder: Path | None = None, readable: ui.ReadableDags = EVERY_DAG
+) -> TestClient:
+    """A client of the app reading ``state_url`` (and behavior files from ``behaviors_folder``) for a user who
+    may read ``readable``."""
     ui.app.dependency_overrides.update(
         {
             ui.authenticated: lambda: None,
+            ui.readable_dags: lambda: readable,
             ui.state_url: lambda: state_url,
             ui.now: lambda: NOW,
             ui.behaviors: lambda: load_behaviors(behaviors_folder),
@@ -102,3 +110,33 @@ def test_pages_show_rows_links_and_charts(seeded_state_url: str) -> None:
     detail = client.get("/detail", params={"behavior": "value_hunters", "destination": "meta"}).text
     assert detail.count("<svg") == 3 and "<polyline" in detail
     assert "invalid_email" in detail and "token expired" in detail and "<code>190</code>" in detail
+
+
+@pytest.mark.parametrize("path", ["/docs", "/redoc", "/openapi.json", "/docs/oauth2-redirect"])
+def test_fastapis_docs_and_schema_do_not_answer(seeded_state_url: str, path: str) -> None:
+    assert client_for(seeded_state_url).get(path).status_code == 404
+
+
+def test_a_user_sees_only_the_behaviors_whose_dag_they_may_read(seeded_state_url: str) -> None:
+    client = client_for(seeded_state_url, readable=ONE_DAG)
+    overview = client.get("/api/overview")
+    assert {d["behavior"] for d in overview.json()["destinations"]} == {"value_hunters"}
+    meta = {"behavior": "value_hunters", "destination": "meta"}
+    assert client.get("/api/history", params=meta).status_code == 200
+    assert client.get("/detail", params=meta).status_code == 200
+    for slug in set(SLUGS) - {"value_hunters"}:
+        assert slug not in overview.text and slug not in client.get("/").text
+        pair = {"behavior": slug, "destination": "meta"}
+        assert client.get("/api/history", params=pair).status_code == 403
+        assert client.get("/detail", params=pair).status_code == 403
+    unknown = {"behavior": "no_such_behavior", "destination": "meta"}
+    assert client.get("/api/history", params=unknown).status_code == 403  # the same answer: existence not told
+
+
+def test_broken_files_are_listed_only_to_a_user_who_may_read_every_dag(tmp_path: Path) -> None:
+    (tmp_path / "broken_one.yaml").write_text("name: Broken\n")
+    state = f"sqlite:///{tmp_path}/state.db"
+    assert client_for(state, tmp_path).get("/api/overview").json()["invalid_files"] != []
+    restricted = client_for(state, tmp_path, readable=ONE_DAG)
+    assert restricted.get("/api/overview").json()["invalid_files"] == []
+    assert "broken_one" not in restricted.get("/").text

@@ -1,4 +1,5 @@
-"""The page on a real ``airflow api-server``: registered as a plugin, and no anonymous access."""
+"""The page on a real ``airflow api-server``: registered as a plugin, no anonymous access, no FastAPI docs,
+and a user who may read one DAG sees that behavior's history only."""
 
 from __future__ import annotations
 
@@ -9,7 +10,8 @@ from typing import Any
 
 import pytest
 
-from tests.ui.conftest import ApiServer
+from behavior_sync.config import load_behaviors
+from tests.ui.conftest import READABLE_BEHAVIOR, ApiServer
 
 pytestmark = pytest.mark.slow
 
@@ -59,3 +61,30 @@ def test_api_serves_the_state_database_of_the_connection(api_server: ApiServer) 
     body = get_json(f"{api_server.url}/behavior-sync/api/overview", api_server.token())
     meta = next(d for d in body["destinations"] if (d["behavior"], d["destination_id"]) == ("value_hunters", "meta"))
     assert (meta["status_label"], meta["last_sync"]["audience_size"]) == ("Error", 1_290)
+
+
+@pytest.mark.parametrize("path", ["/docs", "/redoc", "/openapi.json", "/docs/oauth2-redirect"])
+def test_fastapis_docs_and_schema_answer_nobody(api_server: ApiServer, path: str) -> None:
+    assert get(f"{api_server.url}/behavior-sync{path}")[0] == 404
+    assert get(f"{api_server.url}/behavior-sync{path}", {"Authorization": f"Bearer {api_server.token()}"})[0] == 404
+
+
+def test_a_user_who_may_read_one_dag_sees_only_its_history_on_every_page_and_api(api_server: ApiServer) -> None:
+    others = sorted(b.slug for b in load_behaviors().behaviors if b.slug != READABLE_BEHAVIOR)
+    one_dag, admin = api_server.as_one_dag_user(), api_server.token()
+    auth = {"Authorization": f"Bearer {one_dag.token()}"}
+    assert [d["dag_id"] for d in get_json(f"{api_server.url}/api/v2/dags", one_dag.token())["dags"]] == [
+        "behavior__value_hunters"
+    ]  # Airflow's own answer for this user
+    overview = get_json(f"{api_server.url}/behavior-sync/api/overview", one_dag.token())
+    assert {d["behavior"] for d in overview["destinations"]} == {READABLE_BEHAVIOR}
+    answers = [get(api_server.url + route, auth) for route in ROUTES]  # value_hunters' pages and API
+    assert [status for status, _ in answers] == [200] * len(ROUTES)
+    for slug in others:
+        pair = f"behavior={slug}&destination=meta"
+        denied = [get(f"{api_server.url}/behavior-sync/{r}?{pair}", auth) for r in ("detail", "api/history")]
+        assert [status for status, _ in denied] == [403, 403]
+        assert all(slug.encode() not in body for _, body in answers + denied)
+        assert get(f"{api_server.url}/behavior-sync/api/history?{pair}", {"Authorization": f"Bearer {admin}"})[0] == 200
+    admin_overview = get_json(f"{api_server.url}/behavior-sync/api/overview", admin)
+    assert {d["behavior"] for d in admin_overview["destinations"]} == {READABLE_BEHAVIOR, *others}

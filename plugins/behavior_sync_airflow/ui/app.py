@@ -1,9 +1,17 @@
 """The FastAPI app of the Behavior Sync page, mounted by the api-server at ``/behavior-sync``.
 
 Every route, page or JSON, requires Airflow's login (``requires_authenticated``: a JWT bearer token or the
-UI's ``_token`` cookie); without one the answer is 401. Routes only read: the state database comes from
-the ``sync_state_default`` connection, the behaviors from ``include/behaviors``. A missing or unusable
-connection answers 503 with the reason (never the URL's password).
+UI's ``_token`` cookie); without one the answer is 401. FastAPI's own ``/docs``, ``/redoc``, ``/openapi.json``
+and ``/docs/oauth2-redirect`` are switched off (FastAPI serves them outside the app's dependencies, so they
+would answer without a login). Routes only read: the state database comes from the ``sync_state_default``
+connection, the behaviors from ``include/behaviors``. A missing or unusable connection answers 503 with the
+reason (never the URL's password).
+
+A user sees the behaviors whose DAG (``behavior__<slug>``) Airflow's auth manager lets them read
+(``get_authorized_dag_ids``: the simple auth manager's roles and teams, FAB's per-DAG permissions, ...);
+a DAG Airflow has not parsed yet is nobody's. Any other behavior is absent from every page and JSON answer,
+and asking for its history or detail answers 403. Broken behavior files are listed only to a user who may
+read every DAG Airflow knows (a broken file's placeholder DAG may belong to anyone).
 
     GET /                                  overview page (HTML)
     GET /detail?behavior=&destination=     one behavior x destination (HTML)
@@ -15,14 +23,15 @@ from __future__ import annotations
 
 import datetime as dt
 import functools
+from dataclasses import dataclass
 from typing import Annotated, Any
 
-from airflow.api_fastapi.core_api.security import requires_authenticated
+from airflow.api_fastapi.core_api.security import GetUserDep, requires_authenticated
 from fastapi import Depends, FastAPI, HTTPException, Query, Request
 from fastapi.responses import HTMLResponse
 
 from behavior_sync.config import LoadedBehaviors, dag_id_for, load_behaviors
-from behavior_sync.dashboard import invalid_files, overview, pair_history, rejection_counts
+from behavior_sync.dashboard import InvalidFile, PairSummary, invalid_files, overview, pair_history, rejection_counts
 from behavior_sync.statedb import StateDatabase
 from behavior_sync_airflow.ui import views
 
@@ -64,45 +73,88 @@ def now() -> dt.datetime:
     return dt.datetime.now(dt.UTC)
 
 
+@dataclass(frozen=True)
+class ReadableDags:
+    """The DAG ids the logged-in user may read, and whether they are every DAG Airflow knows."""
+
+    ids: frozenset[str]
+    every: bool
+
+    def check(self, behavior: str) -> None:
+        """403 unless the user may read ``behavior``'s DAG (the same answer whether it exists or not)."""
+        if dag_id_for(behavior) not in self.ids:
+            raise HTTPException(403, "you may not read this behavior's DAG")
+
+
+def readable_dags(user: GetUserDep) -> ReadableDags:
+    """What the user may read, from Airflow's auth manager (``get_authorized_dag_ids``, method GET)."""
+    from airflow.api_fastapi.app import get_auth_manager
+    from airflow.models.dag import DagModel
+    from airflow.utils.session import create_session
+    from sqlalchemy import select
+
+    with create_session() as session:
+        ids = get_auth_manager().get_authorized_dag_ids(user=user, method="GET", session=session)
+        known = set(session.scalars(select(DagModel.dag_id)))
+    return ReadableDags(frozenset(ids), known <= ids)
+
+
 Db = Annotated[StateDatabase, Depends(state_database)]
 Behaviors = Annotated[LoadedBehaviors, Depends(behaviors)]
 Now = Annotated[dt.datetime, Depends(now)]
 Behavior = Annotated[str, Query(min_length=1, max_length=64)]
 Destination = Annotated[str, Query(min_length=1, max_length=64)]
 Limit = Annotated[int, Query(ge=1, le=5000)]
+Readable = Annotated[ReadableDags, Depends(readable_dags)]
 
-app = FastAPI(title="Behavior Sync", dependencies=[Depends(authenticated)])
+app = FastAPI(
+    title="Behavior Sync",
+    dependencies=[Depends(authenticated)],
+    docs_url=None,
+    redoc_url=None,
+    openapi_url=None,
+    swagger_ui_oauth2_redirect_url=None,
+)
+
+
+def visible(
+    db: StateDatabase, loaded: LoadedBehaviors, moment: dt.datetime, readable: ReadableDags
+) -> tuple[list[PairSummary], list[InvalidFile]]:
+    """The overview rows of the DAGs the user may read, and the broken files when they may read every DAG."""
+    pairs = [p for p in overview(db, loaded.behaviors, moment) if p.dag_id in readable.ids]
+    return pairs, invalid_files(loaded.errors) if readable.every else []
 
 
 @app.get("/api/overview")
-def api_overview(db: Db, loaded: Behaviors, moment: Now) -> dict[str, Any]:
-    """Every behavior x destination with its latest run and latest sync, and the invalid behavior files."""
-    return views.overview_json(overview(db, loaded.behaviors, moment), invalid_files(loaded.errors))
+def api_overview(db: Db, loaded: Behaviors, moment: Now, readable: Readable) -> dict[str, Any]:
+    """Every readable behavior x destination with its latest run and latest sync, and the invalid behavior files."""
+    return views.overview_json(*visible(db, loaded, moment, readable))
 
 
 @app.get("/api/history")
-def api_history(db: Db, behavior: Behavior, destination: Destination, limit: Limit = HISTORY_LIMIT) -> dict[str, Any]:
+def api_history(
+    db: Db, behavior: Behavior, destination: Destination, readable: Readable, limit: Limit = HISTORY_LIMIT
+) -> dict[str, Any]:
     """The pair's newest ``limit`` runs (oldest first) and its rejected rows by vendor code."""
+    readable.check(behavior)
     return views.history_json(
         pair_history(db, behavior, destination, limit), rejection_counts(db, behavior, destination)
     )
 
 
 @app.get("/", response_class=HTMLResponse)
-def overview_page(request: Request, db: Db, loaded: Behaviors, moment: Now) -> str:
+def overview_page(request: Request, db: Db, loaded: Behaviors, moment: Now, readable: Readable) -> str:
     """The overview page."""
+    pairs, invalid = visible(db, loaded, moment, readable)
     return views.render(
-        "overview.html",
-        base=request.scope.get("root_path", ""),
-        pairs=overview(db, loaded.behaviors, moment),
-        invalid=invalid_files(loaded.errors),
-        now=moment,
+        "overview.html", base=request.scope.get("root_path", ""), pairs=pairs, invalid=invalid, now=moment
     )
 
 
 @app.get("/detail", response_class=HTMLResponse)
-def detail_page(request: Request, db: Db, behavior: Behavior, destination: Destination) -> str:
+def detail_page(request: Request, db: Db, behavior: Behavior, destination: Destination, readable: Readable) -> str:
     """One behavior x destination: charts, rejections by code and the run history table (newest first)."""
+    readable.check(behavior)
     runs = pair_history(db, behavior, destination, HISTORY_LIMIT)
     return views.render(
         "detail.html",
