@@ -9,9 +9,10 @@ Sources of the rules (``docs/identity.md`` has the details and the choices we ma
 
 * Meta: customer-file audience normalization (EMAIL trimmed + lower; PHONE digits with country code,
   no ``+``, no leading zeros; FN/LN lower case letters only, UTF-8 letters kept; FI first letter;
-  CT/ST lower case a-z; ZIP lower case without spaces, US first five digits, UK area/district/sector;
-  COUNTRY lower alpha-2; DOBY/DOBM/DOBD; GEN m/f; MADID lower case, not hashed; EXTERN_ID as is).
-  We hash ourselves; the SDK's own hashing is never used.
+  CT/ST lower case a-z, a US state as its 2-letter code (canonical ``state``); ZIP lower case without
+  spaces, US first five digits, UK area/district/sector; COUNTRY lower alpha-2; DOBY/DOBM/DOBD; GEN m/f;
+  MADID lower case, not hashed; EXTERN_ID as is). We hash ourselves; the SDK's own hashing is never used.
+  A pre-hashed phone is SHA-256 of E.164 with the ``+`` (``spec.PREHASHED_FORMS``): Meta cannot send it.
 * Google (Data Manager API "Format user data", accepted by the Google Ads API too): e-mail lower case,
   all whitespace removed, for gmail.com/googlemail.com the dots and any ``+tag`` of the local part
   removed; phone E.164 with the ``+``; given/family name lower case and trimmed without prefixes /

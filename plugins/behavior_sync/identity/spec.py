@@ -29,7 +29,7 @@ STRONG_FIELDS = ("email", "phone", "mobile_id", "external_id")
 ADDRESS_FIELDS = ("first_name", "last_name", "country", "postal_code")
 # What a column listed in ``prehashed`` must hold, where one form cannot suit every destination (ADR 0014).
 # Other pre-hashed fields hold the SHA-256 of the value normalized the way their destinations expect.
-PREHASHED_FORMS = {"phone": "the SHA-256 hex of the E.164 number with the '+' (sha256('+14155550100'))"}
+PREHASHED_FORMS = {"phone": "the SHA-256 hex of the E.164 number with the '+', like sha256('+14155550100')"}
 
 
 @dataclass(frozen=True)
@@ -90,7 +90,7 @@ class IdentitySpec:
                 declared = PREHASHED_FORMS.get(name, "a SHA-256 hex digest")
                 lines.append(
                     f"behavior {behavior!r}: destination {dest.id!r} ({dest.type}) needs {rule.wire_key} {how}, "
-                    f"but {name} is pre-hashed ({declared}): it is not sent there (reason {hash_unusable(name)} on "
+                    f"but {name} is pre-hashed as {declared}: it is not sent there (reason {hash_unusable(name)} on "
                     "the members this destination quarantines)"
                 )
         return lines
