@@ -1,6 +1,6 @@
 """Command line of Behavior Sync (no Airflow needed).
 
-python -m behavior_sync validate [FILES...]      check behavior files; exit 1 if any is invalid
+python -m behavior_sync validate [FILES...]      check behavior and import files; exit 1 if any is invalid
 python -m behavior_sync demo-warehouse [...]     (re)generate the demo DuckDB warehouse
 python -m behavior_sync history [...]            print recent sync history
 python -m behavior_sync identify [...] VALUE     how one identifier is validated, normalized and sent
@@ -16,9 +16,13 @@ from collections.abc import Sequence
 from pathlib import Path
 from typing import Any
 
-from behavior_sync.config import BehaviorFileError, behavior_files, display_path, load_behavior
+from behavior_sync import config, imports
+from behavior_sync.config import Behavior, BehaviorFileError, display_path, load_behavior
+from behavior_sync.file_guard import load_slot
+from behavior_sync.file_slots import FileSlot, assign_slots, slot_in_folder, yaml_files
 from behavior_sync.identity.spec import behavior_warnings
-from behavior_sync.paths import behaviors_dir, default_data_dir
+from behavior_sync.imports import ImportSpec, load_import
+from behavior_sync.paths import behaviors_dir, default_data_dir, imports_dir
 
 
 def main(argv: Sequence[str] | None = None) -> int:
@@ -31,9 +35,15 @@ def main(argv: Sequence[str] | None = None) -> int:
 def _parser() -> argparse.ArgumentParser:
     parser = argparse.ArgumentParser(prog="python -m behavior_sync", description=__doc__.split("\n\n")[0])
     sub = parser.add_subparsers(required=True, metavar="COMMAND")
-    validate = sub.add_parser("validate", help="check behavior files against the schema and cross-field rules")
+    validate = sub.add_parser(
+        "validate", help="check behavior and import files as Airflow builds them (schema, cross-field rules, DAG ids)"
+    )
     validate.add_argument(
-        "files", nargs="*", type=Path, help="files to check (default: every file in include/behaviors)"
+        "files",
+        nargs="*",
+        type=Path,
+        help="files to check, each next to the other files of its folder; files in the imports folder are import "
+        "files (default: every file in include/behaviors and include/imports)",
     )
     validate.set_defaults(handler=_validate)
     demo = sub.add_parser("demo-warehouse", help="generate the demo DuckDB warehouse (deterministic per seed and date)")
@@ -91,23 +101,41 @@ def _identify(args: argparse.Namespace) -> int:
 
 
 def _validate(args: argparse.Namespace) -> int:
-    files = args.files or behavior_files(behaviors_dir())
-    if not files:
-        print("no behavior files found", file=sys.stderr)
+    targets = _validation_targets(args.files)
+    if not targets:
+        print("no behavior or import files found", file=sys.stderr)
         return 1
-    invalid = 0
-    for path in files:
-        try:
-            behavior = load_behavior(path)
-        except BehaviorFileError as exc:
-            invalid += 1
-            print(exc, file=sys.stderr)
-            continue
-        print(f"{display_path(path)}: ok ({behavior.dag_id}, {len(behavior.destinations)} destination(s))")
-        for warning in behavior_warnings(behavior):
-            print(f"{display_path(path)}: warning: {warning}", file=sys.stderr)
-    print(f"{len(files) - invalid} valid, {invalid} invalid", file=sys.stderr if invalid else sys.stdout)
+    invalid = sum(not _report(slot, is_import) for slot, is_import in targets)
+    print(f"{len(targets) - invalid} valid, {invalid} invalid", file=sys.stderr if invalid else sys.stdout)
     return 1 if invalid else 0
+
+
+def _validation_targets(files: Sequence[Path]) -> list[tuple[FileSlot, bool]]:
+    """(slot, is an import file) of each file to check, with the DAG id and collisions Airflow sees in its folder."""
+    if not files:
+        behavior_slots = assign_slots(yaml_files(behaviors_dir()), config.PREFIX)
+        import_slots = assign_slots(yaml_files(imports_dir()), imports.PREFIX)
+        return [(slot, False) for slot in behavior_slots] + [(slot, True) for slot in import_slots]
+    folder = imports_dir().absolute()
+    is_import = [path.absolute().parent == folder for path in files]
+    prefixes = [imports.PREFIX if flag else config.PREFIX for flag in is_import]
+    return [(slot_in_folder(p, prefix), flag) for p, prefix, flag in zip(files, prefixes, is_import, strict=True)]
+
+
+def _report(slot: FileSlot, is_import: bool) -> bool:
+    """Print the file's verdict (problems on stderr); True when it is valid."""
+    outcome: Behavior | ImportSpec | BehaviorFileError = load_slot(slot, load_import if is_import else load_behavior)
+    if isinstance(outcome, BehaviorFileError):
+        print(outcome, file=sys.stderr)
+        return False
+    path = display_path(slot.path)
+    if isinstance(outcome, ImportSpec):
+        print(f"{path}: ok ({outcome.dag_id})")
+        return True
+    print(f"{path}: ok ({outcome.dag_id}, {len(outcome.destinations)} destination(s))")
+    for warning in behavior_warnings(outcome):
+        print(f"{path}: warning: {warning}", file=sys.stderr)
+    return True
 
 
 def _demo_warehouse(args: argparse.Namespace) -> int:

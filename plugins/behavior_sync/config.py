@@ -4,27 +4,35 @@ A behavior file is ``include/behaviors/<slug>.yaml`` validated against
 ``include/schemas/behavior.schema.json``. Loading never raises for a bad file:
 ``load_behaviors`` returns the good behaviors and, separately, one
 ``BehaviorFileError`` per bad file naming the file, the field and the problem, so
-one broken file never hides the others.
+one broken file never hides the others (ADR 0001, ADR 0012): whatever loading one file raises
+(``SystemExit`` of a notifier module included) or however long it takes, it becomes that file's
+problem. Which DAG id each file gets is decided by ``behavior_sync.file_slots``.
 """
 
 from __future__ import annotations
 
 import datetime as dt
-import re
 from collections.abc import Iterable, Mapping, Sequence
 from dataclasses import dataclass, field
 from pathlib import Path
 from types import MappingProxyType
 from typing import Any
 
-from croniter import croniter
+from croniter import CroniterError, croniter
 
+from behavior_sync.file_guard import BehaviorFileError as BehaviorFileError
+from behavior_sync.file_guard import display_path as display_path
+from behavior_sync.file_guard import load_files
+from behavior_sync.file_slots import assign_slots, dag_id, name_problem, yaml_files
 from behavior_sync.identity.rules import GOOGLE_RULES, GOOGLE_UPLOAD_KEYS, google_key_type
+from behavior_sync.notifier_refs import NotifierError, resolve_notifier
 from behavior_sync.paths import PROJECT_DIR, behaviors_dir
-from behavior_sync.schema_validation import Problem, parse_yaml, read_text, validate_with_defaults
+from behavior_sync.schema_validation import Problem, validate_with_defaults
+from behavior_sync.yaml_loading import read_document
 
 SCHEMA_FILE = "behavior.schema.json"
-SLUG_PATTERN = re.compile(r"[a-z][a-z0-9_]{1,62}")
+PREFIX = "behavior"
+START_DATES = (dt.date(1970, 1, 1), dt.date(2100, 12, 31))
 SCHEDULE_PRESETS: Mapping[str, str | None] = MappingProxyType({"daily": "@daily", "weekly": "@weekly", "manual": None})
 DEFAULT_CONNECTIONS: Mapping[str, str] = MappingProxyType(
     {
@@ -34,15 +42,6 @@ DEFAULT_CONNECTIONS: Mapping[str, str] = MappingProxyType(
         "clevertap": "clevertap_default",
     }
 )
-
-
-class BehaviorFileError(Exception):
-    """A behavior file that cannot be used; ``str()`` gives one line per problem, each naming the file."""
-
-    def __init__(self, file: Path, problems: Sequence[Problem]) -> None:
-        self.file = file
-        self.problems = tuple(problems)
-        super().__init__("\n".join(f"{display_path(file)}: {p}" for p in self.problems))
 
 
 @dataclass(frozen=True)
@@ -107,47 +106,27 @@ class LoadedBehaviors:
 
 def dag_id_for(slug: str) -> str:
     """``behavior__<slug>``: the DAG id of a behavior (also used for a broken file's placeholder DAG)."""
-    return f"behavior__{slug}"
-
-
-def display_path(path: Path) -> str:
-    """Path relative to the project root when inside it (what people see in messages)."""
-    try:
-        return str(path.resolve().relative_to(PROJECT_DIR))
-    except ValueError:
-        return str(path)
+    return dag_id(PREFIX, slug)
 
 
 def load_behaviors(folder: Path | None = None, only: Iterable[str] | None = None) -> LoadedBehaviors:
     """Load every ``*.yaml``/``*.yml`` in ``folder`` (default ``include/behaviors``), never raising for bad files.
 
-    ``only``: restrict to these slugs (file stems), e.g. when a worker parses the file for one DAG.
+    ``only``: restrict to these DAG ids without the ``behavior__`` prefix (a well-named file's slug), e.g.
+    when a worker parses the files for one DAG. Each error carries its placeholder's DAG id.
     """
-    wanted = set(only) if only is not None else None
-    behaviors: list[Behavior] = []
-    errors: list[BehaviorFileError] = []
-    for path in behavior_files(folder or behaviors_dir()):
-        if wanted is not None and path.stem not in wanted:
-            continue
-        try:
-            behaviors.append(load_behavior(path))
-        except BehaviorFileError as exc:
-            errors.append(exc)
+    wanted = None if only is None else {dag_id_for(name) for name in only}
+    slots = assign_slots(yaml_files(folder or behaviors_dir()), PREFIX)
+    behaviors, errors = load_files((s for s in slots if wanted is None or s.dag_id in wanted), load_behavior)
     return LoadedBehaviors(tuple(behaviors), tuple(errors))
 
 
-def behavior_files(folder: Path) -> list[Path]:
-    """Behavior files of a folder in sorted order (hidden files ignored)."""
-    if not folder.is_dir():
-        return []
-    return sorted(p for p in folder.iterdir() if p.suffix in {".yaml", ".yml"} and not p.name.startswith("."))
-
-
 def load_behavior(path: Path) -> Behavior:
-    """Load and validate one behavior file. Raises ``BehaviorFileError`` naming the file and fields."""
-    text, problems = read_text(path)
-    document, yaml_problems = parse_yaml(text) if text is not None else (None, [])
-    problems += yaml_problems
+    """Load and validate one behavior file. Raises ``BehaviorFileError`` naming the file and fields.
+
+    May raise anything else on hostile input (e.g. a notifier module's ``SystemExit``): use ``load_slot``.
+    """
+    document, problems = read_document(path)
     if not problems and not isinstance(document, dict):
         problems.append(Problem("", "the file must contain a mapping of fields (got an empty or non-mapping document)"))
     if not problems:
@@ -163,31 +142,67 @@ def load_behavior(path: Path) -> Behavior:
 def _cross_field_problems(path: Path, doc: Mapping[str, Any]) -> list[Problem]:
     problems = _slug_problems(path, doc) + _schedule_problems(doc) + _query_problems(doc)
     problems += _identifier_problems(doc) + _destination_problems(doc) + _webhook_problems(doc)
+    problems += _notifier_problems(doc)
     return sorted(problems)
 
 
 def _slug_problems(path: Path, doc: Mapping[str, Any]) -> list[Problem]:
-    if not SLUG_PATTERN.fullmatch(path.stem):
-        return [Problem("slug", f"the file name {path.stem!r} is not a valid slug (lowercase letters, digits, _)")]
+    if (problem := name_problem(path)) is not None:
+        return [Problem("slug", problem)]
     if "slug" in doc and doc["slug"] != path.stem:
         return [Problem("slug", f"{doc['slug']!r} must equal the file name {path.stem!r} (or be left out)")]
     return []
 
 
 def _schedule_problems(doc: Mapping[str, Any]) -> list[Problem]:
-    schedule = doc["schedule"]
-    if schedule in SCHEDULE_PRESETS or (len(schedule.split()) == 5 and croniter.is_valid(schedule)):
-        return []
-    return [Problem("schedule", f"{schedule!r} is not daily, weekly, manual or a valid 5-field cron expression")]
+    schedule, problems = doc["schedule"], []
+    if schedule not in SCHEDULE_PRESETS and (problem := cron_problem(schedule)) is not None:
+        problems.append(Problem("schedule", f"{schedule!r} is not daily, weekly, manual or {problem}"))
+    start = dt.date.fromisoformat(doc["start_date"])
+    if not START_DATES[0] <= start <= START_DATES[1]:
+        low, high = (d.isoformat() for d in START_DATES)
+        problems.append(Problem("start_date", f"{start.isoformat()} is not between {low} and {high}"))
+    return problems
+
+
+def cron_problem(expression: str) -> str | None:
+    """Why ``expression`` cannot be a 5-field cron schedule (None when it can): invalid, or it never fires.
+
+    Airflow builds a DAG whose cron never fires (``0 0 30 2 *``), then fails computing its runs.
+    """
+    if len(expression.split()) != 5 or not croniter.is_valid(expression):
+        return "a valid 5-field cron expression"
+    try:
+        croniter(expression, dt.datetime(2026, 1, 1)).get_next(dt.datetime)
+    except CroniterError:
+        return "a cron expression that fires (this one matches no date, e.g. 30 February)"
+    return None
 
 
 def _query_problems(doc: Mapping[str, Any]) -> list[Problem]:
-    query = (PROJECT_DIR / doc["query"]).resolve()
+    try:
+        query = (PROJECT_DIR / doc["query"]).resolve()
+        exists = query.is_file()
+    except (OSError, ValueError) as exc:  # e.g. a NUL character, a name too long for the file system
+        return [Problem("query", f"not a usable path ({type(exc).__name__}): {doc['query']!r}")]
     if not query.is_relative_to(PROJECT_DIR):
         return [Problem("query", f"{doc['query']!r} points outside the project folder")]
-    if not query.is_file():
+    if not exists:
         return [Problem("query", f"SQL file {doc['query']!r} does not exist (paths are relative to the project root)")]
     return []
+
+
+def _notifier_problems(doc: Mapping[str, Any]) -> list[Problem]:
+    """Every ``notifier`` reference must import (as Airflow will when it builds the DAG)."""
+    problems: list[Problem] = []
+    for i, entry in enumerate(doc["notifications"]["on_failure"]):
+        if "notifier" not in entry:
+            continue
+        try:
+            resolve_notifier(entry["notifier"])
+        except NotifierError as exc:
+            problems.append(Problem(f"notifications.on_failure[{i}].notifier", str(exc)))
+    return problems
 
 
 def _identifier_problems(doc: Mapping[str, Any]) -> list[Problem]:

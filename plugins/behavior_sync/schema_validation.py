@@ -1,8 +1,9 @@
 """JSON Schema validation of YAML documents with readable, field-level problems.
 
-Used for behavior files (``include/schemas/behavior.schema.json``) and connection
-extras (``include/schemas/connections/*.json``). Problems name the field path the
-way a person writes it (``destinations[1].membership_days``), never a schema path.
+Used for behavior and import files (``include/schemas/{behavior,import}.schema.json``, read by
+``behavior_sync.yaml_loading``) and connection extras (``include/schemas/connections/*.json``).
+Problems name the field path the way a person writes it (``destinations[1].membership_days``),
+never a schema path.
 """
 
 from __future__ import annotations
@@ -12,24 +13,47 @@ import json
 from collections.abc import Iterator, Mapping
 from dataclasses import dataclass
 from functools import cache
-from pathlib import Path
 from typing import Any
 
-import yaml
 from jsonschema import Draft202012Validator, FormatChecker, ValidationError, validators
 
 from behavior_sync.paths import schemas_dir
 
+MAX_FIELD_CHARS = 120
+MAX_MESSAGE_CHARS = 300
+
 
 @dataclass(frozen=True, order=True)
 class Problem:
-    """One thing wrong with a document: where (field path, ``""`` for the root) and what."""
+    """One thing wrong with a document: where (field path, ``""`` for the root) and what.
+
+    Both parts are made printable (control, zero-width and unpaired surrogate characters escaped) and
+    capped at ``MAX_FIELD_CHARS`` / ``MAX_MESSAGE_CHARS`` (saying how long the original was), so a
+    huge or hostile value in a file never becomes a huge or multi-line log line, UI text or DAG field.
+    """
 
     field: str
     message: str
 
+    def __post_init__(self) -> None:
+        object.__setattr__(self, "field", clip(self.field, MAX_FIELD_CHARS))
+        object.__setattr__(self, "message", clip(self.message, MAX_MESSAGE_CHARS))
+
     def __str__(self) -> str:
         return f"{self.field}: {self.message}" if self.field else self.message
+
+
+def printable(text: str) -> str:
+    """``text`` with every non-printable character escaped (``\\n``, ``\\x00``, ``\\udcff``): one safe line."""
+    return text if text.isprintable() else "".join(c if c.isprintable() else ascii(c)[1:-1] for c in text)
+
+
+def clip(text: str, limit: int) -> str:
+    """``printable(text)`` cut to ``limit`` characters, followed by a note of the original length when cut."""
+    shown = printable(text[:limit])
+    if len(text) <= limit and len(shown) <= limit:
+        return shown
+    return f"{shown[:limit]}… (cut: {len(text):,} characters)"
 
 
 def field_path(parts: Any) -> str:
@@ -38,38 +62,6 @@ def field_path(parts: Any) -> str:
     for part in parts:
         out += f"[{part}]" if isinstance(part, int) else (f".{part}" if out else str(part))
     return out
-
-
-class _UniqueKeyLoader(getattr(yaml, "CSafeLoader", yaml.SafeLoader)):  # type: ignore[misc]
-    """Safe loader (libyaml when available: ~10x faster) that rejects duplicated mapping keys.
-
-    PyYAML silently keeps the last of two equal keys.
-    """
-
-
-def _construct_mapping(loader: _UniqueKeyLoader, node: yaml.MappingNode, deep: bool = False) -> dict[Any, Any]:
-    seen: set[Any] = set()
-    for key_node, _ in node.value:
-        key = loader.construct_object(key_node, deep=deep)
-        if key in seen:
-            raise yaml.constructor.ConstructorError(None, None, f"duplicated key {key!r}", key_node.start_mark)
-        seen.add(key)
-    mapping: dict[Any, Any] = yaml.constructor.SafeConstructor.construct_mapping(loader, node, deep=deep)
-    return mapping
-
-
-_UniqueKeyLoader.add_constructor(yaml.resolver.BaseResolver.DEFAULT_MAPPING_TAG, _construct_mapping)
-
-
-def parse_yaml(text: str) -> tuple[Any, list[Problem]]:
-    """Parse YAML text; returns (document, problems). Syntax errors become one problem with line/column."""
-    try:
-        return yaml.load(text, Loader=_UniqueKeyLoader), []
-    except yaml.YAMLError as exc:
-        mark = getattr(exc, "problem_mark", None)
-        where = f" (line {mark.line + 1}, column {mark.column + 1})" if mark else ""
-        reason = getattr(exc, "problem", None) or str(exc)
-        return None, [Problem("", f"invalid YAML{where}: {reason}")]
 
 
 @cache
@@ -135,11 +127,3 @@ def _set_defaults(validator_class: Any) -> Any:
 
 
 _DefaultFillingValidator = _set_defaults(Draft202012Validator)
-
-
-def read_text(path: Path) -> tuple[str | None, list[Problem]]:
-    """Read a UTF-8 file; an unreadable file becomes a problem instead of an exception."""
-    try:
-        return path.read_text(encoding="utf-8"), []
-    except (OSError, UnicodeDecodeError) as exc:
-        return None, [Problem("", f"cannot read file: {type(exc).__name__}: {exc}")]

@@ -1,10 +1,12 @@
 """Builds one Airflow DAG per behavior file, and a visible placeholder DAG per broken file.
 
-Only local YAML is read at parse time (design invariant 1). Each file is built in
-isolation: in Airflow 3 an import error marks every DAG of the module stale, so a
-broken file must never raise out of here. It becomes a DAG with the same id
-(``behavior__<file stem>``), no schedule, the problems in its description and docs,
-and one task that fails with them if triggered.
+Only local YAML is read at parse time (design invariant 1). Each file is loaded and built in
+isolation (``behavior_sync.file_guard.contained``: any exception, ``SystemExit`` and
+``RecursionError`` included, and a time limit): in Airflow 3 an import error marks every DAG of
+the module stale, so nothing may raise out of here. A broken file becomes a DAG with the id its
+file name gives (``behavior__<slug>``, or a placeholder id that no good DAG can have:
+``behavior_sync.file_slots``), no schedule, the problems in its description and docs, and one
+task that fails with them if triggered (ADR 0001, ADR 0012).
 """
 
 from __future__ import annotations
@@ -17,8 +19,9 @@ from typing import Any
 from airflow.sdk import DAG, BaseOperator, Param, TaskGroup, chain, get_parsing_context
 from airflow.sdk.exceptions import AirflowFailException
 
-from behavior_sync.config import Behavior, BehaviorFileError, Destination, dag_id_for, display_path, load_behaviors
-from behavior_sync.schema_validation import Problem
+from behavior_sync.config import PREFIX, Behavior, BehaviorFileError, Destination, display_path, load_behaviors
+from behavior_sync.file_guard import contained
+from behavior_sync.file_slots import placeholder_dag_id
 from behavior_sync_airflow.identity_operators import PrepareIdentifiersOperator, ValidateIdentifiersOperator
 from behavior_sync_airflow.notifications import failure_callbacks
 from behavior_sync_airflow.operators import ExtractSnapshotOperator
@@ -42,7 +45,7 @@ def declare_behavior_dags(namespace: MutableMapping[str, Any]) -> list[str]:
     When a worker parses the file to run one task, only that behavior's file is read.
     """
     wanted = get_parsing_context().dag_id
-    only = [wanted.removeprefix("behavior__")] if wanted and wanted.startswith("behavior__") else None
+    only = [wanted.removeprefix(f"{PREFIX}__")] if wanted and wanted.startswith(f"{PREFIX}__") else None
     loaded = load_behaviors(only=only)
     dags = [_build_or_placeholder(b) for b in loaded.behaviors]
     for error in loaded.errors:
@@ -54,12 +57,12 @@ def declare_behavior_dags(namespace: MutableMapping[str, Any]) -> list[str]:
 
 
 def _build_or_placeholder(behavior: Behavior) -> DAG:
+    """The behavior's DAG, or its placeholder when Airflow refuses it (e.g. ``AirflowTimetableInvalid``)."""
     try:
-        return build_behavior_dag(behavior)
-    except Exception as exc:  # noqa: BLE001 - e.g. AirflowTimetableInvalid: isolate this file
-        return build_invalid_file_dag(
-            BehaviorFileError(behavior.source_file, [Problem("", f"{type(exc).__name__}: {exc}")])
-        )
+        return contained(behavior.source_file, behavior.dag_id, lambda: build_behavior_dag(behavior))
+    except BehaviorFileError as error:
+        log.error("invalid behavior file (its DAG is replaced by a placeholder):\n%s", error)
+        return build_invalid_file_dag(error)
 
 
 def build_behavior_dag(behavior: Behavior) -> DAG:
@@ -159,16 +162,17 @@ def _doc_md(behavior: Behavior) -> str:
     )
 
 
-def build_invalid_file_dag(error: BehaviorFileError, dag_id: str | None = None) -> DAG:
+def build_invalid_file_dag(error: BehaviorFileError) -> DAG:
     """A never-scheduled DAG that shows a broken file's problems in the UI; its task fails with them.
 
-    ``dag_id`` defaults to the behavior DAG id of the file's stem (other files, e.g. imports, pass theirs).
+    Its id is ``error.dag_id`` (set for every file loaded through ``behavior_sync.file_guard``), else a
+    behavior placeholder id. Every text comes from capped, printable problems (``Problem``).
     """
     file = display_path(error.file)
     problems = [str(p) for p in error.problems]
     more = f" (+{len(problems) - 1} more)" if len(problems) > 1 else ""
     with DAG(
-        dag_id=dag_id or dag_id_for(_safe_stem(error.file.stem)),
+        dag_id=error.dag_id or placeholder_dag_id(error.file, PREFIX),
         dag_display_name=f"INVALID {file}: {problems[0][:300]}{more}",
         description=f"INVALID behavior file {file}: {'; '.join(problems)}"[:1000],
         schedule=None,
@@ -182,11 +186,6 @@ def build_invalid_file_dag(error: BehaviorFileError, dag_id: str | None = None) 
     ) as dag:
         _InvalidFileOperator(task_id="report_invalid_file", message=str(error))
     return dag
-
-
-def _safe_stem(stem: str) -> str:
-    cleaned = "".join(c if c.isalnum() or c in "_-." else "_" for c in stem)
-    return cleaned or "unnamed"
 
 
 class _InvalidFileOperator(BaseOperator):

@@ -8,26 +8,24 @@ Each entry is one of:
   ``SlackNotifier`` configured in a module under ``plugins/``), or a callable taking the context.
 
 They become the tasks' ``on_failure_callback`` (a list), so every failed task of the behavior calls
-each of them once, after its last retry. Resolved when the DAG is built: an entry that cannot be
-imported raises ``NotifierError`` naming the field, and the behavior's DAG becomes an INVALID
+each of them once, after its last retry. A ``notifier`` reference is resolved by
+``behavior_sync.notifier_refs`` (the same check ``python -m behavior_sync validate`` makes), and an entry
+that cannot be used raises ``NotifierError`` naming the field: the behavior's DAG becomes an INVALID
 placeholder like any broken file.
 """
 
 from __future__ import annotations
 
-import importlib
 from collections.abc import Callable, Mapping, Sequence
 from typing import Any
+
+from behavior_sync.notifier_refs import NotifierError, resolve_notifier
 
 SUBJECT = "[Behavior Sync] {{ dag.dag_id }}: task {{ ti.task_id }} failed ({{ run_id }})"
 BODY = (
     "<p>Task <b>{{ ti.task_id }}</b> of <b>{{ dag.dag_id }}</b> failed in run {{ run_id }} "
     "(try {{ ti.try_number }}).</p><p>Log: <a href='{{ ti.log_url }}'>{{ ti.log_url }}</a></p>"
 )
-
-
-class NotifierError(ValueError):
-    """A ``notifications.on_failure`` entry that cannot be used (the message names the field)."""
 
 
 def failure_callbacks(entries: Sequence[Mapping[str, Any]]) -> list[Callable[[Any], None]]:
@@ -46,12 +44,7 @@ def _callback(index: int, entry: Mapping[str, Any]) -> Callable[[Any], None]:
             to=list(email["to"]), smtp_conn_id=connection, subject=SUBJECT, html_content=BODY
         )
         return notifier
-    path = str(entry["notifier"])
-    module_name, _, attribute = path.partition(":")
     try:
-        found = getattr(importlib.import_module(module_name), attribute)
-    except (ImportError, AttributeError) as exc:
-        raise NotifierError(f"{field}.notifier: cannot load {path!r} ({type(exc).__name__}: {exc})") from None
-    if not callable(found):
-        raise NotifierError(f"{field}.notifier: {path!r} is not a notifier (not callable)")
-    return found  # type: ignore[no-any-return]
+        return resolve_notifier(str(entry["notifier"]))
+    except NotifierError as exc:
+        raise NotifierError(f"{field}.notifier: {exc}") from None

@@ -198,6 +198,8 @@ def test_validate_cli_prints_problems_and_exits_non_zero(tmp_path: Path, capsys:
     assert "1 valid, 1 invalid" in err
 
 
-def test_validate_cli_checks_the_example_folder_by_default(capsys: pytest.CaptureFixture[str]) -> None:
+def test_validate_cli_checks_the_example_behaviors_and_imports_by_default(capsys: pytest.CaptureFixture[str]) -> None:
     assert cli_main(["validate"]) == 0
-    assert "6 valid, 0 invalid" in capsys.readouterr().out
+    out = capsys.readouterr().out
+    assert "include/imports/loyal_regulars_in_hubspot.yaml: ok (import__loyal_regulars_in_hubspot)" in out
+    assert "7 valid, 0 invalid" in out
