@@ -25,6 +25,7 @@ was acknowledged (``execute.commit_plan``). Everything here is SQL over the plan
 from __future__ import annotations
 
 from collections.abc import Iterable
+from dataclasses import dataclass
 from enum import StrEnum
 
 import duckdb
@@ -67,22 +68,34 @@ def sql_list(values: Iterable[str]) -> str:
     return "(" + ", ".join(f"'{name}'" for name in names) + ")" if names else "(NULL)"
 
 
-def plan_dispositions(
-    con: duckdb.DuckDBPyConnection, keying: Keying, key_types: frozenset[str], full_resync: bool, replace: bool
-) -> None:
-    """Creates tables ``adds`` and ``removes`` (rows to send), ``settle`` (SETTLE_SCHEMA) and ``readded`` (the
-    members re-added because a removal takes them; ROW only) from ``new_rows`` / ``gone_rows`` (the
-    member-level diff) and the plan's inputs."""
+@dataclass(frozen=True)
+class Diff:
+    """How a plan diffs: ``full_resync`` sends every prepared row again (as a ``replace`` when the destination
+    supports one); ``fresh``: no committed row is affected, so every prepared row is new and none is gone."""
+
+    full_resync: bool
+    replace: bool
+    fresh: bool = False
+
+
+def plan_dispositions(con: duckdb.DuckDBPyConnection, keying: Keying, key_types: frozenset[str], diff: Diff) -> None:
+    """Creates tables (or views) ``adds`` and ``removes`` (rows to send), ``settle`` (SETTLE_SCHEMA) and
+    ``readded`` (the members re-added because a removal takes them; ROW only) from ``new_rows`` /
+    ``gone_rows`` (the member-level diff) and the plan's inputs."""
     con.execute(f"CREATE TEMP TABLE settle ({', '.join(f'{f.name} VARCHAR' for f in SETTLE_SCHEMA)})")
-    if keying == Keying.ROW:
-        _row_dispositions(con, sql_list(key_types), full_resync, replace)
+    if keying == Keying.ROW and not diff.fresh:
+        _row_dispositions(con, sql_list(key_types), diff.full_resync, diff.replace)
         return
     con.execute("CREATE TEMP TABLE readded (member_key VARCHAR)")
     if keying == Keying.VALUE:
-        _value_dispositions(con, sql_list(key_types), full_resync, replace)
+        _value_dispositions(con, sql_list(key_types), diff.full_resync, diff.replace)
+        return
+    # MEMBER, or ROW with nothing committed affected: no removal can take anyone along, all prepared rows are new
+    if diff.full_resync or diff.fresh:
+        con.execute("CREATE TEMP VIEW adds AS FROM prepared")
     else:
-        con.execute(f"CREATE TEMP TABLE adds AS SELECT * FROM {'prepared' if full_resync else 'new_rows'}")
-        con.execute(f"CREATE TEMP TABLE removes AS SELECT * FROM gone_rows {'LIMIT 0' if replace else ''}")
+        con.execute("CREATE TEMP TABLE adds AS FROM new_rows")
+    con.execute(f"CREATE TEMP TABLE removes AS SELECT * FROM gone_rows {'LIMIT 0' if diff.replace else ''}")
 
 
 def _value_dispositions(con: duckdb.DuckDBPyConnection, keys: str, full_resync: bool, replace: bool) -> None:

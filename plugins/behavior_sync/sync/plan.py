@@ -37,6 +37,7 @@ from behavior_sync.sync.keying import (
     LEAVE_WITH,
     RELEASE,
     SETTLE_SCHEMA,
+    Diff,
     Keying,
     plan_dispositions,
 )
@@ -174,10 +175,18 @@ _KEY = "USING (member_key, id_type, value)"  # both sides hold each row once: an
 
 def _diff(con: duckdb.DuckDBPyConnection, capabilities: Capabilities, full_resync: bool, replace: bool) -> None:
     """Views ``new_rows`` / ``gone_rows`` (the member-level diff of ``prepared`` and ``committed_affected``),
-    then tables ``adds``, ``removes`` and ``settle`` by the destination's keying (``sync.keying``)."""
-    con.execute(f"CREATE TEMP VIEW new_rows AS SELECT * FROM prepared ANTI JOIN committed_affected {_KEY}")
-    con.execute(f"CREATE TEMP VIEW gone_rows AS SELECT * FROM committed_affected ANTI JOIN prepared {_KEY}")
-    plan_dispositions(con, capabilities.keying, capabilities.key_types, full_resync, replace)
+    then tables ``adds``, ``removes`` and ``settle`` by the destination's keying (``sync.keying``).
+
+    When no committed row is affected (a first sync, or only joiners), every prepared row is new and none
+    is gone: the views are then plain scans, and the keying skips what only churn needs."""
+    fresh = not con.execute("SELECT EXISTS (FROM committed_affected)").fetchall()[0][0]
+    if fresh:
+        con.execute("CREATE TEMP VIEW new_rows AS FROM prepared")
+        con.execute("CREATE TEMP VIEW gone_rows AS FROM committed_affected")
+    else:
+        con.execute(f"CREATE TEMP VIEW new_rows AS SELECT * FROM prepared ANTI JOIN committed_affected {_KEY}")
+        con.execute(f"CREATE TEMP VIEW gone_rows AS SELECT * FROM committed_affected ANTI JOIN prepared {_KEY}")
+    plan_dispositions(con, capabilities.keying, capabilities.key_types, Diff(full_resync, replace, fresh))
 
 
 def _numbered(table: str, batch_members: int) -> str:
