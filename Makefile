@@ -12,11 +12,11 @@ SEED        ?= 42
 CUSTOMERS   ?= 100000
 LOCK_PYTHON ?= $(or $(BEHAVIOR_SYNC_PYTHON),python3.11)
 
-.PHONY: help run start stop test browser lint validate demo-data bench lock clean bootstrap
+.PHONY: help run start stop rotate-fernet-key test browser lint validate demo-data bench lock clean bootstrap
 
 help: ## list the targets
 	@echo "Behavior Sync. Usage: make <target> [VAR=value]"
-	@grep -E '^[a-z-]+:.*## ' $(MAKEFILE_LIST) | sed -E 's/^([a-z-]+):.*## (.*)/  \1\t\2/' | expand -t 14
+	@grep -E '^[a-z-]+:.*## ' $(MAKEFILE_LIST) | sed -E 's/^([a-z-]+):.*## (.*)/  \1\t\2/' | expand -t 21
 	@echo
 	@echo "Variables: PYTEST_ARGS (test), AS_OF SEED CUSTOMERS (demo-data), BEHAVIOR_SYNC_PORT (run/start, default 8080)"
 
@@ -28,6 +28,9 @@ start: ## like run, but return once Airflow is up (stop it with make stop)
 
 stop: ## stop the Airflow started by make run / make start
 	@scripts/stop.sh
+
+rotate-fernet-key: bootstrap ## re-encrypt connections and variables in .airflow/ with a new Fernet key (Airflow stopped)
+	@scripts/rotate_fernet_key.sh
 
 test: bootstrap browser lint ## static checks, then the whole test suite (what CI runs); e.g. PYTEST_ARGS="-k history -x"
 	$(PYTHON_BIN) -m pytest $(PYTEST_ARGS)

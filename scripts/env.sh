@@ -6,7 +6,8 @@
 # It activates .venv (made by scripts/bootstrap.sh) and points Airflow at the git-ignored
 # home .airflow/ in the project: SQLite metadata DB, LocalExecutor with 4 parallel tasks,
 # API server on 127.0.0.1 only, no example DAGs, DAGs unpaused at creation (the demo
-# behaviors run as soon as they are seen). scripts/run.sh, stop.sh and the Makefile use it.
+# behaviors run as soon as they are seen), secrets in the DB encrypted with the home's Fernet
+# key (.airflow/fernet_key, made on first use). scripts/run.sh, stop.sh and the Makefile use it.
 #
 # Knobs (set before sourcing): BEHAVIOR_SYNC_AIRFLOW_HOME (the Airflow home, default .airflow/),
 # BEHAVIOR_SYNC_DATA_DIR (demo warehouse, state database, artifacts and sandbox state, default data/;
@@ -81,6 +82,30 @@ if [ ! -s "$AIRFLOW_HOME/jwt_secret" ]; then
 fi
 AIRFLOW__API_AUTH__JWT_SECRET="$(cat "$AIRFLOW_HOME/jwt_secret")"
 export AIRFLOW__API_AUTH__JWT_SECRET
+
+# Fernet key: Airflow encrypts connection passwords and extras, and variables, in the metadata DB with it.
+# Made once (32 random bytes, URL-safe base64) into fernet_key, owner-readable only, and reused by every later
+# start; a home made before that file existed keeps the key Airflow wrote into its airflow.cfg (its secrets
+# would not decrypt otherwise). It may hold "new,old" during scripts/rotate_fernet_key.sh (README, "Secrets at
+# rest"). AIRFLOW__CORE__FERNET_KEY wins over airflow.cfg.
+if [ ! -s "$AIRFLOW_HOME/fernet_key" ]; then
+    mkdir -p "$AIRFLOW_HOME"
+    _bsync_key=""
+    if [ -f "$AIRFLOW_HOME/airflow.cfg" ]; then
+        _bsync_key="$(sed -n 's/^[[:space:]]*fernet_key[[:space:]]*=[[:space:]]*\([^[:space:]]\{1,\}\).*/\1/p' \
+            "$AIRFLOW_HOME/airflow.cfg" | head -n 1)"
+    fi
+    [ -n "$_bsync_key" ] || _bsync_key="$(head -c 32 /dev/urandom | base64 | tr '+/' '-_')"
+    (umask 077 && printf '%s\n' "$_bsync_key" >"$AIRFLOW_HOME/fernet_key")
+    unset _bsync_key
+fi
+chmod 600 "$AIRFLOW_HOME/fernet_key"
+AIRFLOW__CORE__FERNET_KEY="$(cat "$AIRFLOW_HOME/fernet_key")"
+export AIRFLOW__CORE__FERNET_KEY
+
+# The Test button of Airflow's connection form (Airflow disables it by default: whoever may edit connections
+# can make the api-server call any host with them; this local Airflow has one user, admin).
+export AIRFLOW__CORE__TEST_CONNECTION=Enabled
 
 # include/ and the project's modules importable by every component (triggerer included).
 export PYTHONPATH="$PROJECT_DIR"

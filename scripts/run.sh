@@ -3,7 +3,9 @@
 #
 #   1. scripts/bootstrap.sh (.venv; fast when nothing changed), scripts/env.sh
 #   2. .airflow/ home: admin password (first run only), `airflow db migrate`,
-#      airflow_settings.yaml (connections, pools, variables) via the settings loader
+#      airflow_settings.yaml (connections, pools, variables) via the settings loader; secrets in the
+#      metadata DB are encrypted with the home's Fernet key .airflow/fernet_key (made once by scripts/env.sh,
+#      owner-readable only; `make rotate-fernet-key` replaces it)
 #   3. the demo warehouse data/warehouse.duckdb if it is missing
 #   4. `airflow dags reserialize` so the DAGs show at once
 #   5. the Meta, HubSpot, CleverTap, Google Data Manager and Google Ads API sandboxes (python -m sandbox.meta /
