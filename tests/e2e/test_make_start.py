@@ -6,7 +6,8 @@ home and data folder, every port free and chosen here, so a developer's ``make r
 behaviors folder holds the demo's Quality Enthusiasts as shipped except for a manual schedule (nothing runs
 by itself); its Google Ads API destination is triggered through the REST API. The wait task must defer and
 its trigger fire in the triggerer process (``dag.test()`` would run it inline instead); history must record
-the run and the list's size; the sandbox list must hold every committed member. ``scripts/stop.sh`` (same
+the run and the list's size; the sandbox list must hold every committed member. The metadata DB must hold the
+connections of airflow_settings.yaml encrypted with the home's Fernet key. ``scripts/stop.sh`` (same
 environment) stops every process group at the end, also when something failed.
 """
 
@@ -16,6 +17,8 @@ import datetime as dt
 import hashlib
 import json
 import os
+import sqlite3
+import stat
 import subprocess
 import time
 import urllib.parse
@@ -27,6 +30,7 @@ from typing import Any
 
 import duckdb
 import pytest
+from cryptography.fernet import Fernet
 
 from behavior_sync.demo_warehouse import generate_demo_warehouse
 from behavior_sync.history import HistoryStore, SyncRecord
@@ -228,3 +232,17 @@ def test_make_start_syncs_through_the_google_ads_api_and_the_real_triggerer_runs
     record = history_row(local_airflow, run_id)
     assert record.status == "success" and record.details["processing"]["list"]["list_id"] == str(user_list["id"])
     assert record.audience_size == user_list["matched"] > 0  # min(size for search, for display): the known people
+
+
+def test_make_start_keeps_a_fernet_key_and_the_metadata_db_holds_connections_encrypted(
+    local_airflow: LocalAirflow,
+) -> None:
+    key_file = local_airflow.home / "fernet_key"
+    assert stat.S_IMODE(key_file.stat().st_mode) == 0o600
+    fernet = Fernet(key_file.read_text().strip().encode())
+    with sqlite3.connect(local_airflow.home / "airflow.db") as db:
+        rows = db.execute("SELECT conn_id, extra, is_extra_encrypted FROM connection").fetchall()
+    extras = {conn_id: extra for conn_id, extra, encrypted in rows if encrypted}
+    assert {conn_id for conn_id, _, _ in rows} == set(extras) >= {"warehouse_default", "sync_state_default"}
+    assert "sqlite:" not in extras["sync_state_default"] and "duckdb:" not in extras["warehouse_default"]
+    assert json.loads(fernet.decrypt(extras["sync_state_default"].encode()))["url"] == local_airflow.state_url
