@@ -53,7 +53,7 @@ def display_path(path: Path) -> str:
     """Path relative to the project root when inside it (what people see in messages), made printable."""
     try:
         return printable(str(path.resolve().relative_to(PROJECT_DIR)))
-    except (ValueError, OSError):
+    except (ValueError, OSError, RuntimeError):  # RuntimeError: a symlink loop
         return printable(str(path))
 
 

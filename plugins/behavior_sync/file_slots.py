@@ -8,7 +8,7 @@
   never replaced, and nothing shares its state); the refused file is never read.
 * Any other file (refused, or named with spaces, capitals, dashes, 241+ characters...) gets a placeholder id
   ``<prefix>__<name with [^A-Za-z0-9_] as _, cut to 60>-<10 hex of the name's SHA-256>``: always a valid
-  Airflow id (at most 82 characters), and never a good DAG's id, since a slug holds no ``-``.
+  Airflow id (at most 81 characters), and never a good DAG's id, since a slug holds no ``-``.
 """
 
 from __future__ import annotations

@@ -195,6 +195,7 @@ def _behavior_cases() -> list[tuple[str | bytes, str | bytes | Callable[[Path], 
         ("a_fifo.yaml", os.mkfifo, ("not a regular file",)),
         ("dangling_link.yaml", lambda p: p.symlink_to("/nonexistent/behavior.yaml"), ("FileNotFoundError",)),
         ("device_link.yaml", lambda p: p.symlink_to("/dev/zero"), ("not a regular file",)),
+        ("symlink_loop.yaml", lambda p: p.symlink_to(p.name), ("Too many levels of symbolic links",)),
     ]
 
 

@@ -73,7 +73,7 @@ def test_an_error_keeps_twenty_problems_and_says_how_many_more(tmp_path: Path) -
 )
 def test_a_badly_named_file_gets_a_valid_placeholder_id_no_good_file_can_have(name: str) -> None:
     (slot,) = assign_slots([Path(name)], "behavior")
-    assert AIRFLOW_KEY.fullmatch(slot.dag_id) and len(slot.dag_id) <= 82
+    assert AIRFLOW_KEY.fullmatch(slot.dag_id) and len(slot.dag_id) <= 81
     assert not SLUG_PATTERN.fullmatch(slot.dag_id.removeprefix("behavior__"))
 
 
