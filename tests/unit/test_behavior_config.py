@@ -203,3 +203,27 @@ def test_validate_cli_checks_the_example_behaviors_and_imports_by_default(capsys
     out = capsys.readouterr().out
     assert "include/imports/loyal_regulars_in_hubspot.yaml: ok (import__loyal_regulars_in_hubspot)" in out
     assert "7 valid, 0 invalid" in out
+
+
+def test_validate_cli_judges_a_given_file_next_to_the_others_of_its_folder(
+    tmp_path: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    write(tmp_path, "probe_buyers.yaml", GOOD)
+    twin = write(tmp_path, "probe_buyers.yml", GOOD)
+    assert cli_main(["validate", str(twin)]) == 1
+    assert (
+        f"{twin}: 'probe_buyers.yml' is ignored: 'probe_buyers.yaml' already has DAG behavior__probe_buyers"
+        in capsys.readouterr().err
+    )
+
+
+def test_validate_cli_checks_a_file_of_the_imports_folder_as_an_import(
+    tmp_path: Path, capsys: pytest.CaptureFixture[str], monkeypatch: pytest.MonkeyPatch
+) -> None:
+    monkeypatch.setenv("BEHAVIOR_SYNC_IMPORTS_DIR", str(tmp_path))
+    good = write(tmp_path, "vips.yaml", "list_name: VIPs\ntable: hubspot_vips\n")
+    never = write(tmp_path, "never.yaml", "list_name: VIPs\ntable: t\nschedule: '0 0 30 2 *'\n")
+    assert cli_main(["validate", str(good), str(never)]) == 1
+    out, err = capsys.readouterr()
+    assert f"{good}: ok (import__vips)" in out
+    assert f"{never}: schedule: '0 0 30 2 *' is not null" in err and "matches no date" in err
