@@ -9,13 +9,13 @@ from __future__ import annotations
 import re
 import signal
 import time
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
 from pathlib import Path
 
 import pytest
 
 from behavior_sync.config import load_behaviors
-from behavior_sync.file_guard import BehaviorFileError, TimeLimitExceeded, time_limit
+from behavior_sync.file_guard import FILE_SECONDS_ENV, BehaviorFileError, TimeLimitExceeded, contained, time_limit
 from behavior_sync.file_slots import SLUG_PATTERN, assign_slots
 from behavior_sync.schema_validation import Problem
 
@@ -52,6 +52,53 @@ def test_when_the_outer_timer_runs_out_first_the_file_being_loaded_is_charged(ou
     with pytest.raises(TimeLimitExceeded, match="ran out of the DAG file's import time"), time_limit(5):
         time.sleep(3)
     assert signal.getitimer(signal.ITIMER_REAL)[0] == 0 and outer_timer == []
+
+
+def endless() -> None:
+    while True:
+        pass
+
+
+def exits() -> None:
+    raise SystemExit(3)
+
+
+def interrupted() -> None:
+    raise KeyboardInterrupt
+
+
+def recurses() -> None:
+    recurses()
+
+
+def out_of_memory() -> None:
+    raise MemoryError
+
+
+def refused() -> None:
+    raise ValueError("Airflow refused it")
+
+
+@pytest.mark.parametrize(
+    ("action", "message"),
+    [
+        (exits, "SystemExit(3) was raised while loading the file"),
+        (interrupted, "KeyboardInterrupt() was raised while loading the file"),
+        (recurses, "the file cannot be loaded: RecursionError (nested too deeply)"),
+        (out_of_memory, "the file cannot be loaded: MemoryError (ran out of memory)"),
+        (endless, "loading the file took longer than 0.2 s (limit: BEHAVIOR_SYNC_FILE_SECONDS)"),
+        (refused, "the file cannot be loaded: ValueError: Airflow refused it"),
+    ],
+)
+def test_whatever_loading_or_building_a_file_raises_becomes_its_problem(
+    action: Callable[[], None], message: str, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    monkeypatch.setenv(FILE_SECONDS_ENV, "0.2")
+    with pytest.raises(BehaviorFileError) as info:
+        contained(Path("include/behaviors/x_y.yaml"), "behavior__x_y", action)
+    assert info.value.dag_id == "behavior__x_y" and str(info.value).startswith("include/behaviors/x_y.yaml: ")
+    (problem,) = info.value.problems
+    assert str(problem).startswith(message)
 
 
 def test_a_problem_is_one_printable_line_of_bounded_length() -> None:
