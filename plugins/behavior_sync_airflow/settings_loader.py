@@ -275,20 +275,9 @@ def _variable(fields: Mapping[str, Any]) -> VariableSpec:
 
 
 def load_settings(path: Path, environ: Mapping[str, str] | None = None) -> list[str]:
-    """Read ``path`` and upsert everything in one transaction; returns the report lines.
-
-    Raises ``SettingsError`` (writing nothing) when Airflow has no Fernet key: connection passwords and
-    extras, and variables, would be stored in plain text (scripts/env.sh keeps one per Airflow home).
-    """
+    """Read ``path`` and upsert everything in one transaction; returns the report lines."""
     settings = read_settings(path, environ)
-    from airflow.models.crypto import get_fernet
     from airflow.utils.session import create_session
-
-    if not get_fernet().is_encrypted:
-        raise SettingsError(
-            "Airflow has no Fernet key ([core] fernet_key, AIRFLOW__CORE__FERNET_KEY): connection passwords and "
-            "extras would be stored unencrypted; source scripts/env.sh (it keeps one in the Airflow home)"
-        )
 
     from behavior_sync_airflow.settings_store import apply_settings
 

@@ -9,7 +9,6 @@ in) and drives it as a person would: ``source scripts/env.sh`` then the ``airflo
 from __future__ import annotations
 
 import json
-import os
 import sqlite3
 import stat
 import subprocess
@@ -144,18 +143,3 @@ def test_rotation_refuses_while_airflow_runs(tmp_path: Path) -> None:
     refused = subprocess.run([ROOT / "scripts" / "rotate_fernet_key.sh"], env=env, capture_output=True, text=True)
     assert refused.returncode == 1 and "make stop" in refused.stderr
     assert key_file(env).read_text().strip() == key
-
-
-def test_the_settings_loader_stores_nothing_without_a_fernet_key(airflow_db: Path, tmp_path: Path) -> None:
-    settings = tmp_path / "airflow_settings.yaml"
-    settings.write_text(
-        "airflow:\n  connections:\n    - conn_id: bsync_plain_text\n      conn_type: warehouse\n"
-        "      conn_password: would-be-plain-text\n"
-    )
-    done = subprocess.run(
-        [sys.executable, "-m", "behavior_sync_airflow.settings_loader", str(settings)],
-        env=os.environ | {"AIRFLOW__CORE__FERNET_KEY": ""}, capture_output=True, text=True,
-    )  # fmt: skip
-    assert done.returncode == 1 and "no Fernet key" in done.stderr
-    with sqlite3.connect(airflow_db / "airflow.db") as db:
-        assert db.execute("SELECT count(*) FROM connection WHERE conn_id = 'bsync_plain_text'").fetchone() == (0,)
