@@ -76,57 +76,62 @@ def _read_text(path: Path) -> tuple[str, Problem | None]:
 
 
 @dataclass
-class _Tally:
-    """Running size of the document with every alias expanded, and each anchor's expanded size."""
+class _Scan:
+    """The document's size with every alias expanded, fed one parser event at a time."""
 
     values: int = 0
     chars: int = 0
-    anchors: dict[str, tuple[int, int]] = field(default_factory=dict)
+    anchors: dict[str, tuple[int, int]] = field(default_factory=dict)  # anchor -> its node's expanded size
+    open_collections: list[tuple[str | None, tuple[int, int]]] = field(default_factory=list)
+    open_anchors: set[str | None] = field(default_factory=set)  # latest definition still an open collection
 
-    def add(self, values: int, chars: int) -> None:
-        self.values += values
-        self.chars += chars
+    def feed(self, event: yaml.Event) -> str | None:
+        """Account for ``event``; returns why the document is refused, or None."""
+        if isinstance(event, yaml.CollectionStartEvent):
+            if len(self.open_collections) == MAX_DEPTH:
+                return f"nested more than {MAX_DEPTH} levels deep"
+            self._open(event.anchor)
+        elif isinstance(event, yaml.CollectionEndEvent):
+            self._close(*self.open_collections.pop())
+        elif isinstance(event, yaml.ScalarEvent):
+            self._open(event.anchor)
+            self.chars += len(event.value)
+            self._close(*self.open_collections.pop())
+        elif isinstance(event, yaml.AliasEvent):
+            if event.anchor in self.open_anchors:
+                return f"alias *{event.anchor} refers to a collection that contains it (endless)"
+            values, chars = self.anchors.get(event.anchor, (1, 0))  # an unknown one: the composer reports it
+            self.values, self.chars = self.values + values, self.chars + chars
+        return self._too_big()
 
-    def remember(self, anchor: str | None, since: tuple[int, int]) -> None:
-        """Record the expanded size of the node that started at ``since`` under its anchor, if any."""
+    def _open(self, anchor: str | None) -> None:
+        self.open_collections.append((anchor, (self.values, self.chars)))
+        self.open_anchors.add(anchor)
+        self.values += 1
+
+    def _close(self, anchor: str | None, start: tuple[int, int]) -> None:
+        self.open_anchors.discard(anchor)
         if anchor is not None:
-            self.anchors[anchor] = (self.values - since[0], self.chars - since[1])
+            self.anchors[anchor] = (self.values - start[0], self.chars - start[1])
 
-    def expansion(self, anchor: str) -> tuple[int, int]:
-        return self.anchors.get(anchor, (1, 0))  # an unknown anchor is the composer's error to report
+    def _too_big(self) -> str | None:
+        if self.values > MAX_VALUES:
+            return f"the document has more than {MAX_VALUES:,} values (aliases counted as expanded)"
+        if self.chars > MAX_TEXT_CHARS:
+            return f"the document has more than {MAX_TEXT_CHARS:,} characters of text (aliases counted as expanded)"
+        return None
 
 
 def _structure_problem(text: str) -> Problem | None:
     """Why the document is too deep or too big once aliases are expanded (None when it is not); stops early."""
-    tally = _Tally()
-    open_collections: list[tuple[str | None, tuple[int, int]]] = []
+    scan = _Scan()
     try:
         for event in yaml.parse(text, Loader=_StrictLoader):
-            if isinstance(event, yaml.CollectionStartEvent):
-                if len(open_collections) == MAX_DEPTH:
-                    return _at(event, f"nested more than {MAX_DEPTH} levels deep")
-                open_collections.append((event.anchor, (tally.values, tally.chars)))
-                tally.add(1, 0)
-            elif isinstance(event, yaml.CollectionEndEvent):
-                tally.remember(*open_collections.pop())
-            elif isinstance(event, yaml.ScalarEvent):
-                start = (tally.values, tally.chars)
-                tally.add(1, len(event.value))
-                tally.remember(event.anchor, start)
-            elif isinstance(event, yaml.AliasEvent):
-                if any(anchor == event.anchor for anchor, _ in open_collections):
-                    return _at(event, f"alias *{event.anchor} refers to a collection that contains it (endless)")
-                tally.add(*tally.expansion(event.anchor))
-            if tally.values > MAX_VALUES or tally.chars > MAX_TEXT_CHARS:
-                return _at(event, _too_big(tally))
+            if (problem := scan.feed(event)) is not None:
+                return _at(event, problem)
     except yaml.YAMLError as exc:
         return _yaml_problem(exc)
     return None
-
-
-def _too_big(tally: _Tally) -> str:
-    what = f"{MAX_VALUES:,} values" if tally.values > MAX_VALUES else f"{MAX_TEXT_CHARS:,} characters of text"
-    return f"the document has more than {what} (aliases counted as expanded)"
 
 
 def _at(event: yaml.Event, message: str) -> Problem:
