@@ -183,7 +183,7 @@ def _query_problems(doc: Mapping[str, Any]) -> list[Problem]:
     try:
         query = (PROJECT_DIR / doc["query"]).resolve()
         exists = query.is_file()
-    except (OSError, ValueError) as exc:  # e.g. a NUL character, a name too long for the file system
+    except (OSError, ValueError, RuntimeError) as exc:  # a NUL character, a name too long, a symlink loop
         return [Problem("query", f"not a usable path ({type(exc).__name__}): {doc['query']!r}")]
     if not query.is_relative_to(PROJECT_DIR):
         return [Problem("query", f"{doc['query']!r} points outside the project folder")]
