@@ -158,3 +158,11 @@ def test_an_unloadable_failure_notifier_makes_its_behavior_an_invalid_placeholde
     (callback,) = bag.get_dag("behavior__emailed").get_task("extract").on_failure_callback
     assert type(callback).__name__ == "SmtpNotifier" and callback.to == ["data@example.com"]
     assert callback.smtp_conn_id == "smtp_team" and "task {{ ti.task_id }} failed" in callback.subject
+
+
+def test_airflow_builds_every_project_hook_from_its_connection_as_the_test_button_does(airflow_db: Path) -> None:
+    from airflow.models.connection import Connection
+
+    for conn_type in ("warehouse", "sync_state", "meta_ads", "google_ads", "hubspot", "clevertap"):
+        hook = Connection(conn_id=f"my_{conn_type}", conn_type=conn_type).get_hook()
+        assert hook.conn_type == conn_type and hook.conn_id == f"my_{conn_type}"

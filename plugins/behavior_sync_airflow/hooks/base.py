@@ -19,9 +19,15 @@ class ValidatedConnectionHook(BaseHook):
     conn_name_attr: ClassVar[str] = "conn_id"
     default_conn_name: ClassVar[str]
 
-    def __init__(self, conn_id: str | None = None) -> None:
+    def __init__(self, conn_id: str | None = None, **named: str | None) -> None:
+        """Reads ``conn_id``, else the id passed under the keyword ``conn_name_attr`` names (how Airflow's
+        ``Connection.get_hook`` builds a hook, e.g. for the connection form's Test button), else
+        ``default_conn_name``. Raises ``TypeError`` for any other keyword."""
+        unknown = sorted(set(named) - {self.conn_name_attr})
+        if unknown:
+            raise TypeError(f"{type(self).__name__}() got unexpected keywords {unknown}")
         super().__init__()
-        self.conn_id = conn_id or self.default_conn_name
+        self.conn_id = conn_id or named.get(self.conn_name_attr) or self.default_conn_name
 
     def settings(self) -> tuple[dict[str, Any], str | None, str | None]:
         """(validated extras, host or None, secret from the password field or None).
