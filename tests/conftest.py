@@ -10,6 +10,7 @@ tests stay fast.
 from __future__ import annotations
 
 import atexit
+import base64
 import os
 import shutil
 import subprocess
@@ -35,6 +36,8 @@ os.environ.update(
         "AIRFLOW__CORE__DAGS_ARE_PAUSED_AT_CREATION": "True",
         "AIRFLOW__LOGGING__LOGGING_LEVEL": "INFO",
         "BEHAVIOR_SYNC_PROJECT_DIR": str(ROOT),
+        # as `make run` does (scripts/env.sh): connection secrets are stored encrypted in the metadata DB
+        "AIRFLOW__CORE__FERNET_KEY": base64.urlsafe_b64encode(os.urandom(32)).decode(),
     }
 )
 # gRPC reads its root certificates' path when it is imported: the Google Ads sandbox's trust bundle

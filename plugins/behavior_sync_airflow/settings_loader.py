@@ -275,9 +275,17 @@ def _variable(fields: Mapping[str, Any]) -> VariableSpec:
 
 
 def load_settings(path: Path, environ: Mapping[str, str] | None = None) -> list[str]:
-    """Read ``path`` and upsert everything in one transaction; returns the report lines."""
+    """Read ``path`` and upsert everything in one transaction; returns the report lines. Raises SettingsError
+    for an invalid file, or when connections would be stored without a Fernet key (unencrypted)."""
     settings = read_settings(path, environ)
+    from airflow.models.crypto import get_fernet
     from airflow.utils.session import create_session
+
+    if settings.connections and not get_fernet().is_encrypted:
+        raise SettingsError(
+            "no Fernet key: connection passwords and extras would be stored in plain text; set "
+            "AIRFLOW__CORE__FERNET_KEY (make run keeps one in the Airflow home's fernet_key file)"
+        )
 
     from behavior_sync_airflow.settings_store import apply_settings
 

@@ -98,6 +98,7 @@ def test_load_creates_then_updates_without_duplicates(
         "extra": {"url": "duckdb:////srv/bsync/wh.duckdb", "batch_rows": 1000},
     }
     assert first["slots"] == 3 and first["variable"] == "/srv/bsync/artifacts"
+    assert stored_encrypted("bsync_test_wh")  # the secret is never in the metadata DB as plain text
 
     # Same file again: nothing changes. Changed values: updated in place, never duplicated.
     assert load_settings(path) == [
@@ -232,3 +233,19 @@ def test_check_mode_from_the_command_line_touches_no_database() -> None:
     )
     assert result.returncode == 0, result.stderr
     assert "ok (2 connection(s), 6 pool(s), 1 variable(s))" in result.stdout
+
+
+def stored_encrypted(conn_id: str) -> bool:
+    """Whether the connection's password and extra are Fernet-encrypted in the metadata DB's raw row."""
+    from airflow.models.connection import Connection
+    from airflow.utils.session import create_session
+    from sqlalchemy import select
+
+    with create_session() as session:
+        table = Connection.__table__
+        row = session.execute(
+            select(table.c.password, table.c.extra, table.c.is_encrypted, table.c.is_extra_encrypted).where(
+                table.c.conn_id == conn_id
+            )
+        ).one()
+    return bool(row.is_encrypted and row.is_extra_encrypted) and "s3cret" not in row.password + row.extra
