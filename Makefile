@@ -40,7 +40,7 @@ lint: bootstrap ## ruff (lint + format check) and mypy --strict (config in pypro
 	.venv/bin/ruff format --check plugins dags tests sandbox
 	.venv/bin/mypy
 
-validate: bootstrap ## check every behavior file in include/behaviors
+validate: bootstrap ## check every behavior and import file (include/behaviors, include/imports)
 	$(PYTHON_BIN) -m behavior_sync validate
 
 demo-data: bootstrap ## regenerate data/warehouse.duckdb (AS_OF=YYYY-MM-DD, default today; SEED=42; CUSTOMERS=100000)

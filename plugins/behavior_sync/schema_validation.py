@@ -81,8 +81,20 @@ def _problem_from_error(error: ValidationError) -> Problem:
         prefix = f"{path}." if path else ""
         return Problem(f"{prefix}{unknown[0]}" if unknown else path, f"unknown field (allowed here: {known})")
     if error.validator == "pattern" and "description" in error.schema:  # say what is expected, not the regex
-        return Problem(path, f"{error.instance!r} does not match: {error.schema['description']}")
+        return Problem(path, f"{_shown(error.instance)!r} does not match: {error.schema['description']}")
+    if isinstance(error.instance, str) and "://" in error.instance:
+        return Problem(path, error.message.replace(repr(error.instance), repr(_shown(error.instance))))
     return Problem(path, error.message)
+
+
+def _shown(value: Any) -> Any:
+    """``value`` as a problem may quote it: a URL without its ``user:password@``, query and fragment (a webhook
+    URL's credentials must not reach placeholder DAGs, logs or the page)."""
+    if not (isinstance(value, str) and "://" in value):
+        return value
+    from behavior_sync.webhooks import redact_url
+
+    return redact_url(value)
 
 
 def _leaf_errors(errors: Iterator[ValidationError]) -> Iterator[ValidationError]:

@@ -227,3 +227,16 @@ def test_validate_cli_checks_a_file_of_the_imports_folder_as_an_import(
     out, err = capsys.readouterr()
     assert f"{good}: ok (import__vips)" in out
     assert f"{never}: schedule: '0 0 30 2 *' is not null" in err and "matches no date" in err
+
+
+@pytest.mark.parametrize(
+    "url",
+    [
+        "https://hooks:s3cret-pw@example.com/in bound",
+        "ftp://hooks:s3cret-pw@example.com/x?token=s3cret-pw" + "x" * 2000,
+    ],
+)
+def test_a_refused_webhook_url_is_quoted_without_its_credentials_or_query(tmp_path: Path, url: str) -> None:
+    path = write(tmp_path, "b.yaml", with_changes(webhooks=[{"connection": "hooks", "url": url}]))
+    problems = problems_of(path)
+    assert "webhooks[0].url" in problems and "s3cret" not in problems and "***@example.com" in problems
