@@ -130,6 +130,40 @@ plans = sa.Table(
     sa.Index("ix_bsync_plans_folded_by", "behavior", "destination_id", "folded_by"),
 )
 
+# Version 6: what a destination held when read back (reconcile, sync/reconcile.py): one row per check of a
+# behavior x destination. Counts only, never identifiers (hashed keys, when needed, go to run artifacts).
+drift_checks = sa.Table(
+    "bsync_drift",
+    metadata,
+    sa.Column("id", sa.Integer, primary_key=True, autoincrement=True),
+    sa.Column("behavior", sa.String(64), nullable=False),
+    sa.Column("destination_id", sa.String(64), nullable=False),
+    sa.Column("destination_type", sa.String(32), nullable=False),
+    sa.Column("run_id", sa.String(250), nullable=False),
+    sa.Column("checked_at", sa.DateTime(timezone=True), nullable=False),
+    sa.Column("method", sa.String(16), nullable=False),  # exact | sampled | count
+    sa.Column("status", sa.String(16), nullable=False),  # in_sync | drift | unknown
+    sa.Column("state_version", sa.Integer, nullable=True),  # the committed state compared against
+    sa.Column("committed", sa.BigInteger, nullable=True),  # committed members (or key values) compared
+    sa.Column("observed", sa.BigInteger, nullable=True),  # the destination's count / members found
+    sa.Column("sample_size", sa.BigInteger, nullable=True),
+    sa.Column("missing", sa.BigInteger, nullable=True),  # committed, not in the destination
+    sa.Column("unexpected", sa.BigInteger, nullable=True),  # in the destination, not committed
+    sa.Column("foreign_members", sa.BigInteger, nullable=True),  # of the unexpected: never added by us
+    sa.Column("tolerance", sa.String(250), nullable=False, default=""),  # the rule applied, in words
+    sa.Column("expected_low", sa.BigInteger, nullable=True),  # count the destination may report: low end
+    sa.Column("expected_high", sa.BigInteger, nullable=True),
+    sa.Column("missing_share", sa.Float, nullable=True),  # sampled: estimated share of members missing
+    sa.Column("ci_low", sa.Float, nullable=True),
+    sa.Column("ci_high", sa.Float, nullable=True),
+    sa.Column("confidence", sa.Float, nullable=True),  # e.g. 0.95 (Wilson interval)
+    sa.Column("repaired_missing", sa.BigInteger, nullable=True),  # repair: members queued to be re-sent
+    sa.Column("repaired_unexpected", sa.BigInteger, nullable=True),  # repair: our values queued for removal
+    sa.Column("message", sa.Text, nullable=False, default=""),
+    sa.Column("details", sa.Text, nullable=False, default="{}"),  # JSON, counts only
+    sa.Index("ix_bsync_drift_behavior_dest", "behavior", "destination_id", "checked_at"),
+)
+
 rejections = sa.Table(
     "bsync_rejections",
     metadata,
@@ -179,12 +213,17 @@ def _v5_plans(conn: sa.Connection) -> None:
     plans.create(conn, checkfirst=True)
 
 
+def _v6_drift(conn: sa.Connection) -> None:
+    drift_checks.create(conn, checkfirst=True)
+
+
 MIGRATIONS: Sequence[tuple[int, Callable[[sa.Connection], None]]] = (
     (1, _v1_create_history),
     (2, _v2_history_counts),
     (3, _v3_state_and_ledger),
     (4, _v4_fingerprints_and_objects),
     (5, _v5_plans),
+    (6, _v6_drift),
 )
 LATEST_VERSION = MIGRATIONS[-1][0]
 
