@@ -164,6 +164,36 @@ drift_checks = sa.Table(
     sa.Index("ix_bsync_drift_behavior_dest", "behavior", "destination_id", "checked_at"),
 )
 
+# Version 7: the vendors' reporting for the audiences we created, read back daily (behavior_sync.performance):
+# one row per behavior x destination x day x reporting object (a Meta ad set, a Google campaign or ad group, a
+# HubSpot marketing e-mail). A read of a day range replaces that range's rows (idempotent). NULL: not reported
+# (e.g. conversion_value where no purchase value is tracked); money in the account's currency.
+performance = sa.Table(
+    "bsync_performance",
+    metadata,
+    sa.Column("behavior", sa.String(64), primary_key=True),
+    sa.Column("destination_id", sa.String(64), primary_key=True),
+    sa.Column("day", sa.Date, primary_key=True),
+    sa.Column("object_type", sa.String(16), primary_key=True),  # adset | campaign | ad_group | email
+    sa.Column("object_id", sa.String(64), primary_key=True),
+    sa.Column("destination_type", sa.String(32), nullable=False),
+    sa.Column("audience_id", sa.String(250), nullable=False),  # our audience / user list / list the object uses
+    sa.Column("object_name", sa.String(500), nullable=False, default=""),
+    sa.Column("currency", sa.String(8), nullable=True),
+    sa.Column("impressions", sa.BigInteger, nullable=True),
+    sa.Column("clicks", sa.BigInteger, nullable=True),  # ad clicks, or e-mail clicks
+    sa.Column("spend", sa.Float, nullable=True),
+    sa.Column("conversions", sa.Float, nullable=True),
+    sa.Column("conversion_value", sa.Float, nullable=True),
+    sa.Column("sent", sa.BigInteger, nullable=True),
+    sa.Column("delivered", sa.BigInteger, nullable=True),
+    sa.Column("opens", sa.BigInteger, nullable=True),
+    sa.Column("unsubscribes", sa.BigInteger, nullable=True),
+    sa.Column("run_id", sa.String(250), nullable=False),
+    sa.Column("read_at", sa.DateTime(timezone=True), nullable=False),
+    sa.Index("ix_bsync_performance_day", "day", "behavior"),
+)
+
 rejections = sa.Table(
     "bsync_rejections",
     metadata,
@@ -217,6 +247,10 @@ def _v6_drift(conn: sa.Connection) -> None:
     drift_checks.create(conn, checkfirst=True)
 
 
+def _v7_performance(conn: sa.Connection) -> None:
+    performance.create(conn, checkfirst=True)
+
+
 MIGRATIONS: Sequence[tuple[int, Callable[[sa.Connection], None]]] = (
     (1, _v1_create_history),
     (2, _v2_history_counts),
@@ -224,6 +258,7 @@ MIGRATIONS: Sequence[tuple[int, Callable[[sa.Connection], None]]] = (
     (4, _v4_fingerprints_and_objects),
     (5, _v5_plans),
     (6, _v6_drift),
+    (7, _v7_performance),
 )
 LATEST_VERSION = MIGRATIONS[-1][0]
 
