@@ -81,6 +81,7 @@ class Behavior:
     source_file: Path = field(compare=False)
     webhooks: tuple[Mapping[str, Any], ...] = ()  # webhook entries with defaults applied (behavior_sync.webhooks)
     on_failure: tuple[Mapping[str, Any], ...] = ()  # notifications.on_failure entries (email or notifier)
+    reconcile: Mapping[str, Any] = field(default_factory=dict)  # read-back: schedule, sample_size, count_tolerance
 
     @property
     def dag_id(self) -> str:
@@ -334,4 +335,5 @@ def _build(path: Path, doc: Mapping[str, Any]) -> Behavior:
         source_file=path,
         webhooks=tuple(MappingProxyType(dict(w)) for w in doc.get("webhooks", [])),
         on_failure=tuple(MappingProxyType(dict(n)) for n in doc.get("notifications", {}).get("on_failure", [])),
+        reconcile=MappingProxyType(dict(doc.get("reconcile", {}))),
     )

@@ -50,6 +50,7 @@ EVENTS = (
     "paused_too_small",
     "size_threshold_crossed",
     "match_rate_low",
+    "drift_detected",
 )
 SIGNATURE_HEADER = "X-Behavior-Sync-Signature"
 TIMESTAMP_HEADER = "X-Behavior-Sync-Timestamp"

@@ -131,12 +131,25 @@ def ensure_property(client: HubSpotClient, spec: PropertySpec) -> dict[str, int]
                             description=o.description) for o in options]  # fmt: skip
         set_options(client, spec.name, [*kept, spec.our_option()])
         options.append(spec.our_option())
-    return {str(o.value): int(o.display_order or 0) for o in options if str(o.description or "").startswith(MANAGED)}
+    return _orders(options, managed_only=True)
+
+
+def _orders(options: Any, managed_only: bool = False) -> dict[str, int]:
+    """Display order by option value (``managed_only``: Behavior Sync's options only, i.e. their priorities)."""
+    return {str(o.value): int(o.display_order or 0) for o in options
+            if not managed_only or str(o.description or "").startswith(MANAGED)}  # fmt: skip
+
+
+def managed_priorities(spec: PropertySpec, found: Any) -> dict[str, int]:
+    """What ``ensure_property`` returns for the existing property ``found`` (SDK ``ModelProperty``), read only:
+    the stages' order of a lifecycle stage property (its stage missing: nothing), else the managed options'
+    priorities."""
+    return _orders(found.options or (), managed_only=spec.kind != "lifecycle_stage")
 
 
 def _stages(spec: PropertySpec, found: Any) -> dict[str, int]:
     """The stages' order (option display order) of an existing stage property; raises ``HubSpotError``."""
-    stages = {str(o.value): int(o.display_order or 0) for o in (found.options or ())} if found is not None else {}
+    stages = _orders(found.options or ()) if found is not None else {}
     if found is None or found.type != "enumeration" or spec.option not in stages:
         raise HubSpotError(
             f"lifecycle stage {spec.option!r} is not an option of HubSpot property {spec.name!r}"
