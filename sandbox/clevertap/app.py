@@ -5,7 +5,7 @@ Order of checks for an API call (each refusal is CleverTap's ``{"status": "fail"
 2. ``X-CleverTap-Account-Id``: missing, unknown, or an account of another region than the one the
    request names (path prefix or ``Host``) -> 401 "Account ID is not valid";
 3. ``X-CleverTap-Passcode``: missing or not one of the account's passcodes -> 401;
-4. concurrency: more than ``upload_concurrency`` (15) uploads, or ``other_concurrency`` (3) deletes,
+4. concurrency: more than ``upload_concurrency`` (15) uploads, or ``other_concurrency`` (3) deletes and profile reads,
    in flight for the account -> 429 "Too many concurrent requests" (no Retry-After); refused calls
    hold no slot and are not counted;
 5. inside the slot: fault latency plus ``processing_delay_ms``, then scripted, then random faults
@@ -29,7 +29,8 @@ from sandbox.clevertap.config import AccountConfig, CleverTapSandboxConfig
 from sandbox.clevertap.endpoints import Call, Outcome, delete_profiles, upload
 from sandbox.clevertap.errors import CleverTapError
 from sandbox.clevertap.inspection import handle_inspection
-from sandbox.clevertap.routing import UPLOAD, Route, Target, match, resolve
+from sandbox.clevertap.profile_read import read_profile
+from sandbox.clevertap.routing import PROFILE, UPLOAD, Route, Target, match, resolve
 from sandbox.clevertap.store import Store
 from sandbox.common.faults import FaultInjector
 from sandbox.common.http import HttpLimits, Request, Response
@@ -77,6 +78,8 @@ class CleverTapSandbox:
             with self.gate.slot(account.account_id, route.group, limit) as admitted:
                 if not admitted:
                     raise errors.too_many_concurrent()
+                if route.name == PROFILE:
+                    return self._read(route, account, request.method, target, request.query)
                 return self._run(route, account, request.method, target, request.body)
         except CleverTapError as error:
             return self._refusal(error, account)
@@ -118,7 +121,8 @@ class CleverTapSandbox:
             raise errors.invalid_passcode()
         return account
 
-    def _run(self, route: Route, account: AccountConfig, method: str, target: Target, body: bytes) -> Response:
+    def _admit(self, route: Route, account: AccountConfig, method: str, target: Target) -> int:
+        """Inside the slot: latency, the call's count (its number), then scripted and random faults."""
         delay = self.faults.latency_seconds() + self.config.processing_delay_ms / 1000.0
         if delay:
             self._sleep(delay)
@@ -126,12 +130,23 @@ class CleverTapSandbox:
         fault = self.faults.next_fault(method, target.path, default_status=503)
         if fault is not None:
             raise errors.from_fault(fault.status, fault.spec)
+        return number
+
+    def _run(self, route: Route, account: AccountConfig, method: str, target: Target, body: bytes) -> Response:
+        number = self._admit(route, account, method, target)
         call = Call(account.account_id, body, self.config, self.store, number)
         outcome = upload(call) if route.name == UPLOAD else delete_profiles(call)
         self._count_outcome(account.account_id, route.name, outcome)
         self.mark_changed()
         logger.info("%s account=%s call=%d %s", route.name, account.account_id, number, outcome.summary)
         return Response.json(200, outcome.body)
+
+    def _read(
+        self, route: Route, account: AccountConfig, method: str, target: Target, query: Mapping[str, str]
+    ) -> Response:
+        """A profile read (``profile_read``): faults and latency as for writes; nothing changes."""
+        self._admit(route, account, method, target)
+        return Response.json(200, read_profile(self.store, account.account_id, query))
 
     def _count_call(self, account_id: str, route_name: str) -> int:
         with self._stats_lock:

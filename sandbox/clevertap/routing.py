@@ -18,10 +18,12 @@ from sandbox.clevertap.config import REGIONS
 
 UPLOAD = "upload"
 DELETE_PROFILES = "delete_profiles"
+PROFILE = "profile"
 # path -> (method, route name, concurrency group)
 ROUTES: dict[str, tuple[str, str, str]] = {
     "/1/upload": ("POST", UPLOAD, "upload"),
     "/1/delete/profiles.json": ("POST", DELETE_PROFILES, "other"),
+    "/1/profile.json": ("GET", PROFILE, "other"),
 }
 _API_HOST = "api.clevertap.com"
 

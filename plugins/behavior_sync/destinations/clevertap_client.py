@@ -38,6 +38,8 @@ from behavior_sync.destinations.retry import Action, ErrorRule, RetryPolicy, Thr
 log = logging.getLogger(__name__)
 
 UPLOAD_PATH = "/1/upload"
+PROFILE_PATH = "/1/profile.json"
+MAX_CONCURRENT_READS = 3  # per account: CleverTap's limit of the non-upload APIs (Get User Profile included)
 MAX_RECORDS = 1_000  # records per upload call
 MAX_CONCURRENT_UPLOADS = 15  # per account (CleverTap's upload concurrency limit)
 REGIONS = ("eu1", "in1", "sg1", "us1", "aps3", "mec1")
@@ -103,6 +105,8 @@ class CleverTapClient:
         self.policy = policy or RetryPolicy()
         self._session = session
         self._url = f"{base_url}{UPLOAD_PATH}"
+        self._profile_url = f"{base_url}{PROFILE_PATH}"
+        self._read_slots = AccountSlots.of(f"{base_url}{PROFILE_PATH}", account_id, MAX_CONCURRENT_READS)
         self._sleep = sleep
         self._slots = AccountSlots.of(base_url, account_id, min(max_concurrency, MAX_CONCURRENT_UPLOADS))
         self._throttle = ThrottleBudget(self.policy)
@@ -121,6 +125,30 @@ class CleverTapClient:
             if answer is not None:
                 return answer
             self._sleep(self._delay(what, status, rule, attempt))
+
+    def profile(self, identity: str) -> dict[str, Any] | None:
+        """``GET /1/profile.json?identity=``: the profile's record, or None when CleverTap has no such profile
+        (a ``fail`` status in an HTTP 200 answer). Retried and throttled like uploads (a read is idempotent);
+        raises ``CleverTapError``."""
+        attempt = 0
+        while True:
+            attempt += 1
+            status, answer, rule = self._get_profile(identity)
+            if answer is not None:
+                record = answer.get("record")
+                return dict(record) if answer.get("status") == "success" and isinstance(record, dict) else None
+            self._sleep(self._delay("reading a profile", status, rule, attempt))
+
+    def _get_profile(self, identity: str) -> tuple[int | None, dict[str, Any] | None, ErrorRule]:
+        """One try: (status, answer when HTTP 200, rule for a failure)."""
+        try:
+            with self._read_slots:
+                response = self._session.get(
+                    self._profile_url, params={"identity": identity}, timeout=self.policy.timeout_seconds
+                )
+        except requests.RequestException:  # its text may hold the URL (and the identity): never shown
+            return None, None, UNREACHABLE
+        return _answer(response)
 
     def check_credentials(self) -> None:
         """Proves the account id, passcode and region without writing: an empty upload is refused as a bad
@@ -141,9 +169,7 @@ class CleverTapClient:
                     "it may have been applied, so it is not re-sent"
                 ) from None
             return None, None, UNREACHABLE
-        if response.status_code == 200:
-            return 200, dict(response.json()), UNREACHABLE
-        return response.status_code, None, classify(response.status_code)
+        return _answer(response)
 
     def _delay(self, what: str, status: int | None, rule: ErrorRule, attempt: int) -> float:
         """Seconds to wait before the next try, or raises ``CleverTapError``."""
@@ -160,6 +186,13 @@ class CleverTapClient:
             raise CleverTapError(f"{message} (gave up after {attempt} attempts)", status)
         log.warning("%s: %s failed (HTTP %s); retrying in %.1f s", self.label, what, status, delay)
         return delay
+
+
+def _answer(response: requests.Response) -> tuple[int, dict[str, Any] | None, ErrorRule]:
+    """(status, the JSON answer of an HTTP 200, the rule of any other status)."""
+    if response.status_code == 200:
+        return 200, dict(response.json()), UNREACHABLE
+    return response.status_code, None, classify(response.status_code)
 
 
 def _maybe_delivered(exc: requests.RequestException) -> bool:

@@ -11,6 +11,7 @@ names the behavior and destination and never quotes the token or identifiers.
 
 from __future__ import annotations
 
+import itertools
 import json
 import logging
 import time
@@ -166,6 +167,17 @@ class MetaClient:
         audience = CustomAudience(audience_id, api=self.api)
         fields = self.call("reading the audience", lambda: audience.api_get(fields=list(AUDIENCE_FIELDS)))
         return dict(fields.export_all_data())
+
+    def audience_sessions(self, audience_id: str, limit: int = 25) -> list[dict[str, Any]]:
+        """The audience's latest upload sessions (``GET /{id}/sessions``: session_id, num_received, num_matched,
+        num_invalid_entries, stage, start_time, end_time), newest first, at most ``limit``."""
+        audience = CustomAudience(audience_id, api=self.api)
+
+        def sessions() -> list[dict[str, Any]]:
+            cursor = audience.get_sessions(params={"limit": limit})
+            return [dict(s.export_all_data()) for s in itertools.islice(cursor, limit)]
+
+        return self.call("reading the audience's upload sessions", sessions)
 
     def find_audience(self, name: str) -> str | None:
         """The id of the account's audience named exactly ``name`` (the oldest one), or None."""

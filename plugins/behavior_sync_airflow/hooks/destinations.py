@@ -40,13 +40,9 @@ class MetaAdsHook(ValidatedConnectionHook):
     def credentials(self) -> MetaCredentials:
         """The connection as explicit credentials. Raises ``MetaError`` (no token, or a non-sandbox host)
         and ``ConnectionSettingsError`` (bad extras)."""
-        from behavior_sync.destinations.meta_client import MetaCredentials, api_base_url
-        from behavior_sync.destinations.meta_errors import MetaError
+        from behavior_sync.destinations.connection_clients import meta_credentials
 
-        extras, host, token = self.settings()
-        if not token:
-            raise MetaError(f"connection {self.conn_id!r} has no access token: put it in the Password field")
-        return MetaCredentials(token, extras["ad_account_id"], extras.get("app_secret"), api_base_url(host))
+        return meta_credentials(self.conn_id, *self.settings())
 
     def get_conn(self, label: str | None = None, policy: RetryPolicy | None = None) -> MetaClient:
         """A client for the connection's ad account; ``label`` names the behavior and destination in errors."""
@@ -86,17 +82,10 @@ class GoogleAdsHook(ValidatedConnectionHook):
     def data_manager_credentials(self) -> DataManagerCredentials:
         """The connection as Data Manager credentials. Raises ``GoogleAdsError`` (no credentials, a non-sandbox
         host) and ``ConnectionSettingsError`` (bad extras)."""
-        from behavior_sync.destinations.google_dm_client import DataManagerCredentials, api_endpoint, google_credentials
+        from behavior_sync.destinations.connection_clients import data_manager_credentials
 
         extras, host, _developer_token = self.settings()
-        endpoint = api_endpoint(host)
-        return DataManagerCredentials(
-            google_credentials(extras, endpoint),
-            extras["customer_id"],
-            extras.get("login_customer_id"),
-            endpoint,
-            bool(extras.get("customer_match_terms_accepted")),
-        )
+        return data_manager_credentials(extras, host)
 
     def data_manager_client(self, label: str | None = None, policy: RetryPolicy | None = None) -> DataManagerClient:
         """A Data Manager API client for the operating account; ``label`` names the behavior and destination."""
@@ -107,20 +96,9 @@ class GoogleAdsHook(ValidatedConnectionHook):
     def google_ads_api_credentials(self) -> GoogleAdsApiCredentials:
         """The connection as Google Ads API credentials (developer token: the password). Raises ``GoogleAdsError``
         (no credentials or developer token, a non-sandbox host) and ``ConnectionSettingsError`` (bad extras)."""
-        from behavior_sync.destinations.google_ads_client import GoogleAdsApiCredentials, ads_credentials, grpc_endpoint
-        from behavior_sync.destinations.google_dm_errors import GoogleAdsError
+        from behavior_sync.destinations.connection_clients import google_ads_api_credentials
 
-        extras, host, developer_token = self.settings()
-        if not developer_token:
-            raise GoogleAdsError(
-                f"the google_ads connection {self.conn_id} has no developer token (its password): the Google Ads "
-                "API needs one; or switch the destination to api: data_manager"
-            )
-        endpoint = grpc_endpoint(host)
-        credentials = ads_credentials(extras, endpoint)
-        return GoogleAdsApiCredentials(
-            credentials, developer_token, extras["customer_id"], extras.get("login_customer_id"), endpoint
-        )
+        return google_ads_api_credentials(self.conn_id, *self.settings())
 
     def google_ads_api_client(
         self, label: str | None = None, policy: RetryPolicy | None = None, identifiers_per_request: int | None = None
@@ -234,14 +212,11 @@ class CleverTapHook(HttpHook):
     def account(self) -> tuple[str, str, str]:
         """(account id, passcode, API base URL). Raises ``CleverTapError`` (no passcode, bad host) and
         ``ConnectionSettingsError`` (bad extras)."""
-        from behavior_sync.destinations.clevertap_client import api_base_url
-        from behavior_sync.destinations.clevertap_errors import CleverTapError
+        from behavior_sync.destinations.connection_clients import clevertap_account
 
         conn = self.get_connection(self.conn_id)
         extras = validated_extras(self.conn_type, self.conn_id, conn.extra_dejson)
-        if not conn.password:
-            raise CleverTapError(f"connection {self.conn_id!r} has no passcode: put it in the Password field")
-        return extras["account_id"], conn.password, api_base_url(conn.host, extras["region"])
+        return clevertap_account(self.conn_id, extras, conn.host, conn.password)
 
     def _set_base_url(self, connection: Any) -> None:
         """The region's host when Host is empty (HttpHook would build ``http://`` from nothing)."""
