@@ -20,6 +20,7 @@ Logs carry method, customer id and error reason only: never identifiers, hashes 
 
 from __future__ import annotations
 
+import datetime as dt
 import logging
 import re
 import threading
@@ -122,14 +123,16 @@ class GoogleAdsSandbox:
             (
                 f"{SERVICES}.GoogleAdsService",
                 "Search",
-                lambda call, request: search.search(self.store, universe, request),
+                lambda call, request: search.search(self.store, universe, request, _day(call.now)),
                 gas.SearchGoogleAdsRequest.deserialize,
                 gas.SearchGoogleAdsResponse.serialize,
             ),
             (
                 f"{SERVICES}.GoogleAdsService",
                 "SearchStream",
-                lambda call, request: search.search_stream(self.store, universe, request, call.request_id),
+                lambda call, request: search.search_stream(
+                    self.store, universe, request, call.request_id, _day(call.now)
+                ),
                 gas.SearchGoogleAdsStreamRequest.deserialize,
                 gas.SearchGoogleAdsStreamResponse.serialize,
             ),
@@ -258,6 +261,11 @@ def _streamed(
         yield from handle(request, context)
 
     return stream
+
+
+def _day(now: float) -> dt.date:
+    """The sandbox clock's date (UTC): the last day the reporting seed has metrics for."""
+    return dt.datetime.fromtimestamp(now, dt.UTC).date()
 
 
 def _customer_of(request: Any) -> str:

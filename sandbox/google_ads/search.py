@@ -4,17 +4,19 @@ Rows hold only the selected fields plus ``resource_name`` (as Google answers). A
 ``size_for_display`` / ``size_for_search`` are its members matched in the configured universe, and
 ``match_rate_percentage`` the matched share of its members (unset while it has none). Search answers
 one page (``next_page_token`` empty); a query only sees the customer in the request.
+Campaigns, ad groups, their user-list criteria and metrics come from the reporting seed (``reporting``).
 Callers hold the store lock and have settled due jobs.
 """
 
 from __future__ import annotations
+
+import datetime as dt
 
 from google.ads.googleads.v26.enums.types.access_reason import AccessReasonEnum
 from google.ads.googleads.v26.enums.types.user_list_access_status import UserListAccessStatusEnum
 from google.ads.googleads.v26.enums.types.user_list_crm_data_source_type import UserListCrmDataSourceTypeEnum
 from google.ads.googleads.v26.enums.types.user_list_membership_status import UserListMembershipStatusEnum
 from google.ads.googleads.v26.enums.types.user_list_type import UserListTypeEnum
-from google.ads.googleads.v26.resources.types.offline_user_data_job import OfflineUserDataJob
 from google.ads.googleads.v26.resources.types.user_list import UserList
 from google.ads.googleads.v26.services.types.google_ads_service import (
     GoogleAdsRow,
@@ -27,29 +29,39 @@ from google.protobuf import field_mask_pb2
 from google.protobuf.message import Message
 
 from sandbox.common.universe import Universe
-from sandbox.google_ads import gaql
+from sandbox.google_ads import gaql, reporting
 from sandbox.google_ads.jobs import job_resource
 from sandbox.google_ads.store import Store, UserListRecord
 
-_DESCRIPTORS = {
-    "user_list": UserList.pb().DESCRIPTOR,
-    "offline_user_data_job": OfflineUserDataJob.pb().DESCRIPTOR,
+_STORED = frozenset({"user_list", "offline_user_data_job"})
+SELECTABLE = {
+    "user_list": frozenset({"user_list"}),
+    "offline_user_data_job": frozenset({"offline_user_data_job"}),
+    "customer": frozenset({"customer"}),
+    "campaign": frozenset({"campaign", "metrics", "segments"}),
+    "ad_group": frozenset({"ad_group", "campaign", "metrics", "segments"}),
+    "campaign_criterion": frozenset({"campaign_criterion", "campaign"}),
+    "ad_group_criterion": frozenset({"ad_group_criterion", "ad_group", "campaign"}),
 }
+_ROW = GoogleAdsRow.pb().DESCRIPTOR
 
 
-def search(store: Store, universe: Universe, request: SearchGoogleAdsRequest) -> SearchGoogleAdsResponse:
-    """One page holding every matching row (``page_size`` is ignored, as Google now does)."""
-    query = gaql.parse(request.query, _DESCRIPTORS)
-    rows = _rows(store, universe, request.customer_id, query)
+def search(
+    store: Store, universe: Universe, request: SearchGoogleAdsRequest, today: dt.date
+) -> SearchGoogleAdsResponse:
+    """One page holding every matching row (``page_size`` is ignored, as Google now does); ``today``: the
+    sandbox's date, the last day with metrics."""
+    query = gaql.parse(request.query, _ROW, SELECTABLE)
+    rows = _rows(store, universe, request.customer_id, query, today)
     return SearchGoogleAdsResponse(results=rows, field_mask=_mask(query))
 
 
 def search_stream(
-    store: Store, universe: Universe, request: SearchGoogleAdsStreamRequest, request_id: str
+    store: Store, universe: Universe, request: SearchGoogleAdsStreamRequest, request_id: str, today: dt.date
 ) -> list[SearchGoogleAdsStreamResponse]:
     """The stream's messages: one batch with every matching row."""
-    query = gaql.parse(request.query, _DESCRIPTORS)
-    rows = _rows(store, universe, request.customer_id, query)
+    query = gaql.parse(request.query, _ROW, SELECTABLE)
+    rows = _rows(store, universe, request.customer_id, query, today)
     return [SearchGoogleAdsStreamResponse(results=rows, field_mask=_mask(query), request_id=request_id)]
 
 
@@ -82,25 +94,32 @@ def user_list_resource(record: UserListRecord, universe: Universe) -> UserList:
     return resource
 
 
-def _rows(store: Store, universe: Universe, customer_id: str, query: gaql.Query) -> list[GoogleAdsRow]:
-    prefix = f"customers/{customer_id}/"
-    resources: list[Message]
-    if query.resource == "user_list":
-        lists = (ul for name, ul in store.user_lists.items() if name.startswith(prefix))
-        resources = [UserList.pb(user_list_resource(ul, universe)) for ul in lists]
+def _rows(store: Store, universe: Universe, customer_id: str, query: gaql.Query, today: dt.date) -> list[GoogleAdsRow]:
+    if query.resource in _STORED:
+        candidates = [GoogleAdsRow.pb(row) for row in _stored_rows(store, universe, customer_id, query.resource)]
     else:
-        jobs = (job for name, job in store.jobs.items() if name.startswith(prefix))
-        resources = [OfflineUserDataJob.pb(job_resource(job)) for job in jobs]
-    kept = [_selected(message, query) for message in resources if gaql.matches(message, query)]
-    rows = [GoogleAdsRow(**{query.resource: message}) for message in kept]
-    return rows[: query.limit] if query.limit is not None else rows
+        candidates = [GoogleAdsRow.pb(row) for row in reporting.rows(store, customer_id, query, today)]
+    kept = [GoogleAdsRow.wrap(_selected(row, query)) for row in candidates if gaql.matches(row, query)]
+    return kept[: query.limit] if query.limit is not None else kept
 
 
-def _selected(message: Message, query: gaql.Query) -> Message:
-    selected = type(message)()
-    field_mask_pb2.FieldMask(paths=["resource_name", *query.fields]).MergeMessage(message, selected)
+def _stored_rows(store: Store, universe: Universe, customer_id: str, resource: str) -> list[GoogleAdsRow]:
+    prefix = f"customers/{customer_id}/"
+    if resource == "user_list":
+        lists = (ul for name, ul in store.user_lists.items() if name.startswith(prefix))
+        return [GoogleAdsRow(user_list=user_list_resource(ul, universe)) for ul in lists]
+    jobs = (job for name, job in store.jobs.items() if name.startswith(prefix))
+    return [GoogleAdsRow(offline_user_data_job=job_resource(job)) for job in jobs]
+
+
+def _selected(row: Message, query: gaql.Query) -> Message:
+    """The selected fields of ``row`` and the resource names of the resources they belong to."""
+    resources = {query.resource, *(f.split(".", 1)[0] for f in query.fields)} - gaql.REPORTED
+    selected = type(row)()
+    paths = [*(f"{r}.resource_name" for r in sorted(resources)), *query.fields]
+    field_mask_pb2.FieldMask(paths=paths).MergeMessage(row, selected)
     return selected
 
 
 def _mask(query: gaql.Query) -> field_mask_pb2.FieldMask:
-    return field_mask_pb2.FieldMask(paths=[f"{query.resource}.{path}" for path in query.fields])
+    return field_mask_pb2.FieldMask(paths=[gaql.gaql_name(f) for f in query.fields])

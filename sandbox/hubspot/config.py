@@ -47,6 +47,7 @@ ALL_SCOPES = (
     "crm.objects.contacts.write",
     "crm.schemas.contacts.read",
     "crm.schemas.contacts.write",
+    "content",  # marketing e-mails and their statistics (performance read-back)
 )
 INVALID_VALUE_MODES = frozenset({"per_input", "reject_batch"})
 DEMO_TOKEN = "sandbox-hubspot-token"

@@ -12,7 +12,7 @@ from collections.abc import Callable
 from dataclasses import dataclass
 from urllib.parse import unquote
 
-from sandbox.hubspot import api_account, api_contacts, api_lists, api_properties, search
+from sandbox.hubspot import api_account, api_contacts, api_lists, api_marketing_emails, api_properties, search
 from sandbox.hubspot.calls import Call, Reply
 
 Handler = Callable[[Call], Reply]
@@ -22,6 +22,7 @@ CONTACTS_READ = frozenset({"crm.objects.contacts.read", "crm.objects.contacts.wr
 CONTACTS_WRITE = frozenset({"crm.objects.contacts.write"})
 SCHEMAS_READ = frozenset({"crm.schemas.contacts.read", "crm.schemas.contacts.write"})
 SCHEMAS_WRITE = frozenset({"crm.schemas.contacts.write"})
+EMAILS_READ = frozenset({"content", "marketing-email"})
 ANY_TOKEN: frozenset[str] = frozenset()
 
 
@@ -84,6 +85,14 @@ ROUTES: tuple[Route, ...] = (
     _route("POST", _PROPS, "properties.create", SCHEMAS_WRITE, api_properties.create_property),
     _route("GET", _PROPS + "/{property_name}", "properties.get", SCHEMAS_READ, api_properties.get_property),
     _route("PATCH", _PROPS + "/{property_name}", "properties.update", SCHEMAS_WRITE, api_properties.update_property),
+    _route("GET", "/marketing/v3/emails", "emails.get_page", EMAILS_READ, api_marketing_emails.list_emails),
+    _route(
+        "GET",
+        "/marketing/v3/emails/statistics/histogram",
+        "emails.histogram",
+        EMAILS_READ,
+        api_marketing_emails.histogram,
+    ),
 )
 
 

@@ -36,12 +36,14 @@ from sandbox.meta import errors
 from sandbox.meta.config import MetaSandboxConfig, TokenGrant
 from sandbox.meta.endpoints import ENDPOINTS, USER_EDGES
 from sandbox.meta.errors import GraphError
+from sandbox.meta.insights import REPORTING_ENDPOINTS, find_ad_set
 from sandbox.meta.inspection import handle_inspection
 from sandbox.meta.routing import WRITE_METHODS, Call, Route, parse_route
 from sandbox.meta.store import AudienceStore
 
 logger = logging.getLogger(__name__)
 
+_ENDPOINTS = {**ENDPOINTS, **REPORTING_ENDPOINTS}
 USAGE_HEADER = "X-Business-Use-Case-Usage"
 HOUR_SECONDS = 3600.0
 
@@ -65,6 +67,7 @@ class MetaSandbox:
         sleep: Callable[[float], None] = time.sleep,
     ) -> None:
         self.config = config
+        self.clock = clock
         self.store = AudienceStore(clock)
         self.faults = FaultInjector(config.faults)
         self.budget = SlidingWindowCounter(HOUR_SECONDS, clock)
@@ -120,8 +123,8 @@ class MetaSandbox:
         grant = self._authenticate(request.query)
         call = self._authorize(request, route, grant)
         usage.account_id = call.account_id
-        kind = "account" if route.account_id is not None else "audience"
-        endpoint = ENDPOINTS.get((kind, route.edge, request.method))
+        kind = "account" if route.account_id is not None else "audience" if call.audience_id else "adset"
+        endpoint = _ENDPOINTS.get((kind, route.edge, request.method))
         if endpoint is None:
             raise errors.unsupported_request(request.method, route.node)
         self._inject_fault(request.method, route, usage)
@@ -158,9 +161,11 @@ class MetaSandbox:
                 raise errors.no_account_access(account_id)
         elif route.is_object:
             owner = self.store.owner(route.node)
+            ad_set = None if owner else find_ad_set(self.store, route.node)  # reporting: insights of an ad set
+            owner = ad_set.account_id if ad_set else owner
             if owner is None or not grant.can_read(owner):
                 raise errors.unsupported_request(request.method, route.node)
-            account_id, audience_id = owner, route.node
+            account_id, audience_id = owner, None if ad_set else route.node
         else:
             raise errors.unknown_path(route.path)
         if request.method in WRITE_METHODS and not grant.can_write():

@@ -9,8 +9,8 @@ from __future__ import annotations
 
 import base64
 import logging
-from collections.abc import Callable
-from typing import TYPE_CHECKING, Any
+from collections.abc import Callable, Sequence
+from typing import TYPE_CHECKING, Any, TypeVar
 
 from sandbox.meta.errors import invalid_parameter
 from sandbox.meta.payload import parse_payload, parse_session
@@ -20,6 +20,7 @@ if TYPE_CHECKING:
     from sandbox.meta.app import MetaSandbox
 
 logger = logging.getLogger(__name__)
+T = TypeVar("T")
 
 CUSTOMER_FILE_SOURCES = frozenset({"USER_PROVIDED_ONLY", "PARTNER_PROVIDED_ONLY", "BOTH_USER_AND_PARTNER_PROVIDED"})
 AUDIENCE_FIELDS = frozenset(
@@ -66,17 +67,23 @@ def create_audience(sandbox: MetaSandbox, call: Call) -> dict[str, Any]:
 def list_audiences(sandbox: MetaSandbox, call: Call) -> dict[str, Any]:
     """GET /act_{id}/customaudiences: Graph paging over the account's audiences, oldest first."""
     fields = parse_fields(call.params.get("fields"))
+    ids = sandbox.store.account_audience_ids(call.account_id)
+    body = graph_page(ids, call, lambda i: _project(sandbox.store.fields(i), fields))
+    if call.params.get("summary") == "true":
+        body["summary"] = {"total_count": len(ids)}
+    return body
+
+
+def graph_page(items: Sequence[T], call: Call, render: Callable[[T], dict[str, Any]]) -> dict[str, Any]:
+    """One page of ``items`` as Graph pages them (``limit``, ``after`` cursors, ``paging.next``), each rendered."""
     limit = _int_param(call.params, "limit", DEFAULT_PAGE_SIZE, 1, MAX_PAGE_SIZE)
     start = _decode_cursor(call.params["after"]) if call.params.get("after") else 0
-    ids = sandbox.store.account_audience_ids(call.account_id)
-    page = [_project(sandbox.store.fields(i), fields) for i in ids[start : start + limit]]
+    page = [render(item) for item in items[start : start + limit]]
     body: dict[str, Any] = {"data": page}
     if page:
         body["paging"] = {"cursors": {"before": _cursor(start), "after": _cursor(start + len(page) - 1)}}
-        if start + len(page) < len(ids):
+        if start + len(page) < len(items):
             body["paging"]["next"] = f"/{call.route.version}{call.route.path}?after={_cursor(start + len(page) - 1)}"
-    if call.params.get("summary") == "true":
-        body["summary"] = {"total_count": len(ids)}
     return body
 
 
