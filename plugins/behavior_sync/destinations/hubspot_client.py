@@ -30,6 +30,7 @@ from hubspot.crm.contacts.models import (
 from hubspot.crm.lists import ApiException as ListsApiException
 from hubspot.crm.lists.models import ListCreateRequest
 from hubspot.crm.properties import ApiException as PropertiesApiException
+from hubspot.marketing.emails import ApiException as EmailsApiException
 
 from behavior_sync.destinations.endpoints import sandbox_base_url
 from behavior_sync.destinations.hubspot_errors import UNREACHABLE, Failure, HubSpotError, HubSpotNotFound
@@ -116,7 +117,7 @@ class _HttpFailure(Exception):
         self.status, self.body, self.headers = status, body, headers
 
 
-_API_ERRORS = (ListsApiException, ContactsApiException, PropertiesApiException, _HttpFailure)
+_API_ERRORS = (ListsApiException, ContactsApiException, PropertiesApiException, EmailsApiException, _HttpFailure)
 _TRANSPORT_ERRORS = (requests.RequestException, urllib3.exceptions.HTTPError)
 
 
