@@ -10,6 +10,9 @@ rows of the same destination (newest first; the caller bounds how many):
   ``size_thresholds`` (either way) since the latest earlier row that had a size;
 * ``match_rate_low``: the destination reported a match rate below the webhook's ``min_match_rate``.
 
+And per reconcile check (``sync.reconcile.DriftRecord``): ``drift_detected`` when a read-back found the
+destination out of line with the committed state (``drift_events``, payload ``drift_payload``).
+
 The payload carries names, ids, counts, statuses and error codes: never identifiers, tokens or the
 connection's secret. ``event_id`` is stable per (run, destination, event, threshold), so a receiver
 can drop the duplicates a retried task may deliver. Each request is signed: header
@@ -41,6 +44,7 @@ from urllib3.util import Url, parse_url
 
 from behavior_sync.history import SyncRecord
 from behavior_sync.statedb import COUNT_COLUMNS
+from behavior_sync.sync.reconcile import DriftRecord
 
 EVENTS = (
     "audience_created",
@@ -143,12 +147,7 @@ def _crossings(before: int | None, after: int | None, thresholds: Sequence[int])
 def payload(event: Event, record: SyncRecord, behavior_name: str, occurred_at: dt.datetime) -> dict[str, Any]:
     """The JSON body of one event (documented in the README; no identifiers, tokens or secrets)."""
     key = f"{record.run_id}/{record.behavior}/{record.destination_id}/{event.name}/{event.extra.get('threshold', '')}"
-    return {
-        "version": PAYLOAD_VERSION,
-        "event": event.name,
-        "event_id": hashlib.sha256(key.encode()).hexdigest()[:32],
-        "occurred_at": occurred_at.astimezone(dt.UTC).isoformat(timespec="seconds"),
-        "behavior": {"slug": record.behavior, "name": behavior_name},
+    return _envelope(event.name, key, record.behavior, behavior_name, occurred_at) | {
         "destination": {
             "id": record.destination_id,
             "type": record.destination_type,
@@ -162,6 +161,43 @@ def payload(event: Event, record: SyncRecord, behavior_name: str, occurred_at: d
         "match_rate": record.match_rate,
         "errors": [dict(e) for e in record.errors],
         **({"detail": dict(event.extra)} if event.extra else {}),
+    }
+
+
+_DRIFT_FIELDS = (
+    "method", "state_version", "committed", "observed", "sample_size", "missing", "unexpected", "foreign_members",
+    "tolerance", "expected_low", "expected_high", "missing_share", "ci_low", "ci_high", "confidence",
+    "repaired_missing", "repaired_unexpected",
+)  # fmt: skip
+
+
+def drift_events(record: DriftRecord, spec: WebhookSpec) -> list[Event]:
+    """``drift_detected`` when the check found drift and ``spec`` wants that event for the destination."""
+    wanted = spec.covers(record.destination_id) and "drift_detected" in spec.events
+    return [Event("drift_detected", {})] if wanted and record.status == "drift" else []
+
+
+def drift_payload(record: DriftRecord, behavior_name: str, occurred_at: dt.datetime) -> dict[str, Any]:
+    """The JSON body of a ``drift_detected`` event: the check's counts (no identifiers, tokens or secrets);
+    ``event_id`` is stable per (run, destination)."""
+    key = f"{record.run_id}/{record.behavior}/{record.destination_id}/drift_detected/"
+    return _envelope("drift_detected", key, record.behavior, behavior_name, occurred_at) | {
+        "destination": {"id": record.destination_id, "type": record.destination_type},
+        "run": {"id": record.run_id},
+        "status": record.status,
+        "message": record.message,
+        "drift": {name: getattr(record, name) for name in _DRIFT_FIELDS},
+    }
+
+
+def _envelope(event: str, key: str, slug: str, behavior_name: str, occurred_at: dt.datetime) -> dict[str, Any]:
+    """What every event's body starts with; ``event_id`` is a digest of ``key`` (stable per run and event)."""
+    return {
+        "version": PAYLOAD_VERSION,
+        "event": event,
+        "event_id": hashlib.sha256(key.encode()).hexdigest()[:32],
+        "occurred_at": occurred_at.astimezone(dt.UTC).isoformat(timespec="seconds"),
+        "behavior": {"slug": slug, "name": behavior_name},
     }
 
 

@@ -15,7 +15,7 @@ A lifecycle stage is never taken back, so nothing is unexpected there and no sea
 
 from __future__ import annotations
 
-from collections.abc import Iterator, Sequence
+from collections.abc import Callable, Iterator, Sequence
 from functools import partial
 from typing import Any
 
@@ -76,7 +76,7 @@ class HubSpotListReadBack:
     def __init__(self, client: HubSpotClient, list_id: str) -> None:
         self._client, self._list_id = client, list_id
 
-    def held(self, committed: Sequence[str]) -> HeldValues:
+    def held(self, committed: Callable[[], Sequence[str]]) -> HeldValues:
         """Every member's e-mail; members without one are counted as unaddressable. Raises ``HubSpotError``."""
         emails: list[str] = []
         members = 0
@@ -104,13 +104,13 @@ class HubSpotPropertyReadBack:
     def __init__(self, client: HubSpotClient, spec: PropertySpec) -> None:
         self._client, self._spec = client, spec
 
-    def held(self, committed: Sequence[str]) -> HeldValues:
+    def held(self, committed: Callable[[], Sequence[str]]) -> HeldValues:
         """Committed e-mails whose contact holds the part, and other contacts holding it. Raises ``HubSpotError``."""
         found = get_property(self._client, self._spec.name)
         if found is None:  # no contact holds a part of a property that does not exist
             return HeldValues(values_table([]), 0, {"property_missing": True})
         priorities = managed_priorities(self._spec, found)
-        read = self._client.read_contacts(committed, self._spec.reads)
+        read = self._client.read_contacts(committed(), self._spec.reads)
         held = [e for e, current in read.items() if not changes(self._spec, "add", current, priorities)]
         others, capped = self._holders(priorities)
         return HeldValues(values_table(sorted(set(held) | others)), 0, {"search_capped": capped})

@@ -17,7 +17,7 @@ counts to the state database and hashed keys to run artifacts. Readers raise the
 
 from __future__ import annotations
 
-from collections.abc import Sequence
+from collections.abc import Callable, Sequence
 from dataclasses import dataclass, field
 from enum import StrEnum
 from typing import Any, Protocol, runtime_checkable
@@ -66,8 +66,8 @@ class ExactReadBack(Protocol):
 
     key_type: str
 
-    def held(self, committed: Sequence[str]) -> HeldValues:
-        """Every key value the destination holds for the behavior. ``committed`` are the committed key values
+    def held(self, committed: Callable[[], Sequence[str]]) -> HeldValues:
+        """Every key value the destination holds for the behavior. ``committed()`` gives the committed key values
         (a destination that cannot list by membership, e.g. a contact property, looks them up)."""
         ...
 
@@ -93,15 +93,8 @@ class CountReadBack(Protocol):
 
 
 ReadBack = ExactReadBack | SampledReadBack | CountReadBack
-
-
-def method_of(reader: ReadBack) -> Method:
-    """The comparison a reader allows."""
-    if isinstance(reader, ExactReadBack):
-        return Method.EXACT
-    if isinstance(reader, SampledReadBack):
-        return Method.SAMPLED
-    return Method.COUNT
+# The read-back each destination type has (a capability, as data).
+METHODS = {"hubspot": Method.EXACT, "clevertap": Method.SAMPLED, "meta": Method.COUNT, "google_ads": Method.COUNT}
 
 
 def values_table(values: Sequence[str]) -> pa.Table:
