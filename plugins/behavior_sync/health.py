@@ -1,0 +1,335 @@
+"""Audience health of each behavior x destination, from committed state and sync history (no vendor calls).
+
+Pure core (no Airflow). History rows are read from the state database (plan counts extracted by the
+database's JSON functions) and computed on in DuckDB; committed state files (``sync.state``) are scanned
+by DuckDB. Definitions (ADR 0016), for each synced run (status success or partial), runs in the order
+they ran:
+
+* ``as_of``: the end of the run's data window (``details.window_end``; its finish time when absent), when
+  the segment had this shape: a backfilled run is placed at its data date, not at the time it ran.
+* ``size``: members committed after the run: those the next plan found committed, or the state
+  pointer's count after the latest run.
+* ``entries``: segment members that were not committed when the run planned; ``exits``: committed members
+  no longer in the segment. Both as planned: a partial run may commit fewer (the next run retries the rest).
+* ``growth_rate`` = (size - size before) / size before; ``churn_rate`` = exits / size before (None when
+  the audience was empty before).
+
+A window (default the last 30 days of ``as_of``) sums entries and exits and compares the size after its
+last run with the size before its first run (growth) and its exits with that starting size (churn).
+
+Membership age comes from the current state's first-seen file: a member's age is the time from the data
+date of the run that put it in (and kept it in since) to the data date of the run of the current state.
+Overlap between behaviors: ``health_overlap``.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+from collections.abc import Collection, Mapping, Sequence
+from dataclasses import dataclass, replace
+from typing import Any
+
+import pyarrow as pa
+import sqlalchemy as sa
+from sqlalchemy.dialects import postgresql
+
+from behavior_sync import parquet_io
+from behavior_sync.identity.engine import connect, register_parquet
+from behavior_sync.statedb import StateDatabase, state_pointer, sync_history
+from behavior_sync.sync.keying import DOUBT_PREFIX
+from behavior_sync.sync.state import CommittedState
+
+SYNCED = ("success", "partial")
+DEFAULT_WINDOW_DAYS = 30
+SERIES_LIMIT = 1_000  # newest runs of a pair's series: 2 years of daily runs and then some
+AGE_BUCKETS: tuple[tuple[str, int, int | None], ...] = (
+    ("< 1 week", 0, 7),
+    ("1-4 weeks", 7, 30),
+    ("1-3 months", 30, 90),
+    ("3-6 months", 90, 180),
+    ("6-12 months", 180, 365),
+    ("> 1 year", 365, None),
+)
+_PLAN_COUNTS = ("committed_members", "prepared_members", "leaving_members")
+_DAY = 86_400.0
+
+
+@dataclass(frozen=True)
+class HealthPoint:
+    """One synced run of a behavior x destination (see the module docstring for each figure)."""
+
+    run_id: str
+    as_of: dt.datetime
+    size: int | None
+    entries: int
+    exits: int
+    growth_rate: float | None
+    churn_rate: float | None
+
+
+@dataclass(frozen=True)
+class WindowHealth:
+    """A behavior x destination over the last ``window_days``: committed size now, growth, churn, entries, exits.
+
+    ``runs`` counts its synced runs in the window; the rates are None without any (or from an empty start).
+    """
+
+    behavior: str
+    destination_id: str
+    size: int
+    window_days: int
+    runs: int
+    last_as_of: dt.datetime | None
+    growth_rate: float | None
+    churn_rate: float | None
+    entries: int | None
+    exits: int | None
+
+
+@dataclass(frozen=True)
+class AgeBucket:
+    """Members whose age in days is in [min_days, max_days) (max_days None: no upper bound)."""
+
+    label: str
+    min_days: int
+    max_days: int | None
+    members: int
+
+
+@dataclass(frozen=True)
+class MembershipAge:
+    """How long the current members have been in, as of the current state's run; ``unknown``: members whose
+    entry predates first-seen data (or whose run has no history row)."""
+
+    as_of: dt.datetime
+    median_days: float | None
+    unknown: int
+    buckets: tuple[AgeBucket, ...]
+
+
+@dataclass(frozen=True)
+class PairHealth:
+    """A behavior x destination's committed size, its synced runs (oldest first) and membership age."""
+
+    behavior: str
+    destination_id: str
+    size: int | None
+    points: tuple[HealthPoint, ...]
+    age: MembershipAge | None
+
+
+def pair_health(db: StateDatabase, behavior: str, destination_id: str, limit: int = SERIES_LIMIT) -> PairHealth:
+    """The pair's committed size, its newest ``limit`` synced runs as health points and its membership age."""
+    state = current_states(db, [behavior]).get((behavior, destination_id))
+    h = sync_history
+    rows = _history(db, (h.c.behavior == behavior) & (h.c.destination_id == destination_id), limit)
+    points = _points(rows, {(behavior, destination_id): state.members} if state else {})
+    return PairHealth(
+        behavior=behavior,
+        destination_id=destination_id,
+        size=state.members if state else None,
+        points=tuple(_point(p) for p in points.get((behavior, destination_id), [])),
+        age=membership_age(db, behavior, destination_id, state) if state else None,
+    )
+
+
+def health_summary(
+    db: StateDatabase, now: dt.datetime, behaviors: Collection[str] | None = None, days: int = DEFAULT_WINDOW_DAYS
+) -> list[WindowHealth]:
+    """Every committed behavior x destination (of ``behaviors`` when given) over the ``days`` before ``now``.
+
+    Reads only history rows finished in the window (a run's data date never follows its finish).
+    """
+    states = current_states(db, behaviors)
+    since = now.astimezone(dt.UTC) - dt.timedelta(days=days)
+    h, p = sync_history, state_pointer
+    # driven by the pointers: one index range of each pair's history (no scan of the whole history)
+    source = p.join(h, (h.c.behavior == p.c.behavior) & (h.c.destination_id == p.c.destination_id))
+    where = _in(p.c.behavior, behaviors) & (h.c.finished_at >= since)
+    points = _points(_history(db, where, source=source), {k: s.members for k, s in states.items()})
+    return [_window(key, state.members, points.get(key, []), since, days) for key, state in sorted(states.items())]
+
+
+def _window(
+    key: tuple[str, str], size: int, points: Sequence[Mapping[str, Any]], since: dt.datetime, days: int
+) -> WindowHealth:
+    quiet = WindowHealth(key[0], key[1], size, days, 0, None, None, None, None, None)
+    inside = [p for p in points if p["as_of"] >= _naive(since)]
+    if not inside:
+        return quiet
+    start, end, exits = inside[0]["before"], inside[-1]["size"], sum(p["exits"] for p in inside)
+    return replace(
+        quiet,
+        runs=len(inside),
+        last_as_of=_aware(inside[-1]["as_of"]),
+        growth_rate=None if end is None else _rate(end - start, start),
+        churn_rate=_rate(exits, start),
+        entries=sum(p["entries"] for p in inside),
+        exits=exits,
+    )
+
+
+def current_states(
+    db: StateDatabase, behaviors: Collection[str] | None = None
+) -> dict[tuple[str, str], CommittedState]:
+    """The committed state of every (behavior, destination) that has one (of ``behaviors`` when given)."""
+    p = state_pointer
+    query = sa.select(p).where(_in(p.c.behavior, behaviors))
+    with db.engine.connect() as conn:
+        return {
+            (r.behavior, r.destination_id): CommittedState(r.version, r.uri, r.members, r.rows, r.run_id, r.members_uri)
+            for r in conn.execute(query)
+        }
+
+
+def _in(column: sa.ColumnElement[str], values: Collection[str] | None) -> sa.ColumnElement[bool]:
+    return sa.true() if values is None else column.in_(sorted(values))
+
+
+def _history(
+    db: StateDatabase,
+    where: sa.ColumnElement[bool],
+    limit: int | None = None,
+    source: sa.FromClause = sync_history,
+) -> pa.Table:
+    """History rows matching ``where`` (selected from ``source``, which holds the history table) with their
+    data date and plan counts; the newest ``limit`` rows when given."""
+    h, dialect = sync_history, db.engine.dialect.name
+    counts = [sa.cast(_json(dialect, "plan", name), sa.BigInteger).label(name) for name in _PLAN_COUNTS]
+    columns = [h.c.behavior, h.c.destination_id, h.c.run_id, h.c.status, h.c.finished_at, h.c.id]
+    query = sa.select(*columns, _json(dialect, "window_end").label("window_end"), *counts)
+    query = query.select_from(source).where(where)
+    if limit is not None:
+        newest = query.order_by(h.c.finished_at.desc(), h.c.id.desc()).limit(limit).subquery()
+        query = sa.select(newest)
+    with db.engine.connect() as conn:
+        rows = conn.execute(query).all()
+    return pa.table(
+        {
+            "behavior": pa.array([r.behavior for r in rows], pa.string()),
+            "destination_id": pa.array([r.destination_id for r in rows], pa.string()),
+            "run_id": pa.array([r.run_id for r in rows], pa.string()),
+            "status": pa.array([r.status for r in rows], pa.string()),
+            "ran": pa.array([(_naive(r.finished_at), r.id) for r in rows], _RAN),
+            "as_of": pa.array([_as_of(r.window_end, r.finished_at) for r in rows], pa.timestamp("us")),
+            **{name: pa.array([getattr(r, name) for r in rows], pa.int64()) for name in _PLAN_COUNTS},
+        }
+    )
+
+
+_RAN = pa.struct([("finished_at", pa.timestamp("us")), ("id", pa.int64())])
+
+
+def _json(dialect: str, *path: str) -> sa.ColumnElement[Any]:
+    """The text or number at ``path`` in a history row's ``details`` JSON (NULL when absent)."""
+    details = sync_history.c.details
+    if dialect == "postgresql":
+        return sa.func.json_extract_path_text(sa.cast(details, postgresql.JSON), *path)
+    return sa.func.json_extract(details, "$." + ".".join(path))
+
+
+_POINTS_SQL = """
+SELECT behavior, destination_id, run_id, as_of, before, size, entries, exits FROM (
+    SELECT r.*, committed_members AS before, leaving_members AS exits,
+           prepared_members - committed_members + leaving_members AS entries,
+           COALESCE(LEAD(committed_members) OVER (PARTITION BY behavior, destination_id ORDER BY ran), s.members)
+               AS size
+    FROM runs AS r LEFT JOIN sizes AS s USING (behavior, destination_id)
+    WHERE committed_members IS NOT NULL
+) WHERE status IN ('success', 'partial')
+ORDER BY behavior, destination_id, ran
+"""
+
+
+def _points(runs: pa.Table, sizes: Mapping[tuple[str, str], int]) -> dict[tuple[str, str], list[dict[str, Any]]]:
+    """Health points per pair (dicts of ``_POINTS_SQL``'s columns), oldest first; ``sizes``: the pointers'."""
+    keys = sorted(sizes)
+    sizes_table = pa.table(
+        {
+            "behavior": pa.array([k[0] for k in keys], pa.string()),
+            "destination_id": pa.array([k[1] for k in keys], pa.string()),
+            "members": pa.array([sizes[k] for k in keys], pa.int64()),
+        }
+    )
+    with connect() as con:
+        con.register("runs", runs)
+        con.register("sizes", sizes_table)
+        result = con.execute(_POINTS_SQL)
+        names = [d[0] for d in result.description]
+        grouped: dict[tuple[str, str], list[dict[str, Any]]] = {}
+        for row in result.fetchall():
+            point = dict(zip(names, row, strict=True))
+            grouped.setdefault((point["behavior"], point["destination_id"]), []).append(point)
+    return grouped
+
+
+def _point(p: Mapping[str, Any]) -> HealthPoint:
+    before, size = p["before"], p["size"]
+    return HealthPoint(
+        run_id=p["run_id"],
+        as_of=_aware(p["as_of"]),
+        size=size,
+        entries=p["entries"],
+        exits=p["exits"],
+        growth_rate=_rate(size - before, before) if size is not None else None,
+        churn_rate=_rate(p["exits"], before),
+    )
+
+
+def _rate(change: int, base: int) -> float | None:
+    return change / base if base else None
+
+
+def membership_age(db: StateDatabase, behavior: str, destination_id: str, state: CommittedState) -> MembershipAge:
+    """How long the members of ``state`` (the pair's current state) have been in (see the module docstring)."""
+    counts: list[tuple[str | None, int]] = []
+    if parquet_io.exists(state.since_uri):
+        with connect() as con:
+            register_parquet(con, "since", state.since_uri)
+            counts = con.execute(
+                "SELECT since_run, count(*) FROM since WHERE NOT starts_with(member_key, $doubt) GROUP BY ALL",
+                {"doubt": DOUBT_PREFIX},
+            ).fetchall()
+    runs = [run for run, _ in counts if run is not None]
+    dates = _run_dates(db, behavior, destination_id, [state.run_id, *runs])
+    as_of = dates.get(state.run_id) or _aware(dt.datetime.now(dt.UTC))
+    ages = sorted((max(0.0, (as_of - dates[run]).total_seconds() / _DAY), n) for run, n in counts if run in dates)
+    known = sum(n for _, n in ages)
+    buckets = tuple(
+        AgeBucket(label, low, high, sum(n for age, n in ages if low <= age and (high is None or age < high)))
+        for label, low, high in AGE_BUCKETS
+    )
+    unknown = sum(n for _, n in counts) - known if counts else state.members
+    return MembershipAge(as_of, _weighted_median(ages), unknown, buckets)
+
+
+def _run_dates(db: StateDatabase, behavior: str, destination_id: str, runs: Sequence[str]) -> dict[str, dt.datetime]:
+    """The data date (``as_of``) of each of ``runs`` that has a history row for the pair."""
+    h = sync_history
+    where = (h.c.behavior == behavior) & (h.c.destination_id == destination_id) & h.c.run_id.in_(set(runs))
+    table = _history(db, where)
+    as_of = table.column("as_of").to_pylist()
+    return {run: _aware(moment) for run, moment in zip(table.column("run_id").to_pylist(), as_of, strict=True)}
+
+
+def _weighted_median(ages: Sequence[tuple[float, int]]) -> float | None:
+    """The lower median of ``(age, members)`` groups sorted by age (None when there are no members)."""
+    half, seen = (sum(n for _, n in ages) + 1) // 2, 0
+    for age, n in ages:
+        seen += n
+        if n and seen >= half:
+            return age
+    return None
+
+
+def _as_of(window_end: str | None, finished_at: dt.datetime) -> dt.datetime:
+    """Naive UTC data date of a run: its window end, else its finish time."""
+    return _naive(dt.datetime.fromisoformat(window_end) if window_end else finished_at)
+
+
+def _naive(moment: dt.datetime) -> dt.datetime:
+    return moment.astimezone(dt.UTC).replace(tzinfo=None) if moment.tzinfo else moment
+
+
+def _aware(moment: dt.datetime) -> dt.datetime:
+    return moment.replace(tzinfo=dt.UTC) if moment.tzinfo is None else moment.astimezone(dt.UTC)
