@@ -93,6 +93,13 @@ def read_audience(sandbox: MetaSandbox, call: Call) -> dict[str, Any]:
     return _project(sandbox.store.fields(call.audience_id), parse_fields(call.params.get("fields")))
 
 
+def list_sessions(sandbox: MetaSandbox, call: Call) -> dict[str, Any]:
+    """GET /{audience_id}/sessions: the audience's upload sessions, newest first, Graph-paged (session_id,
+    start_time, end_time, num_received, num_invalid_entries, num_matched, stage)."""
+    assert call.audience_id is not None
+    return graph_page(sandbox.store.sessions(call.audience_id), call, dict)
+
+
 def delete_audience(sandbox: MetaSandbox, call: Call) -> dict[str, Any]:
     """DELETE /{audience_id}: removes the audience and its members."""
     assert call.audience_id is not None
@@ -138,6 +145,8 @@ def _users(sandbox: MetaSandbox, call: Call, action: str) -> dict[str, Any]:
         changed,
     )
     session_id = session.session_id if session is not None else store.new_session_id()
+    last = session is None or session.last_batch_flag
+    store.record_session(call.audience_id, session_id, payload.num_received, payload.num_invalid, last)
     return {
         "audience_id": call.audience_id,
         "session_id": str(session_id),
@@ -194,5 +203,6 @@ ENDPOINTS: dict[tuple[str, str | None, str], Endpoint] = {
     ("audience", "users", "POST"): add_users,
     ("audience", "users", "DELETE"): remove_users,
     ("audience", "usersreplace", "POST"): replace_users,
+    ("audience", "sessions", "GET"): list_sessions,
 }
 USER_EDGES = frozenset({"users", "usersreplace"})

@@ -100,6 +100,7 @@ class AudienceStore:
         self._audiences: dict[str, Audience] = {}
         self._ids = itertools.count(FIRST_AUDIENCE_ID)
         self._session_ids = itertools.count(int(clock()) * 1000)
+        self._sessions: dict[str, dict[int, dict[str, Any]]] = {}  # audience -> session id -> its counts
 
     def create(self, account_id: str, name: str, description: str, source: str, flagged: bool) -> str:
         """Create an audience and return its id."""
@@ -151,6 +152,29 @@ class AudienceStore:
         """A server-chosen upload session id (for ``/users`` calls without ``session``)."""
         with self._lock:
             return next(self._session_ids)
+
+    def record_session(self, audience_id: str, session_id: int, received: int, invalid: int, last: bool) -> None:
+        """Count one ``/users`` or ``/usersreplace`` request into its upload session (``GET /{id}/sessions``): the
+        sandbox matches every valid row, so ``num_matched`` is the rows received minus the invalid ones."""
+        now = int(self._clock())
+        with self._lock:
+            sessions = self._sessions.setdefault(audience_id, {})
+            fresh = {"session_id": str(session_id), "start_time": now, "num_received": 0, "num_invalid_entries": 0}
+            entry = sessions.setdefault(session_id, fresh | {"num_matched": 0})
+            entry["num_received"] += received
+            entry["num_invalid_entries"] += invalid
+            entry["num_matched"] += received - invalid
+            entry["stage"] = "finished" if last else "uploading"
+            entry["end_time"] = now if last else 0
+
+    def sessions(self, audience_id: str) -> list[dict[str, Any]]:
+        """The audience's upload sessions, newest first (not persisted); raises ``KeyError`` for an unknown audience."""
+        with self._lock:
+            if audience_id not in self._audiences:
+                raise KeyError(audience_id)
+            counts = ("num_received", "num_invalid_entries", "num_matched")  # Graph answers them as strings
+            found = reversed(list(self._sessions.get(audience_id, {}).values()))
+            return [e | {name: str(e[name]) for name in counts} for e in found]
 
     def add_rows(self, audience_id: str, rows: Iterable[Row]) -> int:
         """Add rows; returns how many were new. Bumps time_content_updated when any was."""

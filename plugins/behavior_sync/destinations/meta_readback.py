@@ -4,7 +4,8 @@ Meta reports ``approximate_count_lower_bound`` / ``approximate_count_upper_bound
 them; Meta rounds and lags processing by up to a day) and, per upload session (``GET /{id}/sessions``),
 ``num_received`` and ``num_matched``: the matched share of the rows received is how much of what we sent Meta
 can count. Without sessions (none kept, or an API that serves none) every committed member is assumed
-countable (match rate 1).
+countable (match rate 1). An audience Meta no longer has (deleted, or purged after two years unused) holds
+nobody: a count of 0.
 """
 
 from __future__ import annotations
@@ -12,6 +13,7 @@ from __future__ import annotations
 from typing import Any
 
 from behavior_sync.destinations.meta_client import MetaClient
+from behavior_sync.destinations.meta_errors import MetaAudienceMissing
 from behavior_sync.destinations.readback import ReportedCount
 
 
@@ -29,13 +31,16 @@ class MetaReadBack:
         self._client, self._audience_id = client, audience_id
 
     def count(self) -> ReportedCount:
-        """The bounds Meta reports now, with the sessions' match rate. Raises ``MetaError`` (``MetaAudienceMissing``
-        when the audience is gone)."""
-        fields = self._client.read_audience(self._audience_id)
-        sessions = self._client.audience_sessions(self._audience_id)
+        """The bounds Meta reports now, with the sessions' match rate (0 when the audience is gone). Raises
+        ``MetaError``."""
+        rounding = "Meta's approximate_count lower and upper bounds"
+        try:
+            fields = self._client.read_audience(self._audience_id)
+            sessions = self._client.audience_sessions(self._audience_id)
+        except MetaAudienceMissing:
+            return ReportedCount(0, 0, rounding, notes={"audience_gone": True})
         rate = session_match_rate(sessions)
         low = int(fields.get("approximate_count_lower_bound") or 0)
         high = max(low, int(fields.get("approximate_count_upper_bound") or 0))
         notes = {"sessions": len(sessions), "session_match_rate": rate}
-        rounding = "Meta's approximate_count lower and upper bounds"
         return ReportedCount(low, high, rounding, rate or 1.0, rate or 1.0, notes=notes)

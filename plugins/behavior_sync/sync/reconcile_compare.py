@@ -27,7 +27,7 @@ import pyarrow as pa
 
 from behavior_sync.destinations.readback import HeldValues, Method, ReportedCount, values_table
 from behavior_sync.identity.engine import register_parquet
-from behavior_sync.sync.keying import DOUBT_PREFIX
+from behavior_sync.sync.keying import DOUBT_PREFIX, sql_list
 
 IN_SYNC, DRIFT, UNKNOWN = "in_sync", "drift", "unknown"
 CONFIDENCE = 0.95
@@ -63,10 +63,10 @@ def register_state(con: duckdb.DuckDBPyConnection, state_uri: str, key_type: str
     register_parquet(con, "state_src", state_uri)
     con.execute("CREATE TEMP VIEW state_rows AS SELECT member_key, id_type, value FROM state_src")
     doubt = f"starts_with(member_key, '{DOUBT_PREFIX}')"
+    keys = sql_list([key_type] if key_type else [])
     for name, where in (("committed_keys", f"NOT {doubt}"), ("doubt_keys", doubt)):
         con.execute(
-            f"CREATE TEMP TABLE {name} AS SELECT DISTINCT value FROM state_rows WHERE id_type = $key AND {where}",
-            {"key": key_type or ""},
+            f"CREATE TEMP TABLE {name} AS SELECT DISTINCT value FROM state_rows WHERE id_type IN {keys} AND {where}"
         )
     con.execute(f"CREATE TEMP TABLE committed_members AS SELECT DISTINCT member_key FROM state_rows WHERE NOT {doubt}")
 
@@ -125,8 +125,7 @@ def _find_ours(con: duckdb.DuckDBPyConnection, history: Sequence[str], key_type:
         register_parquet(con, f"history_{number}", uri)
         con.execute(
             f"INSERT INTO ours_values SELECT value FROM unexpected_values ANTI JOIN ours_values USING (value) "
-            f"SEMI JOIN (SELECT value FROM history_{number} WHERE id_type = $key) USING (value)",
-            {"key": key_type},
+            f"SEMI JOIN (SELECT value FROM history_{number} WHERE id_type IN {sql_list([key_type])}) USING (value)"
         )
 
 

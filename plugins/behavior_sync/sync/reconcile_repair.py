@@ -23,7 +23,7 @@ import duckdb
 from behavior_sync import parquet_io
 from behavior_sync.identity.engine import fetch_reader, register_parquet
 from behavior_sync.statedb import StateDatabase
-from behavior_sync.sync.keying import DOUBT_PREFIX
+from behavior_sync.sync.keying import DOUBT_PREFIX, sql_list
 from behavior_sync.sync.state import STATE_MEMBERS_SCHEMA, STATE_SCHEMA, CommittedState, StateStore
 
 DRIFT_PREFIX = f"{DOUBT_PREFIX}drift:"  # member key of a value queued for removal by a repair (+ its SHA-256)
@@ -33,8 +33,7 @@ def repair_counts(con: duckdb.DuckDBPyConnection, key_type: str) -> tuple[int, i
     """Table ``repair_members`` (current members holding a missing value); (members to re-send, values to remove)."""
     con.execute(
         "CREATE TEMP TABLE repair_members AS SELECT DISTINCT member_key FROM state_rows SEMI JOIN missing_values "
-        f"USING (value) WHERE id_type = $key AND NOT starts_with(member_key, '{DOUBT_PREFIX}')",
-        {"key": key_type},
+        f"USING (value) WHERE id_type IN {sql_list([key_type])} AND NOT starts_with(member_key, '{DOUBT_PREFIX}')"
     )
     counts = con.execute("SELECT (SELECT count(*) FROM repair_members), (SELECT count(*) FROM ours_values)")
     members, values = counts.fetchall()[0]
@@ -50,8 +49,8 @@ def commit_repair(
     behavior, destination_id = ids["behavior"], ids["destination_id"]
     con.execute(
         "CREATE TEMP VIEW repaired AS SELECT member_key, id_type, value FROM state_rows ANTI JOIN repair_members "
-        "USING (member_key) UNION ALL SELECT $prefix || sha256(value), $key, value FROM ours_values",
-        {"prefix": DRIFT_PREFIX, "key": key_type},
+        f"USING (member_key) UNION ALL SELECT '{DRIFT_PREFIX}' || sha256(value), {sql_list([key_type])[1:-1]}, value "
+        "FROM ours_values"
     )
     if state.members_uri is not None and parquet_io.exists(state.members_uri):
         register_parquet(con, "previous_members", state.members_uri)
