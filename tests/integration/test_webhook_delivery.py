@@ -81,8 +81,10 @@ URL_PASSWORD, QUERY_TOKEN = "pa55word-in-url", "tok-in-query-123"
 
 @pytest.fixture()
 def logged(caplog: pytest.LogCaptureFixture, capfd: pytest.CaptureFixture[str]) -> Callable[[], str]:
-    """Everything logged from here on at DEBUG (stdlib records and what Airflow's loggers print)."""
+    """Everything logged from here on at DEBUG (stdlib records and what Airflow's loggers print). urllib3's logger
+    is set too: once a DAG run has configured Airflow's logging, it sits at WARNING on its own."""
     caplog.set_level(logging.DEBUG)
+    caplog.set_level(logging.DEBUG, logger="urllib3")
 
     def text() -> str:
         out, err = capfd.readouterr()
