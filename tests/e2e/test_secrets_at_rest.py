@@ -31,12 +31,11 @@ import json, os, sys
 from airflow.models import Connection
 from airflow.utils.session import create_session
 from sqlalchemy import select
-from behavior_sync_airflow.hooks.destinations import MetaAdsHook
 
 with create_session() as session:  # decrypted with the key of scripts/env.sh
     conn = session.scalar(select(Connection).where(Connection.conn_id == sys.argv[1]))
     os.environ["AIRFLOW_CONN_" + sys.argv[1].upper()] = conn.get_uri()  # as POST /api/v2/connections/test does
-print(json.dumps(MetaAdsHook(sys.argv[1]).test_connection()))
+print(json.dumps(conn.test_connection()))  # the Test button: Airflow builds the hook from the connection
 """
 
 
