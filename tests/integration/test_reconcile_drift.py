@@ -11,14 +11,11 @@ from __future__ import annotations
 
 import dataclasses
 import datetime as dt
-import json
 from collections.abc import Callable, Iterator
 from contextlib import contextmanager
 from pathlib import Path
 from typing import Any
 
-import pytest
-import requests
 from hubspot.crm.contacts.models import BatchInputSimplePublicObjectBatchInput, SimplePublicObjectBatchInput
 
 from behavior_sync.config import Behavior, load_behaviors
@@ -71,8 +68,8 @@ class ListWorld:
 
     def check(self, run_id: str, repair: bool = False) -> DriftRecord:
         behavior = value_hunters()
-        found = check_destination(behavior, destination(behavior, "hubspot_list"), self.engine.db, self.connection,
-                                  options(run_id, repair))  # fmt: skip
+        chosen = destination(behavior, "hubspot_list")
+        found = check_destination(behavior, chosen, self.engine.db, self.connection, options(run_id, repair))
         record_drift(self.engine.db, found)
         return found
 
@@ -174,12 +171,10 @@ def test_nothing_committed_or_a_vendor_that_cannot_answer_is_unknown_never_an_er
         failed = world.check("check1")
         assert failed.status == "unknown" and "read-back failed" in failed.message and HS_TOKEN not in failed.message
         behavior = value_hunters()
-        due = reconcile_behavior(behavior, world.engine.db, world.connection,
-                                 ReconcileOptions("check2", NOW, destinations=["hubspot_list"]))  # fmt: skip
-        assert [r.run_id for r in due] == ["check2"]  # an unanswered check does not count as done
-        assert reconcile_behavior(behavior, world.engine.db, world.connection,
-                                  ReconcileOptions("check3", NOW, destinations=["hubspot_list"])) == []  # fmt: skip
 
+        def scheduled(run_id: str) -> list[DriftRecord]:
+            chosen = ReconcileOptions(run_id, NOW, destinations=["hubspot_list"])
+            return reconcile_behavior(behavior, world.engine.db, world.connection, chosen)
 
-def sandbox_get(base_url: str, path: str) -> Any:
-    return json.loads(requests.get(f"{base_url}/_sandbox/{path}", timeout=10).text)
+        assert [r.run_id for r in scheduled("check2")] == ["check2"]  # an unanswered check does not count as done
+        assert scheduled("check3") == []  # answered a moment ago: a weekly check is not due

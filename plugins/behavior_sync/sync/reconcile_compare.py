@@ -185,8 +185,8 @@ def compare_count(con: duckdb.DuckDBPyConnection, reported: ReportedCount, toler
     [committed x match_low x (1 - tolerance), committed x (1 + tolerance)] (a list never counts more of ours than
     we sent, whatever the match rate)."""
     committed = _count(con, "committed_members")
-    low = math.floor(committed * reported.match_low * (1 - tolerance))
-    high = math.ceil(committed * (1 + tolerance))
+    low = math.floor(committed * reported.match_low * (1 - tolerance) + 1e-9)  # 1e-9: float error, not a member
+    high = math.ceil(committed * (1 + tolerance) - 1e-9)
     words = (
         f"count: committed {committed} x match {reported.match_low:.0%} x (1 - {tolerance:.0%}) .. "
         f"committed x (1 + {tolerance:.0%}) = [{low}, {high}]; {reported.rounding}"
