@@ -4,6 +4,7 @@ python -m behavior_sync validate [FILES...]      check behavior and import files
 python -m behavior_sync demo-warehouse [...]     (re)generate the demo DuckDB warehouse
 python -m behavior_sync history [...]            print recent sync history
 python -m behavior_sync identify [...] VALUE     how one identifier is validated, normalized and sent
+python -m behavior_sync reconcile BEHAVIOR [...] read back the destinations and record (or --repair) the drift
 """
 
 from __future__ import annotations
@@ -69,8 +70,10 @@ def _parser() -> argparse.ArgumentParser:
     history.set_defaults(handler=_history)
     _add_identify(sub)
     from behavior_sync.hubspot_cli import add_hubspot_commands
+    from behavior_sync.reconcile_cli import add_reconcile_command
 
     add_hubspot_commands(sub)
+    add_reconcile_command(sub)
     return parser
 
 
