@@ -9,18 +9,14 @@ import io
 import json
 from collections.abc import Iterator
 from pathlib import Path
-from typing import Any
 
 import pytest
 
 from behavior_sync.performance import performance_by_behavior
 from behavior_sync.performance_cli import render
-from behavior_sync.performance_store import DailyFigures, ReadWindow, Target, replace_range, stored_figures
+from behavior_sync.performance_store import DailyFigures, ReadWindow, replace_range, stored_figures
 from behavior_sync.statedb import StateDatabase
-
-FIXTURE = json.loads((Path(__file__).parents[1] / "fixtures" / "performance" / "three_pairs.json").read_text())
-STORED = ReadWindow(dt.date(2026, 10, 31), dt.date(2026, 11, 2))
-PERIOD = (dt.date(2026, 11, 1), dt.date(2026, 11, 2))
+from tests.support.performance_rows import FIXTURE, PERIOD, STORED, figures, seed_fixture, target
 
 
 @pytest.fixture()
@@ -29,31 +25,6 @@ def db(tmp_path: Path) -> Iterator[StateDatabase]:
     database.ensure_schema()
     yield database
     database.close()
-
-
-def target(behavior: str, destination: str, kind: str) -> Target:
-    return Target(behavior, destination, kind, f"{kind}_default", "42", "account")
-
-
-def figures(rows: list[dict[str, Any]]) -> list[DailyFigures]:
-    return [
-        DailyFigures(
-            **{
-                **row,
-                "day": dt.date.fromisoformat(row["day"]),
-                "object_name": f"object {row['object_id']}",
-                "audience_id": "42",
-                "currency": "USD",
-            }
-        )
-        for row in rows
-    ]
-
-
-def seed_fixture(db: StateDatabase) -> None:
-    for pair in FIXTURE["pairs"]:
-        key = target(pair["behavior"], pair["destination_id"], pair["destination_type"])
-        replace_range(db, key, STORED, figures(pair["rows"]), "run-1")
 
 
 def test_reading_a_window_again_replaces_it_and_leaves_other_days_alone(db: StateDatabase) -> None:
