@@ -156,14 +156,16 @@ def _users(sandbox: MetaSandbox, call: Call, action: str) -> dict[str, Any]:
     }
 
 
-def parse_fields(raw: str | None) -> list[str]:
-    """The ``fields`` parameter as a list; raises ``GraphError`` (100) for fields not emulated."""
+def parse_fields(
+    raw: str | None, allowed: frozenset[str] = AUDIENCE_FIELDS, node_type: str = "CustomAudience"
+) -> list[str]:
+    """The ``fields`` parameter as a list; raises ``GraphError`` (100) for fields ``node_type`` does not emulate."""
     fields = [field.strip() for field in (raw or "").split(",") if field.strip()]
     for field in fields:
-        if field not in AUDIENCE_FIELDS:
+        if field not in allowed:
             raise invalid_parameter(
-                f"Tried accessing nonexisting field ({field[:60]}) on node type (CustomAudience) "
-                f"(the sandbox emulates: {', '.join(sorted(AUDIENCE_FIELDS))})"
+                f"Tried accessing nonexisting field ({field[:60]}) on node type ({node_type}) "
+                f"(the sandbox emulates: {', '.join(sorted(allowed))})"
             )
     return fields
 

@@ -22,7 +22,7 @@ from dataclasses import dataclass
 from typing import TYPE_CHECKING, Any
 
 from sandbox.common.reporting import ad_day, unit
-from sandbox.meta.endpoints import graph_page
+from sandbox.meta.endpoints import graph_page, parse_fields
 from sandbox.meta.errors import GraphError, invalid_parameter
 from sandbox.meta.routing import Call
 
@@ -86,7 +86,7 @@ def find_ad_set(store: AudienceStore, node: str) -> AdSet | None:
 
 def list_ad_sets(sandbox: MetaSandbox, call: Call) -> dict[str, Any]:
     """GET /act_{id}/adsets: Graph paging over the account's ad sets (by audience, oldest first)."""
-    fields = _fields(call.params.get("fields"), ADSET_FIELDS, "AdSet")
+    fields = parse_fields(call.params.get("fields"), ADSET_FIELDS, "AdSet")
     store = sandbox.store
     sets = [s for a in store.account_audience_ids(call.account_id) for s in seeded_ad_sets(store, a)]
     return graph_page(sets, call, lambda s: {k: v for k, v in s.graph_fields().items() if k in {"id", *fields}})
@@ -96,7 +96,7 @@ def read_insights(sandbox: MetaSandbox, call: Call) -> dict[str, Any]:
     """GET /{adset_id}/insights: level adset, by day (``time_increment=1``) or over the range."""
     ad_set = find_ad_set(sandbox.store, call.route.node)
     assert ad_set is not None  # the app routes ad set ids only here
-    fields = _fields(call.params.get("fields"), INSIGHT_FIELDS, "AdsInsights")
+    fields = parse_fields(call.params.get("fields"), INSIGHT_FIELDS, "AdsInsights")
     if call.params.get("level", "adset") != "adset":
         raise invalid_parameter("The sandbox emulates level=adset only")
     today = dt.datetime.fromtimestamp(sandbox.clock(), dt.UTC).date()
@@ -125,17 +125,6 @@ def _row(ad_set: AdSet, days: list[dt.date], fields: list[str]) -> dict[str, Any
         values["actions"].append({"action_type": "lead", "value": str(purchases)})
     dates = {"date_start": days[0].isoformat(), "date_stop": days[-1].isoformat()}
     return {**{k: values[k] for k in fields if k in values}, **dates}
-
-
-def _fields(raw: str | None, allowed: frozenset[str], node_type: str) -> list[str]:
-    fields = [f.strip() for f in (raw or "").split(",") if f.strip()]
-    for field in fields:
-        if field not in allowed:
-            raise invalid_parameter(
-                f"Tried accessing nonexisting field ({field[:60]}) on node type ({node_type}) "
-                f"(the sandbox emulates: {', '.join(sorted(allowed))})"
-            )
-    return fields
 
 
 def _time_range(raw: str | None, today: dt.date) -> tuple[dt.date, dt.date]:
