@@ -220,5 +220,12 @@ def run_seconds(record: SyncRecord) -> float | None:
     return (_aware(record.finished_at) - _aware(record.started_at)).total_seconds()
 
 
+def run_as_of(record: SyncRecord) -> dt.datetime:
+    """The end of the run's data window (``details.window_end``), when the segment had what the run synced; its
+    finish time when unknown (aware UTC). Charts place runs there, so a backfilled run sits at its data date."""
+    window_end = record.details.get("window_end")
+    return _aware(dt.datetime.fromisoformat(window_end) if isinstance(window_end, str) else record.finished_at)
+
+
 def _aware(moment: dt.datetime) -> dt.datetime:
     return moment if moment.tzinfo else moment.replace(tzinfo=dt.UTC)

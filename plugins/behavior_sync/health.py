@@ -121,16 +121,23 @@ class PairHealth:
 def pair_health(db: StateDatabase, behavior: str, destination_id: str, limit: int = SERIES_LIMIT) -> PairHealth:
     """The pair's committed size, its newest ``limit`` synced runs as health points and its membership age."""
     state = current_states(db, [behavior]).get((behavior, destination_id))
-    h = sync_history
-    rows = _history(db, (h.c.behavior == behavior) & (h.c.destination_id == destination_id), limit)
-    points = _points(rows, {(behavior, destination_id): state.members} if state else {})
     return PairHealth(
         behavior=behavior,
         destination_id=destination_id,
         size=state.members if state else None,
-        points=tuple(_point(p) for p in points.get((behavior, destination_id), [])),
+        points=health_points(db, behavior, destination_id, state.members if state else None, limit),
         age=membership_age(db, behavior, destination_id, state) if state else None,
     )
+
+
+def health_points(
+    db: StateDatabase, behavior: str, destination_id: str, size: int | None, limit: int = SERIES_LIMIT
+) -> tuple[HealthPoint, ...]:
+    """The pair's newest ``limit`` synced runs as health points, oldest first; ``size``: its pointer's members."""
+    h = sync_history
+    rows = _history(db, (h.c.behavior == behavior) & (h.c.destination_id == destination_id), limit)
+    points = _points(rows, {} if size is None else {(behavior, destination_id): size})
+    return tuple(_point(p) for p in points.get((behavior, destination_id), []))
 
 
 def health_summary(

@@ -2,7 +2,7 @@
 
 Each sync plans, loads (into an in-memory destination) and commits through the real sync engine, then writes
 the history row the record task writes: the plan's counts and the run's data window in ``details``. Runs
-finish one minute apart after ``RAN_AT``, after their data dates, as a backfill's runs do.
+finish one minute apart after ``ran_at`` (default ``RAN_AT``), after their data dates, as a backfill's runs do.
 """
 
 from __future__ import annotations
@@ -31,6 +31,7 @@ class HealthFixture:
 
     folder: Path
     url: str
+    ran_at: dt.datetime = RAN_AT
     destinations: dict[tuple[str, str], FakeDestination] = field(default_factory=dict)
     runs: int = 0
 
@@ -41,7 +42,8 @@ class HealthFixture:
         return db
 
     def engine(self, behavior: str, destination_id: str) -> EngineRun:
-        return EngineRun(self.folder, self.db, Capabilities(1_000, 1_000), behavior, destination_id)
+        folder = self.folder / behavior / destination_id
+        return EngineRun(folder, self.db, Capabilities(1_000, 1_000), behavior, destination_id)
 
     def sync(
         self, behavior: str, destination_id: str, run_id: str, members: Iterable[str], as_of: dt.datetime
@@ -72,7 +74,7 @@ class HealthFixture:
                 connection_id="fake_default",
                 run_id=plan.run_id,
                 status=status,
-                finished_at=RAN_AT + dt.timedelta(minutes=self.runs),
+                finished_at=self.ran_at + dt.timedelta(minutes=self.runs),
                 details={
                     "window_start": (as_of - dt.timedelta(days=7)).isoformat(),
                     "window_end": as_of.isoformat(),
@@ -90,3 +92,23 @@ class HealthFixture:
     def forget_first_seen(self, behavior: str, destination_id: str) -> None:
         """Deletes the current version's first-seen file: a state committed before first-seen files existed."""
         Path(self.state(behavior, destination_id).since_uri).unlink()
+
+
+# Weekly audiences of some demo behaviors (member ranges per week k = 0..4): growing, shrinking, overlapping.
+WEEKLY_RANGES = {
+    ("value_hunters", "hubspot_list"): lambda k: range(5 * k, 100 + 10 * k),  # 100 -> 120 members
+    ("value_hunters", "clevertap"): lambda k: range(0, 90 + 5 * k),
+    ("trend_followers", "meta"): lambda k: range(50 + 3 * k, 130 + 2 * k),  # 80 -> 76: declining
+    ("cart_abandoners", "meta"): lambda k: range(200 - 10 * k, 260),  # 60 -> 100
+}
+
+
+def seed_weekly_health(folder: Path, url: str, end: dt.datetime, ran_at: dt.datetime) -> None:
+    """Five weekly synced runs (data dates ``end`` - 4 weeks ... ``end``) of each pair of ``WEEKLY_RANGES``, finished
+    from ``ran_at`` on: committed states with first-seen files and history rows with plan counts."""
+    made = HealthFixture(folder, url, ran_at=ran_at)
+    for k in range(5):
+        for (behavior, destination_id), members in WEEKLY_RANGES.items():
+            as_of = end - dt.timedelta(weeks=4 - k)
+            made.sync(behavior, destination_id, f"weekly__{as_of:%Y-%m-%d}", [f"c{i:04d}" for i in members(k)], as_of)
+    made.db.close()

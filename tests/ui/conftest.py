@@ -10,6 +10,7 @@ Airflow authorizes by DAG id and bundle). ``admin`` reads everything; ``alice`` 
 from __future__ import annotations
 
 import dataclasses
+import datetime as dt
 import json
 import os
 import signal
@@ -25,7 +26,8 @@ import pytest
 
 from behavior_sync.config import dag_id_for, load_behaviors
 from tests.support.airflow_api import api_token, free_ports
-from tests.support.sync_history import daily_runs, seed, seed_rejections
+from tests.support.health_fixtures import seed_weekly_health
+from tests.support.sync_history import END, daily_runs, seed, seed_rejections
 
 ADMIN, PASSWORD = "admin", "bsync-test-password"
 ONE_DAG_USER, ONE_DAG_PASSWORD = "alice", "bsync-alice-password"
@@ -33,10 +35,16 @@ READABLE_BEHAVIOR = "value_hunters"  # the one behavior whose DAG ONE_DAG_USER m
 START_TIMEOUT = 120.0
 
 
+HEALTH_END = END.replace(hour=0) - dt.timedelta(days=1)  # the weekly health runs' last data date
+
+
 @pytest.fixture(scope="session")
 def seeded_state_url(tmp_path_factory: pytest.TempPathFactory) -> str:
-    """A state DB with 30 daily runs per demo behavior x destination; value_hunters/meta's last run failed."""
-    url = f"sqlite:///{tmp_path_factory.mktemp('ui_state')}/state.db"
+    """A state DB with 30 daily runs per demo behavior x destination; value_hunters/meta's last run failed. Some
+    pairs (``WEEKLY_RANGES``) also have five weekly synced runs up to ``HEALTH_END`` (finished before the daily
+    runs' last) with committed states: their health."""
+    folder = tmp_path_factory.mktemp("ui_state")
+    url = f"sqlite:///{folder}/state.db"
     runs = [r for b in load_behaviors().behaviors for d in b.destinations for r in daily_runs(b.slug, d.id, days=30)]
     failed = next(r for r in reversed(runs) if (r.behavior, r.destination_id) == ("value_hunters", "meta"))
     failed = dataclasses.replace(
@@ -49,6 +57,7 @@ def seeded_state_url(tmp_path_factory: pytest.TempPathFactory) -> str:
     )
     seed(url, [*runs, failed])
     seed_rejections(url, "value_hunters", "meta", failed.run_id, {"invalid_email": 3, "bad_phone": 1})
+    seed_weekly_health(folder, url, HEALTH_END, ran_at=HEALTH_END + dt.timedelta(hours=1))
     return url
 
 

@@ -17,12 +17,19 @@ read every DAG Airflow knows (a broken file's placeholder DAG may belong to anyo
     GET /detail?behavior=&destination=     one behavior x destination (HTML)
     GET /api/overview                      overview as JSON
     GET /api/history?behavior=&destination=[&limit=]   runs (oldest first) and rejections as JSON
+    GET /health[?scope=&days=]             audience health: growth, churn, size over time, overlap (HTML)
+    GET /api/health[?days=]                growth, churn, entries, exits per behavior x destination as JSON
+    GET /api/health/pair?behavior=&destination=        a pair's health per run and membership age as JSON
+    GET /api/health/overlap[?scope=][&behavior=...]    shared members and Jaccard between behaviors as JSON
+
+The health JSON is the CLI's (``python -m behavior_sync health summary|pair|overlap --json``).
 """
 
 from __future__ import annotations
 
 import datetime as dt
 import functools
+from collections.abc import Iterable
 from dataclasses import dataclass
 from typing import Annotated, Any
 
@@ -32,11 +39,22 @@ from fastapi.responses import HTMLResponse
 
 from behavior_sync.config import LoadedBehaviors, dag_id_for, load_behaviors
 from behavior_sync.dashboard import InvalidFile, PairSummary, invalid_files, overview, pair_history, rejection_counts
+from behavior_sync.health import (
+    DEFAULT_WINDOW_DAYS,
+    WindowHealth,
+    current_states,
+    health_points,
+    health_summary,
+    pair_health,
+)
+from behavior_sync.health_json import overlap_json, pair_json, summary_json
+from behavior_sync.health_overlap import SCOPE_BEHAVIOR, SCOPES, Overlap, overlap, scope_destinations
 from behavior_sync.statedb import StateDatabase
 from behavior_sync_airflow.ui import views
 
 authenticated = requires_authenticated()
 HISTORY_LIMIT = 400  # a year of daily runs and then some
+SIZE_LINES = 6  # audiences on the health page's size chart (the largest)
 
 
 def state_url() -> str:
@@ -85,6 +103,10 @@ class ReadableDags:
         if dag_id_for(behavior) not in self.ids:
             raise HTTPException(403, "you may not read this behavior's DAG")
 
+    def among(self, behaviors: Iterable[str]) -> list[str]:
+        """The ``behaviors`` whose DAG the user may read."""
+        return [b for b in behaviors if dag_id_for(b) in self.ids]
+
 
 def readable_dags(user: GetUserDep) -> ReadableDags:
     """What the user may read, from Airflow's auth manager (``get_authorized_dag_ids``, method GET)."""
@@ -105,6 +127,9 @@ Now = Annotated[dt.datetime, Depends(now)]
 Behavior = Annotated[str, Query(min_length=1, max_length=64)]
 Destination = Annotated[str, Query(min_length=1, max_length=64)]
 Limit = Annotated[int, Query(ge=1, le=5000)]
+Days = Annotated[int, Query(ge=1, le=3660)]
+Scope = Annotated[str, Query(pattern=f"^({'|'.join(SCOPES)})$")]
+Chosen = Annotated[list[Annotated[str, Query(min_length=1, max_length=64)]] | None, Query(max_length=100)]
 Readable = Annotated[ReadableDags, Depends(readable_dags)]
 
 app = FastAPI(
@@ -156,6 +181,7 @@ def detail_page(request: Request, db: Db, behavior: Behavior, destination: Desti
     """One behavior x destination: charts, rejections by code and the run history table (newest first)."""
     readable.check(behavior)
     runs = pair_history(db, behavior, destination, HISTORY_LIMIT)
+    health = pair_health(db, behavior, destination)
     return views.render(
         "detail.html",
         base=request.scope.get("root_path", ""),
@@ -165,4 +191,71 @@ def detail_page(request: Request, db: Db, behavior: Behavior, destination: Desti
         runs=list(reversed(runs)),
         charts=views.charts(runs),
         rejections=rejection_counts(db, behavior, destination),
+        health=health,
+        health_charts=views.health_charts(health.points, health.age),
     )
+
+
+@app.get("/api/health")
+def api_health(db: Db, moment: Now, readable: Readable, days: Days = DEFAULT_WINDOW_DAYS) -> dict[str, Any]:
+    """Committed size, growth, churn, entries and exits of every readable behavior x destination over ``days``."""
+    return summary_json(readable_summary(db, moment, readable, days), moment, days)
+
+
+@app.get("/api/health/pair")
+def api_health_pair(db: Db, behavior: Behavior, destination: Destination, readable: Readable) -> dict[str, Any]:
+    """One pair's committed size, health per synced run (oldest first) and membership age."""
+    readable.check(behavior)
+    return pair_json(pair_health(db, behavior, destination))
+
+
+@app.get("/api/health/overlap")
+def api_health_overlap(
+    db: Db, loaded: Behaviors, readable: Readable, scope: Scope = SCOPE_BEHAVIOR, behavior: Chosen = None
+) -> dict[str, Any]:
+    """Shared members and Jaccard between the readable behaviors (``behavior``: these only) in ``scope``."""
+    return overlap_json(readable_overlap(db, loaded, readable, scope, behavior))
+
+
+@app.get("/health", response_class=HTMLResponse)
+def health_page(
+    request: Request,
+    db: Db,
+    loaded: Behaviors,
+    moment: Now,
+    readable: Readable,
+    scope: Scope = SCOPE_BEHAVIOR,
+    days: Days = DEFAULT_WINDOW_DAYS,
+) -> str:
+    """Audience health of the readable behaviors: growth and churn, the largest audiences over time, overlap."""
+    summary = readable_summary(db, moment, readable, days)
+    largest = sorted(summary, key=lambda r: (-r.size, r.behavior, r.destination_id))[:SIZE_LINES]
+    lines = [
+        (f"{r.behavior} → {r.destination_id}", health_points(db, r.behavior, r.destination_id, r.size)) for r in largest
+    ]
+    return views.render(
+        "health.html",
+        base=request.scope.get("root_path", ""),
+        summary=summary,
+        days=days,
+        sizes=views.sizes_chart(lines),
+        overlap=readable_overlap(db, loaded, readable, scope, None),
+        scopes=SCOPES,
+    )
+
+
+def readable_summary(db: StateDatabase, moment: dt.datetime, readable: ReadableDags, days: int) -> list[WindowHealth]:
+    """The health summary of the committed behavior x destination pairs whose DAG the user may read."""
+    behaviors = readable.among({b for b, _ in current_states(db)})
+    return health_summary(db, moment, behaviors, days) if behaviors else []
+
+
+def readable_overlap(
+    db: StateDatabase, loaded: LoadedBehaviors, readable: ReadableDags, scope: str, chosen: list[str] | None
+) -> Overlap:
+    """The overlap of the readable behaviors in ``scope`` (``chosen`` only, when given; 403 for one not readable)."""
+    for slug in chosen or ():
+        readable.check(slug)
+    scoped = scope_destinations(loaded.behaviors, scope)
+    wanted = readable.among(s for s in scoped if not chosen or s in chosen)
+    return overlap(db, {slug: scoped[slug] for slug in wanted}, scope)

@@ -1,15 +1,23 @@
-"""Server-side SVG line charts (no JavaScript, no external assets: the page works offline)."""
+"""Server-side SVG charts (no JavaScript, no external assets: the page works offline).
+
+Every chart shows its points, not only its lines: a point gets a marker while a series has few enough of
+them to tell apart, and the last value of each series is written next to it, so a series of one run shows
+that run's point and value (a line needs two points). Values are scaled from the smallest of 0 and the
+values to the largest of 0 and the values. All text is escaped.
+"""
 
 from __future__ import annotations
 
 import datetime as dt
-from collections.abc import Sequence
+from collections.abc import Callable, Sequence
 from dataclasses import dataclass
 from html import escape
 
 from markupsafe import Markup
 
 WIDTH, HEIGHT, PAD = 720, 180, 40
+MARKERS_UP_TO = 60  # points of a series drawn as markers (beyond, the line alone)
+LABELS_UP_TO = 16  # categories of a bar chart whose values are written on the bars
 
 
 @dataclass(frozen=True)
@@ -21,52 +29,113 @@ class Series:
     points: Sequence[tuple[dt.datetime, float | None]]
 
 
-def line_chart(title: str, series: Sequence[Series], unit: str = "") -> Markup:
-    """An inline ``<svg>`` with one polyline per series, the value range and the time range labelled.
+@dataclass(frozen=True)
+class Bars:
+    """One bar per category: a legend name, a CSS colour and the values (None: no bar)."""
 
-    Values are scaled from 0 (or the smallest negative value) to the largest; a chart without any value
-    says "no data". All text is escaped.
-    """
+    name: str
+    color: str
+    values: Sequence[float | None]
+
+
+def line_chart(title: str, series: Sequence[Series], unit: str = "") -> Markup:
+    """An inline ``<svg>``: one polyline per series, markers on its points, its last value labelled, the value
+    and time ranges on the axes; "no data" without any value."""
     values = [v for s in series for _, v in s.points if v is not None]
     times = [t for s in series for t, v in s.points if v is not None]
-    body = _lines(series, min(times), max(times), min(0.0, *values), max(values)) if values else _no_data()
-    axis = _axis_labels(min(times), max(times), max(values), unit) if values else ""
-    legend = "".join(
-        f'<text x="{PAD + 150 * i}" y="14" fill="{escape(s.color)}">&#9632; {escape(s.name)}</text>'
-        for i, s in enumerate(series)
+    if not values:
+        return _svg(title, _legend(series), _no_data())
+    scale = _Scale(min(0.0, *values), max(0.0, *values))
+    t0, t1 = min(times), max(times)
+    span = (t1 - t0).total_seconds()
+
+    def x(t: dt.datetime) -> float:  # a single time sits in the middle
+        return PAD + ((t - t0).total_seconds() / span if span else 0.5) * (WIDTH - 2 * PAD)
+
+    body = "".join(_series(s, x, scale, unit) for s in series)
+    axis = _axes(scale, unit) + _text(PAD, HEIGHT - PAD + 14, f"{t0:%Y-%m-%d}")
+    axis += _text(WIDTH - PAD, HEIGHT - PAD + 14, f"{t1:%Y-%m-%d}", anchor="end") if span else ""
+    return _svg(title, _legend(series), axis + body)
+
+
+def bar_chart(title: str, categories: Sequence[str], bars: Sequence[Bars], unit: str = "") -> Markup:
+    """An inline ``<svg>`` with grouped bars per category (negative values go below the zero line), the first
+    and last category named (every one when few), values written on the bars when few; "no data" without any."""
+    values = [v for b in bars for v in b.values if v is not None]
+    if not values or not categories:
+        return _svg(title, _legend(bars), _no_data())
+    scale = _Scale(min(0.0, *values), max(0.0, *values))
+    slot = (WIDTH - 2 * PAD) / len(categories)
+    width = max(slot * 0.8 / len(bars), 1.0)
+    shapes = []
+    for i, name in enumerate(categories):
+        for k, b in enumerate(bars):
+            value = b.values[i]
+            if value is None:
+                continue
+            left, top, bottom = PAD + i * slot + slot * 0.1 + k * width, scale.y(max(value, 0)), scale.y(min(value, 0))
+            shapes.append(
+                f'<rect x="{left:.1f}" y="{top:.1f}" width="{width:.1f}" height="{max(bottom - top, 0.5):.1f}" '
+                f'fill="{escape(b.color)}"><title>{escape(name)}: {_short(value)}{escape(unit)}</title></rect>'
+            )
+            if len(categories) <= LABELS_UP_TO:
+                shapes.append(_text(left + width / 2, top - 3, _short(value) + unit, anchor="middle"))
+        if len(categories) <= 8 or i in (0, len(categories) - 1):
+            shapes.append(_text(PAD + (i + 0.5) * slot, HEIGHT - PAD + 14, name, anchor="middle"))
+    return _svg(title, _legend(bars), _axes(scale, unit) + "".join(shapes))
+
+
+@dataclass(frozen=True)
+class _Scale:
+    low: float
+    high: float
+
+    def y(self, value: float) -> float:
+        return HEIGHT - PAD - (value - self.low) / ((self.high - self.low) or 1.0) * (HEIGHT - 2 * PAD)
+
+
+def _series(s: Series, x: Callable[[dt.datetime], float], scale: _Scale, unit: str) -> str:
+    points = [(x(t), scale.y(v), v) for t, v in s.points if v is not None]
+    if not points:
+        return ""
+    color = escape(s.color)
+    line = " ".join(f"{px:.1f},{py:.1f}" for px, py, _ in points)
+    marks = "".join(
+        f'<circle cx="{px:.1f}" cy="{py:.1f}" r="3" fill="{color}"><title>{_short(v)}{escape(unit)}</title></circle>'
+        for px, py, v in (points if len(points) <= MARKERS_UP_TO else [])
     )
+    last_x, last_y, last = points[-1]
+    label = f'<text class="value" x="{last_x + 5:.1f}" y="{last_y - 5:.1f}" fill="{color}">'
+    label += f"{escape(_short(last) + unit)}</text>"
+    return f'<polyline fill="none" stroke="{color}" stroke-width="1.5" points="{line}"/>{marks}{label}'
+
+
+def _svg(title: str, legend: str, body: str) -> Markup:
     return Markup(
         f'<svg class="chart" role="img" aria-label="{escape(title)}" viewBox="0 0 {WIDTH} {HEIGHT}" '
-        f'width="{WIDTH}" height="{HEIGHT}" font-size="11"><title>{escape(title)}</title>{legend}{axis}{body}</svg>'
+        f'width="{WIDTH}" height="{HEIGHT}" font-size="11"><title>{escape(title)}</title>{legend}{body}</svg>'
     )
 
 
-def _lines(series: Sequence[Series], t0: dt.datetime, t1: dt.datetime, low: float, high: float) -> str:
-    span_t = (t1 - t0).total_seconds() or 1.0
-    span_v = (high - low) or 1.0
-
-    def xy(t: dt.datetime, v: float) -> str:
-        x = PAD + (t - t0).total_seconds() / span_t * (WIDTH - 2 * PAD)
-        y = HEIGHT - PAD - (v - low) / span_v * (HEIGHT - 2 * PAD)
-        return f"{x:.1f},{y:.1f}"
-
-    lines = []
-    for s in series:
-        points = " ".join(xy(t, v) for t, v in s.points if v is not None)
-        lines.append(f'<polyline fill="none" stroke="{escape(s.color)}" stroke-width="1.5" points="{points}"/>')
-    return "".join(lines)
+def _legend(items: Sequence[Series | Bars]) -> str:
+    return "".join(
+        f'<text x="{PAD + 150 * i}" y="14" fill="{escape(s.color)}">&#9632; {escape(s.name)}</text>'
+        for i, s in enumerate(items)
+    )
 
 
-def _axis_labels(t0: dt.datetime, t1: dt.datetime, high: float, unit: str) -> str:
-    bottom, right = HEIGHT - PAD, WIDTH - PAD
+def _axes(scale: _Scale, unit: str) -> str:
+    bottom, right, zero = HEIGHT - PAD, WIDTH - PAD, scale.y(0.0)
     return (
-        f'<line x1="{PAD}" y1="{bottom}" x2="{right}" y2="{bottom}" stroke="#999"/>'
+        f'<line x1="{PAD}" y1="{zero:.1f}" x2="{right}" y2="{zero:.1f}" stroke="#999"/>'
         f'<line x1="{PAD}" y1="{PAD}" x2="{PAD}" y2="{bottom}" stroke="#999"/>'
-        f'<text x="{PAD}" y="{bottom + 14}">{t0:%Y-%m-%d}</text>'
-        f'<text x="{right}" y="{bottom + 14}" text-anchor="end">{t1:%Y-%m-%d}</text>'
-        f'<text x="{PAD - 4}" y="{PAD + 4}" text-anchor="end">{_short(high)}{escape(unit)}</text>'
-        f'<text x="{PAD - 4}" y="{bottom}" text-anchor="end">0</text>'
+        + _text(PAD - 4, PAD + 4, _short(scale.high) + unit, anchor="end")
+        + _text(PAD - 4, bottom, _short(scale.low) + unit, anchor="end")
     )
+
+
+def _text(x: float, y: float, text: str, anchor: str = "start") -> str:
+    return f'<text x="{x:.1f}" y="{y:.1f}" text-anchor="{anchor}">{escape(text)}</text>'
 
 
 def _no_data() -> str:
@@ -74,7 +143,7 @@ def _no_data() -> str:
 
 
 def _short(value: float) -> str:
-    """1234567 -> 1.2M; 0.93 -> 0.93."""
+    """1234567 -> 1.2M; 0.93 -> 0.93; -25.0 -> -25."""
     for size, suffix in ((1e9, "G"), (1e6, "M"), (1e3, "k")):
         if abs(value) >= size:
             return f"{value / size:.1f}{suffix}"

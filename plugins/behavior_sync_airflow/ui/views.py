@@ -16,9 +16,12 @@ from urllib.parse import quote
 import jinja2
 from markupsafe import Markup
 
-from behavior_sync.dashboard import InvalidFile, PairSummary, RejectionCount, run_seconds, status_view
+from behavior_sync.dashboard import InvalidFile, PairSummary, RejectionCount, run_as_of, run_seconds, status_view
+from behavior_sync.health import HealthPoint, MembershipAge
 from behavior_sync.history import SyncRecord
-from behavior_sync_airflow.ui.charts import Series, line_chart
+from behavior_sync_airflow.ui.charts import Bars, Series, bar_chart, line_chart
+
+PALETTE = ("#2563eb", "#16a34a", "#dc2626", "#9333ea", "#ea580c", "#0891b2", "#4d7c0f", "#be185d")
 
 _TEMPLATES = jinja2.Environment(
     loader=jinja2.FileSystemLoader(Path(__file__).with_name("templates")),
@@ -103,22 +106,73 @@ def render(template: str, **values: Any) -> str:
         "run_url": run_url,
         "status_view": status_view,
         "run_seconds": run_seconds,
+        "run_as_of": run_as_of,
+        "percent": percent,
     }
     return _TEMPLATES.get_template(template).render(**helpers, **values)
 
 
 def charts(runs: Sequence[SyncRecord]) -> list[Markup]:
-    """The detail page's charts over time: audience size, adds/removes, match rate (synced runs only)."""
-    synced = [(utc(r.finished_at) or r.finished_at, r) for r in runs if r.status in ("success", "partial")]
+    """The detail page's charts over the runs' data dates: audience size, adds/removes, match rate (synced runs)."""
+    synced = [(run_as_of(r), r) for r in runs if r.status in ("success", "partial")]
 
     def points(attribute: str) -> list[tuple[dt.datetime, float | None]]:
         return [(t, getattr(r, attribute)) for t, r in synced]
 
     return [
-        line_chart("Audience size", [Series("audience size", "#2563eb", points("audience_size"))]),
+        line_chart("Audience size", [Series("audience size", PALETTE[0], points("audience_size"))]),
         line_chart(
             "Adds and removes",
-            [Series("adds", "#16a34a", points("adds")), Series("removes", "#dc2626", points("removes"))],
+            [Series("adds", PALETTE[1], points("adds")), Series("removes", PALETTE[2], points("removes"))],
         ),
-        line_chart("Match rate", [Series("match rate", "#9333ea", points("match_rate"))]),
+        line_chart("Match rate", [Series("match rate", PALETTE[3], points("match_rate"))]),
     ]
+
+
+def percent(rate: float) -> str:
+    """0.253 -> "+25.3 %" (signed: rates of change)."""
+    return f"{rate * 100:+.1f} %"
+
+
+def health_charts(points: Sequence[HealthPoint], age: MembershipAge | None) -> list[Markup]:
+    """A pair's health charts: committed size, entries and exits per run, growth and churn rates, membership age."""
+    dates = [f"{p.as_of:%Y-%m-%d}" for p in points]
+    charts = [
+        line_chart("Committed audience size", [Series("committed members", PALETTE[0], size_points(points))]),
+        bar_chart(
+            "Entries and exits per run",
+            dates,
+            [
+                Bars("entries", PALETTE[1], [p.entries for p in points]),
+                Bars("exits", PALETTE[2], [-p.exits for p in points]),
+            ],
+        ),
+        line_chart(
+            "Growth and churn per run",
+            [
+                Series("growth", PALETTE[1], [(p.as_of, _pct(p.growth_rate)) for p in points]),
+                Series("churn", PALETTE[2], [(p.as_of, _pct(p.churn_rate)) for p in points]),
+            ],
+            unit=" %",
+        ),
+    ]
+    if age is not None:
+        labels = [b.label for b in age.buckets] + ["unknown"]
+        members = [float(b.members) for b in age.buckets] + [float(age.unknown)]
+        charts.append(bar_chart("Membership age", labels, [Bars("members", PALETTE[3], members)]))
+    return charts
+
+
+def size_points(points: Sequence[HealthPoint]) -> list[tuple[dt.datetime, float | None]]:
+    """(data date, committed members) of each synced run."""
+    return [(p.as_of, p.size) for p in points]
+
+
+def sizes_chart(series: Sequence[tuple[str, Sequence[HealthPoint]]]) -> Markup:
+    """Committed size over time of several behavior x destination pairs (one line each, named)."""
+    lines = [Series(name, PALETTE[i % len(PALETTE)], size_points(points)) for i, (name, points) in enumerate(series)]
+    return line_chart("Committed audience size, largest audiences", lines)
+
+
+def _pct(rate: float | None) -> float | None:
+    return None if rate is None else rate * 100
