@@ -25,6 +25,7 @@ from behavior_sync.file_slots import placeholder_dag_id
 from behavior_sync_airflow.identity_operators import PrepareIdentifiersOperator, ValidateIdentifiersOperator
 from behavior_sync_airflow.notifications import failure_callbacks
 from behavior_sync_airflow.operators import ExtractSnapshotOperator
+from behavior_sync_airflow.reconcile_operators import ReconcileDestinationsOperator
 from behavior_sync_airflow.record import RecordSyncOperator, RecordUpstream
 from behavior_sync_airflow.sync_operators import (
     CommitDestinationOperator,
@@ -68,7 +69,8 @@ def _build_or_placeholder(behavior: Behavior) -> DAG:
 def build_behavior_dag(behavior: Behavior) -> DAG:
     """The DAG of one valid behavior.
 
-    Tasks: extract -> validate -> prepare -> per destination (a task group) plan -> load -> commit -> record.
+    Tasks: extract -> validate -> prepare -> per destination (a task group) plan -> load -> commit -> record, and
+    reconcile (read-back and drift, when due or asked: ADR 0015) -> prepare, so a repair is sent by the same run.
     """
     with DAG(
         dag_id=behavior.dag_id,
@@ -94,6 +96,7 @@ def build_behavior_dag(behavior: Behavior) -> DAG:
         validate = ValidateIdentifiersOperator(task_id="validate", behavior=behavior, extract_task_id=extract.task_id)
         prepare = PrepareIdentifiersOperator(task_id="prepare", behavior=behavior)
         extract >> validate >> prepare
+        ReconcileDestinationsOperator(task_id="reconcile", behavior=behavior) >> prepare
         upstream = RecordUpstream(extract=extract.task_id, validate=validate.task_id, prepare=prepare.task_id)
         for destination in behavior.destinations:
             prepare >> _destination_group(behavior, destination, upstream)
@@ -139,6 +142,20 @@ def _params(behavior: Behavior) -> dict[str, Param]:
             title="Override guardrails",
             description="Sync even when a guardrail blocks it (empty segment, mass removal). Use after checking why.",
         ),
+        "reconcile": Param(
+            False,
+            type="boolean",
+            title="Read back now",
+            description="Read back what the selected destinations hold and record their drift, whatever the "
+            "reconcile schedule.",
+        ),
+        "repair": Param(
+            False,
+            type="boolean",
+            title="Repair drift",
+            description="Read back, then re-send missing members and remove unexpected ones we had added (never "
+            "foreign ones) in this run. Count-only destinations (Meta, Google) need a full re-sync instead.",
+        ),
         "destinations": Param(
             ids,
             type="array",
@@ -158,7 +175,9 @@ def _doc_md(behavior: Behavior) -> str:
         f"* File: `{display_path(behavior.source_file)}`\n* Query: `{display_path(behavior.query_path)}` "
         f"on connection `{behavior.warehouse_connection}`\n* Member key: `{behavior.member_key}`; identifiers: "
         f"{', '.join(sorted(behavior.identifiers))}\n\n"
-        f"| destination | type | connection | frequency |\n|---|---|---|---|\n{rows}\n"
+        f"| destination | type | connection | frequency |\n|---|---|---|---|\n{rows}\n\n"
+        f"Read-back and drift: {behavior.reconcile.get('schedule', 'weekly')} (the reconcile task; "
+        "conf `reconcile` / `repair`).\n"
     )
 
 

@@ -12,7 +12,7 @@ from typing import TYPE_CHECKING, Any
 from airflow.providers.http.hooks.http import HttpHook
 from requests import Session
 
-from behavior_sync.connections import validated_extras
+from behavior_sync.connections import ConnectionValues, validated_extras
 from behavior_sync_airflow.hooks.base import ValidatedConnectionHook
 
 if TYPE_CHECKING:
@@ -23,6 +23,13 @@ if TYPE_CHECKING:
     from behavior_sync.destinations.hubspot_client import HubSpotClient, HubSpotCredentials
     from behavior_sync.destinations.meta_client import MetaClient, MetaCredentials
     from behavior_sync.destinations.retry import RetryPolicy
+
+
+def connection_values(conn_id: str) -> ConnectionValues:
+    """An Airflow connection's fields as the core reads them (``connection_clients``: the reconcile step builds its
+    read-back clients from them). Raises ``AirflowNotFoundException`` for a missing connection."""
+    conn = ValidatedConnectionHook.get_connection(conn_id)
+    return ConnectionValues(conn.conn_type or "", conn.host or None, conn.password or None, conn.extra_dejson)
 
 
 class MetaAdsHook(ValidatedConnectionHook):
