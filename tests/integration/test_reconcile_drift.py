@@ -11,11 +11,13 @@ from __future__ import annotations
 
 import dataclasses
 import datetime as dt
+import json
 from collections.abc import Callable, Iterator
 from contextlib import contextmanager
 from pathlib import Path
 from typing import Any
 
+import pytest
 from hubspot.crm.contacts.models import BatchInputSimplePublicObjectBatchInput, SimplePublicObjectBatchInput
 
 from behavior_sync.config import Behavior, load_behaviors
@@ -178,3 +180,27 @@ def test_nothing_committed_or_a_vendor_that_cannot_answer_is_unknown_never_an_er
 
         assert [r.run_id for r in scheduled("check2")] == ["check2"]  # an unanswered check does not count as done
         assert scheduled("check3") == []  # answered a moment ago: a weekly check is not due
+
+
+def test_the_cli_reads_back_records_and_repairs_and_prints_counts_never_addresses(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch, capsys: pytest.CaptureFixture[str]
+) -> None:
+    from behavior_sync.cli import main
+    from tests.support.hubspot_harness import hubspot_connection
+
+    with list_world(tmp_path) as world:
+        monkeypatch.setenv("AIRFLOW_CONN_HUBSPOT_DEFAULT", hubspot_connection(world.sandbox.base_url))
+        world.sync(members(range(8)))
+        world.by_hand("remove", [pool_email(4)])
+        state = ["--state-url", f"sqlite:///{tmp_path}/state.db"]
+        assert main(["reconcile", BEHAVIOR, "--destination", "hubspot_list", "--repair", *state]) == 1
+        printed = capsys.readouterr().out
+        assert "hubspot_list" in printed and "drift" in printed and "exact" in printed and "@" not in printed
+        world.sync(members(range(8)))  # the next sync sends the repair
+        assert main(["reconcile", BEHAVIOR, "--destination", "hubspot_list", "--json", *state]) == 0
+        (checked,) = json.loads(capsys.readouterr().out)
+        assert (checked["status"], checked["committed"], checked["missing"]) == ("in_sync", 8, 0)
+        assert main(["reconcile", BEHAVIOR, "--latest", "--json", *state]) == 0
+        (latest,) = json.loads(capsys.readouterr().out)
+        assert latest["run_id"] == checked["run_id"]
+        assert main(["reconcile", BEHAVIOR, "--destination", "nope", *state]) == 1
