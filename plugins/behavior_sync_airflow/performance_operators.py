@@ -40,9 +40,13 @@ MAX_LOOKBACK_DAYS = 90
 _START = dt.datetime(2026, 1, 1, tzinfo=dt.UTC)
 
 
-def declare_performance_dag(namespace: MutableMapping[str, Any]) -> str:
-    """Put the read-back DAG into ``namespace`` (a DAG module's globals()); returns its id."""
-    dag = build_performance_dag(reporting_connections())
+def declare_performance_dag(namespace: MutableMapping[str, Any]) -> str | None:
+    """Put the read-back DAG into ``namespace`` (a DAG module's globals()); returns its id, or None (no DAG)
+    when no behavior file has a destination with reporting."""
+    connections = reporting_connections()
+    if not connections:
+        return None
+    dag = build_performance_dag(connections)
     namespace[dag.dag_id] = dag
     return dag.dag_id
 

@@ -134,3 +134,13 @@ def test_a_list_in_a_customer_the_connection_cannot_read_fails_with_what_to_do(s
     message = str(failure.value)
     assert message.startswith("behavior quality_enthusiasts, destination google_ads_api (google_ads): ")
     assert f"lives in customer {OTHER_CUSTOMER}" in message and "developer token" in message
+
+
+def test_without_a_destination_that_reports_there_is_no_read_back_dag(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    from behavior_sync_airflow.performance_operators import declare_performance_dag
+
+    monkeypatch.setenv("BEHAVIOR_SYNC_BEHAVIORS_DIR", str(tmp_path))
+    namespace: dict[str, Any] = {}
+    assert declare_performance_dag(namespace) is None and namespace == {}
