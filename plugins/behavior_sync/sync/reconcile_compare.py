@@ -19,7 +19,7 @@ from __future__ import annotations
 import hashlib
 import math
 from collections.abc import Sequence
-from dataclasses import dataclass, field, replace
+from dataclasses import asdict, dataclass, field, replace
 from typing import Any
 
 import duckdb
@@ -55,6 +55,11 @@ class Comparison:
     ci_high: float | None = None
     confidence: float | None = None
     details: dict[str, Any] = field(default_factory=dict)
+
+    def record_fields(self) -> dict[str, Any]:
+        """The drift record's fields this comparison sets (``sync.reconcile.DriftRecord``)."""
+        values = asdict(self) | {"method": self.method.value, "foreign_members": self.foreign}
+        return {name: value for name, value in values.items() if name != "foreign"}
 
 
 def register_state(con: duckdb.DuckDBPyConnection, state_uri: str, key_type: str | None) -> None:

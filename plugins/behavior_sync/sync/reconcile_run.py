@@ -126,7 +126,7 @@ def _checked(
     with scrubbed(f"reconcile {record.destination_id}"), connect() as con:
         register_state(con, state.uri, key_type)
         comparison = _compare(con, reader, state, settings, f"{options.run_id}/{record.destination_id}")
-        checked = _with_comparison(record, comparison)
+        checked = replace(record, **comparison.record_fields())
         if comparison.method != Method.COUNT and (comparison.missing or comparison.unexpected):
             checked = _with_artifact(con, checked, state)
         if not options.repair or comparison.status != DRIFT:
@@ -149,29 +149,6 @@ def _compare(
         sample = sample_values(con, int(settings.get("sample_size") or 384), seed)
         return compare_sampled(con, sample, reader.lacking(sample))
     return compare_count(con, reader.count(), float(settings.get("count_tolerance", 0.05)))
-
-
-def _with_comparison(record: DriftRecord, c: Comparison) -> DriftRecord:
-    return replace(
-        record,
-        method=c.method.value,
-        status=c.status,
-        message=c.message,
-        committed=c.committed,
-        observed=c.observed,
-        sample_size=c.sample_size,
-        missing=c.missing,
-        unexpected=c.unexpected,
-        foreign_members=c.foreign,
-        tolerance=c.tolerance,
-        expected_low=c.expected_low,
-        expected_high=c.expected_high,
-        missing_share=c.missing_share,
-        ci_low=c.ci_low,
-        ci_high=c.ci_high,
-        confidence=c.confidence,
-        details=c.details,
-    )
 
 
 def _with_artifact(con: duckdb.DuckDBPyConnection, record: DriftRecord, state: CommittedState) -> DriftRecord:
