@@ -1,4 +1,5 @@
-"""The page in Debian's headless Chromium against a running api-server: log in, open it, see rows and a chart.
+"""The page in Debian's headless Chromium against a running api-server: log in, open it, see rows and a chart,
+then the audience health page and a destination's health charts.
 
 Chromium and chromedriver come from apt (``scripts/browser.sh``, run by ``make test``). Missing, the test
 skips locally and fails under CI=true. Screenshots go to ``test-artifacts/`` (git-ignored).
@@ -102,3 +103,31 @@ def test_logged_in_user_sees_the_behaviors_and_a_chart(api_server: ApiServer, br
     assert "invalid_email" in browser.find_element(By.ID, "rejections").text
     browser.switch_to.default_content()
     assert screenshot(browser, "detail").stat().st_size > 0
+
+
+def test_logged_in_user_sees_audience_health(api_server: ApiServer, browser: Any) -> None:
+    from selenium.webdriver.common.by import By
+    from selenium.webdriver.support import expected_conditions as ec
+    from selenium.webdriver.support.ui import WebDriverWait
+
+    wait = WebDriverWait(browser, WAIT)
+    log_in(browser, api_server)
+    browser.get(f"{api_server.url}/plugin/behavior-sync")
+    wait.until(ec.frame_to_be_available_and_switch_to_it((By.TAG_NAME, "iframe")))
+    wait.until(ec.element_to_be_clickable((By.ID, "health-link"))).click()
+    rows = wait.until(ec.presence_of_all_elements_located((By.CSS_SELECTOR, "tr.health")))
+    assert {row.get_attribute("data-behavior") for row in rows} >= {"value_hunters", "trend_followers"}
+    assert len(browser.find_elements(By.CSS_SELECTOR, "#health-charts svg.chart polyline")) == 4
+    assert browser.find_elements(By.CSS_SELECTOR, "#overlap td.overlap")
+    browser.switch_to.default_content()
+    assert screenshot(browser, "health").stat().st_size > 0
+
+    browser.switch_to.frame(browser.find_element(By.TAG_NAME, "iframe"))
+    browser.find_element(
+        By.CSS_SELECTOR, "tr.health[data-behavior=value_hunters][data-destination=hubspot_list] td:nth-child(2) a"
+    ).click()
+    charts = wait.until(ec.presence_of_all_elements_located((By.CSS_SELECTOR, "#health-charts svg.chart")))
+    assert [c.get_attribute("aria-label") for c in charts][-1] == "Membership age"
+    browser.execute_script("document.getElementById('health-charts').scrollIntoView()")
+    browser.switch_to.default_content()
+    assert screenshot(browser, "detail-health").stat().st_size > 0

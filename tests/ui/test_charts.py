@@ -19,7 +19,7 @@ def circles(svg: str) -> list[tuple[float, float]]:
 def test_a_one_point_line_chart_shows_the_point_and_its_value() -> None:
     svg = line_chart("Audience size", [Series("audience size", "#2563eb", [(T, 1_290.0)])])
     assert circles(svg) == [(360.0, 40.0)]  # in the middle of the time axis, at the top of 0..1,290
-    assert '<text class="value" x="365.0" y="35.0" fill="#2563eb">1.3k</text>' in svg
+    assert '<text class="value" x="365.0" y="34.0" fill="#2563eb" text-anchor="start">1.3k</text>' in svg
     assert "2026-11-23" in svg and "no data" not in svg
 
 

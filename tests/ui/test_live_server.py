@@ -20,6 +20,10 @@ ROUTES = (
     "/behavior-sync/detail?behavior=value_hunters&destination=meta",
     "/behavior-sync/api/overview",
     "/behavior-sync/api/history?behavior=value_hunters&destination=meta",
+    "/behavior-sync/health",
+    "/behavior-sync/api/health",
+    "/behavior-sync/api/health/pair?behavior=value_hunters&destination=hubspot_list",
+    "/behavior-sync/api/health/overlap",
 )
 
 
@@ -82,8 +86,10 @@ def test_a_user_who_may_read_one_dag_sees_only_its_history_on_every_page_and_api
     assert [status for status, _ in answers] == [200] * len(ROUTES)
     for slug in others:
         pair = f"behavior={slug}&destination=meta"
-        denied = [get(f"{api_server.url}/behavior-sync/{r}?{pair}", auth) for r in ("detail", "api/history")]
-        assert [status for status, _ in denied] == [403, 403]
+        checked = ("detail", "api/history", "api/health/pair")
+        denied = [get(f"{api_server.url}/behavior-sync/{r}?{pair}", auth) for r in checked]
+        denied.append(get(f"{api_server.url}/behavior-sync/api/health/overlap?behavior={slug}", auth))
+        assert [status for status, _ in denied] == [403] * 4
         assert all(slug.encode() not in body for _, body in answers + denied)
         assert get(f"{api_server.url}/behavior-sync/api/history?{pair}", {"Authorization": f"Bearer {admin}"})[0] == 200
     admin_overview = get_json(f"{api_server.url}/behavior-sync/api/overview", admin)

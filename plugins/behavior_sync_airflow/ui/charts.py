@@ -44,7 +44,7 @@ def line_chart(title: str, series: Sequence[Series], unit: str = "") -> Markup:
     values = [v for s in series for _, v in s.points if v is not None]
     times = [t for s in series for t, v in s.points if v is not None]
     if not values:
-        return _svg(title, _legend(series), _no_data())
+        return _svg(title, series, _no_data())
     scale = _Scale(min(0.0, *values), max(0.0, *values))
     t0, t1 = min(times), max(times)
     span = (t1 - t0).total_seconds()
@@ -55,7 +55,7 @@ def line_chart(title: str, series: Sequence[Series], unit: str = "") -> Markup:
     body = "".join(_series(s, x, scale, unit) for s in series)
     axis = _axes(scale, unit) + _text(PAD, HEIGHT - PAD + 14, f"{t0:%Y-%m-%d}")
     axis += _text(WIDTH - PAD, HEIGHT - PAD + 14, f"{t1:%Y-%m-%d}", anchor="end") if span else ""
-    return _svg(title, _legend(series), axis + body)
+    return _svg(title, series, axis + body)
 
 
 def bar_chart(title: str, categories: Sequence[str], bars: Sequence[Bars], unit: str = "") -> Markup:
@@ -63,7 +63,7 @@ def bar_chart(title: str, categories: Sequence[str], bars: Sequence[Bars], unit:
     and last category named (every one when few), values written on the bars when few; "no data" without any."""
     values = [v for b in bars for v in b.values if v is not None]
     if not values or not categories:
-        return _svg(title, _legend(bars), _no_data())
+        return _svg(title, bars, _no_data())
     scale = _Scale(min(0.0, *values), max(0.0, *values))
     slot = (WIDTH - 2 * PAD) / len(categories)
     width = max(slot * 0.8 / len(bars), 1.0)
@@ -82,7 +82,7 @@ def bar_chart(title: str, categories: Sequence[str], bars: Sequence[Bars], unit:
                 shapes.append(_text(left + width / 2, top - 3, _short(value) + unit, anchor="middle"))
         if len(categories) <= 8 or i in (0, len(categories) - 1):
             shapes.append(_text(PAD + (i + 0.5) * slot, HEIGHT - PAD + 14, name, anchor="middle"))
-    return _svg(title, _legend(bars), _axes(scale, unit) + "".join(shapes))
+    return _svg(title, bars, _axes(scale, unit) + "".join(shapes))
 
 
 @dataclass(frozen=True)
@@ -105,23 +105,38 @@ def _series(s: Series, x: Callable[[dt.datetime], float], scale: _Scale, unit: s
         for px, py, v in (points if len(points) <= MARKERS_UP_TO else [])
     )
     last_x, last_y, last = points[-1]
-    label = f'<text class="value" x="{last_x + 5:.1f}" y="{last_y - 5:.1f}" fill="{color}">'
-    label += f"{escape(_short(last) + unit)}</text>"
+    near_end = last_x > WIDTH - 2 * PAD  # written left of the point, inside the frame
+    label = f'<text class="value" x="{last_x + (-5 if near_end else 5):.1f}" y="{last_y - 6:.1f}" fill="{color}" '
+    label += f'text-anchor="{"end" if near_end else "start"}">{escape(_short(last) + unit)}</text>'
     return f'<polyline fill="none" stroke="{color}" stroke-width="1.5" points="{line}"/>{marks}{label}'
 
 
-def _svg(title: str, legend: str, body: str) -> Markup:
+def _svg(title: str, items: Sequence[Series | Bars], body: str) -> Markup:
+    """The chart: its title, the legend (wrapped over as many lines as it needs, the plot moved down by the
+    extra lines) and ``body`` drawn in the ``WIDTH`` x ``HEIGHT`` frame."""
+    legend, lines = _legend(items)
+    extra = 14 * (lines - 1)
+    height = HEIGHT + extra
     return Markup(
-        f'<svg class="chart" role="img" aria-label="{escape(title)}" viewBox="0 0 {WIDTH} {HEIGHT}" '
-        f'width="{WIDTH}" height="{HEIGHT}" font-size="11"><title>{escape(title)}</title>{legend}{body}</svg>'
+        f'<svg class="chart" role="img" aria-label="{escape(title)}" viewBox="0 0 {WIDTH} {height}" '
+        f'width="{WIDTH}" height="{height}" font-size="11"><title>{escape(title)}</title>'
+        f'<text x="4" y="12" font-weight="bold">{escape(title)}</text>{legend}'
+        f'<g transform="translate(0,{extra})">{body}</g></svg>'
     )
 
 
-def _legend(items: Sequence[Series | Bars]) -> str:
-    return "".join(
-        f'<text x="{PAD + 150 * i}" y="14" fill="{escape(s.color)}">&#9632; {escape(s.name)}</text>'
-        for i, s in enumerate(items)
-    )
+def _legend(items: Sequence[Series | Bars]) -> tuple[str, int]:
+    """Names side by side from the left (about 6.5 px a character), wrapped at the frame; the lines used."""
+    entries, x, line = [], float(PAD), 0
+    for s in items:
+        width = 24 + 6.5 * len(s.name)
+        if x + width > WIDTH and x > PAD:
+            x, line = float(PAD), line + 1
+        entries.append(
+            f'<text x="{x:.0f}" y="{27 + 14 * line}" fill="{escape(s.color)}">&#9632; {escape(s.name)}</text>'
+        )
+        x += width
+    return "".join(entries), line + 1
 
 
 def _axes(scale: _Scale, unit: str) -> str:

@@ -129,9 +129,9 @@ def charts(runs: Sequence[SyncRecord]) -> list[Markup]:
     ]
 
 
-def percent(rate: float) -> str:
-    """0.253 -> "+25.3 %" (signed: rates of change)."""
-    return f"{rate * 100:+.1f} %"
+def percent(rate: float, signed: bool = False) -> str:
+    """0.253 -> "25.3 %" ("+25.3 %" when ``signed``: a rate of change)."""
+    return f"{rate * 100:{'+' if signed else ''}.1f} %"
 
 
 def health_charts(points: Sequence[HealthPoint], age: MembershipAge | None) -> list[Markup]:
