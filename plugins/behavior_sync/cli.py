@@ -5,19 +5,21 @@ python -m behavior_sync demo-warehouse [...]     (re)generate the demo DuckDB wa
 python -m behavior_sync history [...]            print recent sync history
 python -m behavior_sync identify [...] VALUE     how one identifier is validated, normalized and sent
 python -m behavior_sync reconcile BEHAVIOR [...] read back the destinations and record (or --repair) the drift
+python -m behavior_sync health VIEW [...]        audience health: growth, churn, entries/exits, age, overlap
+python -m behavior_sync performance [...]        campaign performance per behavior (table, JSON or CSV)
 """
 
 from __future__ import annotations
 
 import argparse
 import datetime as dt
-import os
 import sys
 from collections.abc import Sequence
 from pathlib import Path
 from typing import Any
 
 from behavior_sync import config, imports
+from behavior_sync.cli_args import add_state_url
 from behavior_sync.config import Behavior, BehaviorFileError, display_path, load_behavior
 from behavior_sync.file_guard import load_slot
 from behavior_sync.file_slots import FileSlot, assign_slots, slot_in_folder, yaml_files
@@ -62,18 +64,18 @@ def _parser() -> argparse.ArgumentParser:
     history.add_argument("--behavior", help="only this behavior (slug)")
     history.add_argument("--destination", help="only this destination id")
     history.add_argument("--last", type=int, default=20, help="number of rows (default 20)")
-    history.add_argument(
-        "--state-url",
-        default=os.environ.get("BEHAVIOR_SYNC_STATE_URL") or f"sqlite:///{default_data_dir() / 'state.db'}",
-        help="SQLAlchemy URL of the state database (default: $BEHAVIOR_SYNC_STATE_URL or data/state.db)",
-    )
+    add_state_url(history)
     history.set_defaults(handler=_history)
     _add_identify(sub)
+    from behavior_sync.health_cli import register as add_health_command
     from behavior_sync.hubspot_cli import add_hubspot_commands
+    from behavior_sync.performance_cli import register as add_performance_command
     from behavior_sync.reconcile_cli import add_reconcile_command
 
     add_hubspot_commands(sub)
     add_reconcile_command(sub)
+    add_health_command(sub)
+    add_performance_command(sub)
     return parser
 
 

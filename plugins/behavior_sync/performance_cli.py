@@ -12,12 +12,11 @@ from __future__ import annotations
 import argparse
 import datetime as dt
 import json
-import os
 import sys
 from pathlib import Path
 from typing import Any
 
-from behavior_sync.paths import default_data_dir
+from behavior_sync.cli_args import add_state_url
 from behavior_sync.performance import PerformanceReport, performance_by_behavior
 
 DEFAULT_DAYS = 28
@@ -52,11 +51,7 @@ def register(subparsers: Any) -> None:
     command.add_argument("--format", choices=("table", "json", "csv"), default="table")
     command.add_argument("--totals", action="store_true", help="CSV: one row per behavior x destination, not per day")
     command.add_argument("--output", type=Path, help="write to this file instead of stdout")
-    command.add_argument(
-        "--state-url",
-        default=os.environ.get("BEHAVIOR_SYNC_STATE_URL") or f"sqlite:///{default_data_dir() / 'state.db'}",
-        help="SQLAlchemy URL of the state database (default: $BEHAVIOR_SYNC_STATE_URL or data/state.db)",
-    )
+    add_state_url(command)
     command.set_defaults(handler=run)
 
 

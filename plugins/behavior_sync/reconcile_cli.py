@@ -13,10 +13,9 @@ from __future__ import annotations
 import argparse
 import datetime as dt
 import json
-import os
 from typing import Any
 
-from behavior_sync.paths import default_data_dir
+from behavior_sync.cli_args import add_state_url
 
 COLUMNS = ("destination_id", "method", "status", "committed", "observed", "sample_size", "missing", "unexpected",
            "foreign_members", "repaired_missing", "repaired_unexpected", "checked_at", "message")  # fmt: skip
@@ -34,11 +33,7 @@ def add_reconcile_command(sub: Any) -> None:
     command.add_argument("--repair", action="store_true", help="queue the repair the next DAG run sends")
     command.add_argument("--latest", action="store_true", help="print the latest recorded checks; call no vendor")
     command.add_argument("--json", action="store_true", help="print the records as JSON")
-    command.add_argument(
-        "--state-url",
-        default=os.environ.get("BEHAVIOR_SYNC_STATE_URL") or f"sqlite:///{default_data_dir() / 'state.db'}",
-        help="SQLAlchemy URL of the state database (default: $BEHAVIOR_SYNC_STATE_URL or data/state.db)",
-    )
+    add_state_url(command)
     command.set_defaults(handler=_reconcile)
 
 

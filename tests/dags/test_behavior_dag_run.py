@@ -38,7 +38,7 @@ def test_scheduled_run_loads_every_destination_into_its_sandbox(
     dag = load_dag("behavior__value_hunters")
     dag_run = dag.test(logical_date=LOGICAL)
     groups = ["meta", "google_ads", "hubspot_list", "hubspot_property", "clevertap"]
-    expected = {"extract": "success", "validate": "success", "prepare": "success"}
+    expected = {"extract": "success", "validate": "success", "reconcile": "success", "prepare": "success"}
     expected |= {f"{g}.plan": "success" for g in groups}
     expected |= {f"{g}.{s}": "success" for g in groups for s in ("load", "commit")}
     expected |= {"google_ads.wait": "success"}

@@ -31,7 +31,9 @@ def test_every_example_behavior_and_import_loads_without_import_errors(bag: Any)
     assert bag.import_errors == {}
     imports = sorted(f"import__{p.stem}" for p in (ROOT / "include" / "imports").glob("*.yaml"))
     assert imports == ["import__loyal_regulars_in_hubspot"]
-    assert sorted(bag.dag_ids) == [f"behavior__{slug}" for slug in EXAMPLES] + imports
+    assert sorted(bag.dag_ids) == sorted(
+        [f"behavior__{slug}" for slug in EXAMPLES] + ["behavior_sync__performance"] + imports
+    )
     assert [d.dag_id for d in bag.dags.values() if "invalid-behavior-file" in d.tags] == []
 
 
@@ -43,18 +45,19 @@ def test_behavior_dag_shape(bag: Any, slug: str) -> None:
     assert {"behavior-sync", *spec.get("tags", [])} == set(dag.tags)
     assert dag.default_args["owner"] == spec["owner"]
     assert spec["name"] in dag.doc_md and spec["description"].split("\n")[0] in dag.doc_md
-    assert set(dag.params) == {"dry_run", "full_resync", "override_guardrails", "destinations"}
+    assert set(dag.params) == {"dry_run", "full_resync", "override_guardrails", "destinations", "reconcile", "repair"}
     expected_schedule = {"daily": "@daily", "weekly": "@weekly"}.get(spec["schedule"], spec["schedule"])
     assert dag.schedule == expected_schedule
     groups = [
         d.get("id") or (f"hubspot_{d['mode']}" if d["type"] == "hubspot" else d["type"]) for d in spec["destinations"]
     ]
-    expected_tasks = {"extract", "validate", "prepare"} | {
+    expected_tasks = {"extract", "validate", "reconcile", "prepare"} | {
         f"{g}.{step}" for g in groups for step in ("plan", "load", "commit", "record")
     }
     waits = {f"{g}.wait" for g, d in zip(groups, spec["destinations"], strict=True) if d["type"] == "google_ads"}
     assert set(dag.task_ids) == expected_tasks | waits
     assert dag.get_task("validate").upstream_task_ids == {"extract"}
+    assert dag.get_task("prepare").upstream_task_ids == {"validate", "reconcile"}
     for wait in waits:  # Google: load -> wait -> commit
         group = wait.split(".")[0]
         assert dag.get_task(wait).upstream_task_ids == {f"{group}.load"}
@@ -103,7 +106,12 @@ def test_a_broken_file_becomes_a_visible_placeholder_and_the_others_still_load(
     )
     bag = dag_bag()
     assert bag.import_errors == {}
-    assert sorted(bag.dag_ids) == ["behavior__bad_cron", "behavior__broken", "behavior__value_hunters"]
+    assert sorted(bag.dag_ids) == [
+        "behavior__bad_cron",
+        "behavior__broken",
+        "behavior__value_hunters",
+        "behavior_sync__performance",
+    ]
     broken = bag.get_dag("behavior__broken")
     assert broken.schedule is None and "invalid-behavior-file" in broken.tags
     assert broken.dag_display_name == (
