@@ -26,8 +26,9 @@ is waited out inside a run (its ``retries`` count shows it), so neither is ever 
 from __future__ import annotations
 
 import datetime as dt
-from collections.abc import Iterable, Mapping, Sequence
+from collections.abc import Callable, Iterable, Mapping, Sequence
 from dataclasses import dataclass, replace
+from typing import Any
 
 import sqlalchemy as sa
 from croniter import croniter
@@ -123,12 +124,13 @@ def invalid_files(errors: Iterable[BehaviorFileError]) -> list[InvalidFile]:
 def overview(db: StateDatabase, behaviors: Sequence[Behavior], now: dt.datetime) -> list[PairSummary]:
     """Every configured behavior x destination, plus pairs only history knows; sorted by behavior, destination.
 
-    Two grouped queries (latest row, latest synced row per pair) served by the history index.
+    Two queries (latest row, latest synced row per pair) served by seeks in the history index.
     """
     latest = _latest_rows(db, statuses=None)
     synced = _latest_rows(db, statuses=SYNCED)
+    ticks = {schedule: next_run(schedule, now) for schedule in {b.schedule for b in behaviors}}
     rows = [
-        _configured_pair(b, d.id, d.type, now, latest.pop((b.slug, d.id), None))
+        _configured_pair(b, d.id, d.type, ticks[b.schedule], latest.pop((b.slug, d.id), None))
         for b in behaviors
         for d in b.destinations
     ]
@@ -140,7 +142,11 @@ def overview(db: StateDatabase, behaviors: Sequence[Behavior], now: dt.datetime)
 
 
 def _configured_pair(
-    behavior: Behavior, destination_id: str, destination_type: str, now: dt.datetime, last_run: SyncRecord | None
+    behavior: Behavior,
+    destination_id: str,
+    destination_type: str,
+    tick: dt.datetime | None,
+    last_run: SyncRecord | None,
 ) -> PairSummary:
     return PairSummary(
         behavior=behavior.slug,
@@ -149,7 +155,7 @@ def _configured_pair(
         destination_type=destination_type,
         dag_id=behavior.dag_id,
         configured=True,
-        next_run=next_run(behavior.schedule, now),
+        next_run=tick,
         last_run=last_run,
         last_sync=None,
     )
@@ -170,20 +176,54 @@ def _history_only_pair(last_run: SyncRecord) -> PairSummary:
 
 
 def _latest_rows(db: StateDatabase, statuses: Sequence[str] | None) -> dict[tuple[str, str], SyncRecord]:
-    """The newest history row per (behavior, destination), optionally among ``statuses`` only."""
-    h = sync_history
-    grouped = sa.select(h.c.behavior, h.c.destination_id, sa.func.max(h.c.finished_at).label("finished_at"))
-    if statuses is not None:
-        grouped = grouped.where(h.c.status.in_(statuses))
-    newest = grouped.group_by(h.c.behavior, h.c.destination_id).subquery()
-    query = (
-        sa.select(h)
-        .join(newest, (h.c.behavior == newest.c.behavior) & (h.c.destination_id == newest.c.destination_id))
-        .where(h.c.finished_at == newest.c.finished_at)
-        .order_by(h.c.id)
+    """The newest history row per (behavior, destination), optionally among ``statuses`` only.
+
+    Index seeks only, however long the history: the pairs are walked through the history index one
+    after the other (``_pairs``), and each pair's newest row is the first of its index range read backwards.
+    """
+    h, newest = sync_history, sync_history.alias("newest")
+    pairs = _pairs()
+    latest = (
+        sa.select(newest.c.id)
+        .where((newest.c.behavior == pairs.c.behavior) & (newest.c.destination_id == pairs.c.destination_id))
+        .order_by(newest.c.finished_at.desc(), newest.c.id.desc())
+        .limit(1)
     )
+    if statuses is not None:
+        latest = latest.where(newest.c.status.in_(statuses))
+    ids = sa.select(latest.scalar_subquery()).select_from(pairs).where(pairs.c.behavior.is_not(None))
+    query = sa.select(h).where(h.c.id.in_(ids)).order_by(h.c.id)
     with db.engine.connect() as conn:
         return {(r.behavior, r.destination_id): record_from_row(r._mapping) for r in conn.execute(query)}
+
+
+def _pairs() -> sa.CTE:
+    """Every (behavior, destination_id) in the history, each found from the previous one by index seeks (a
+    recursive CTE: the loose index scan SQLite and PostgreSQL do not do for DISTINCT on their own): the next
+    destination of the same behavior, else the first row of the next behavior. The last row is NULLs."""
+    start = sa.select(
+        _first("behavior", None).label("behavior"), _first("destination_id", None).label("destination_id")
+    )
+    pairs = start.cte("pairs", recursive=True)
+
+    def same(h: sa.FromClause) -> sa.ColumnElement[bool]:
+        return (h.c.behavior == pairs.c.behavior) & (h.c.destination_id > pairs.c.destination_id)
+
+    def later(h: sa.FromClause) -> sa.ColumnElement[bool]:
+        return h.c.behavior > pairs.c.behavior
+
+    step = sa.select(
+        sa.func.coalesce(_first("behavior", same), _first("behavior", later)),
+        sa.func.coalesce(_first("destination_id", same), _first("destination_id", later)),
+    ).where(pairs.c.behavior.is_not(None))
+    return pairs.union_all(step)
+
+
+def _first(column: str, where: Callable[[sa.FromClause], sa.ColumnElement[bool]] | None) -> sa.ScalarSelect[Any]:
+    """``column`` of the first history row in (behavior, destination_id) order matching ``where``: one index seek."""
+    h = sync_history.alias()
+    query = sa.select(h.c[column]).order_by(h.c.behavior, h.c.destination_id).limit(1)
+    return (query if where is None else query.where(where(h))).scalar_subquery()
 
 
 def pair_history(db: StateDatabase, behavior: str, destination_id: str, limit: int = 400) -> list[SyncRecord]:

@@ -25,10 +25,12 @@ Overlap between behaviors: ``health_overlap``.
 from __future__ import annotations
 
 import datetime as dt
-from collections.abc import Collection, Mapping, Sequence
-from dataclasses import dataclass, replace
+from collections.abc import Collection, Iterator, Mapping, Sequence
+from contextlib import contextmanager
+from dataclasses import dataclass
 from typing import Any
 
+import duckdb
 import pyarrow as pa
 import sqlalchemy as sa
 from sqlalchemy.dialects import postgresql
@@ -135,9 +137,11 @@ def health_points(
 ) -> tuple[HealthPoint, ...]:
     """The pair's newest ``limit`` synced runs as health points, oldest first; ``size``: its pointer's members."""
     h = sync_history
-    rows = _history(db, (h.c.behavior == behavior) & (h.c.destination_id == destination_id), limit)
-    points = _points(rows, {} if size is None else {(behavior, destination_id): size})
-    return tuple(_point(p) for p in points.get((behavior, destination_id), []))
+    runs = _history(db, (h.c.behavior == behavior) & (h.c.destination_id == destination_id), limit=limit)
+    sizes = {} if size is None else {(behavior, destination_id): size}
+    with _engine(runs, sizes) as con:
+        rows = con.execute(f"SELECT run_id, as_of, before, size, entries, exits FROM ({_POINTS_SQL}) ORDER BY seq")
+        return tuple(_point(*row) for row in rows.fetchall())
 
 
 def health_summary(
@@ -145,34 +149,43 @@ def health_summary(
 ) -> list[WindowHealth]:
     """Every committed behavior x destination (of ``behaviors`` when given) over the ``days`` before ``now``.
 
-    Reads only history rows finished in the window (a run's data date never follows its finish).
+    Reads only history rows finished in the window (a run's data date never follows its finish), pair by pair
+    from the pointers (a LEFT JOIN: SQLite keeps the pointers as the outer loop, so no history scan).
     """
     states = current_states(db, behaviors)
     since = now.astimezone(dt.UTC) - dt.timedelta(days=days)
     h, p = sync_history, state_pointer
-    # driven by the pointers: one index range of each pair's history (no scan of the whole history)
-    source = p.join(h, (h.c.behavior == p.c.behavior) & (h.c.destination_id == p.c.destination_id))
-    where = _in(p.c.behavior, behaviors) & (h.c.finished_at >= since)
-    points = _points(_history(db, where, source=source), {k: s.members for k, s in states.items()})
-    return [_window(key, state.members, points.get(key, []), since, days) for key, state in sorted(states.items())]
+    joined = (h.c.behavior == p.c.behavior) & (h.c.destination_id == p.c.destination_id) & (h.c.finished_at >= since)
+    runs = _history(db, _in(p.c.behavior, behaviors), source=p.outerjoin(h, joined))
+    with _engine(runs, {k: s.members for k, s in states.items()}) as con:
+        windows = {(b, d): values for b, d, *values in con.execute(_WINDOWS_SQL, {"since": _naive(since)}).fetchall()}
+    quiet = (0, None, None, None, None, None)
+    return [_window(key, state.members, days, *windows.get(key, quiet)) for key, state in sorted(states.items())]
 
 
 def _window(
-    key: tuple[str, str], size: int, points: Sequence[Mapping[str, Any]], since: dt.datetime, days: int
+    key: tuple[str, str],
+    size: int,
+    days: int,
+    runs: int,
+    last: dt.datetime | None,
+    start: int | None,
+    end: int | None,
+    entries: int | None,
+    exits: int | None,
 ) -> WindowHealth:
-    quiet = WindowHealth(key[0], key[1], size, days, 0, None, None, None, None, None)
-    inside = [p for p in points if p["as_of"] >= _naive(since)]
-    if not inside:
-        return quiet
-    start, end, exits = inside[0]["before"], inside[-1]["size"], sum(p["exits"] for p in inside)
-    return replace(
-        quiet,
-        runs=len(inside),
-        last_as_of=_aware(inside[-1]["as_of"]),
-        growth_rate=None if end is None else _rate(end - start, start),
-        churn_rate=_rate(exits, start),
-        entries=sum(p["entries"] for p in inside),
-        exits=exits,
+    """A pair's window from its aggregates (runs 0: no synced run in the window)."""
+    return WindowHealth(
+        behavior=key[0],
+        destination_id=key[1],
+        size=size,
+        window_days=days,
+        runs=runs,
+        last_as_of=_aware(last) if last else None,
+        growth_rate=_rate(end - start, start) if end is not None and start is not None else None,
+        churn_rate=_rate(exits, start) if exits is not None and start is not None else None,
+        entries=None if entries is None else int(entries),
+        exits=None if exits is None else int(exits),
     )
 
 
@@ -193,38 +206,39 @@ def _in(column: sa.ColumnElement[str], values: Collection[str] | None) -> sa.Col
     return sa.true() if values is None else column.in_(sorted(values))
 
 
+_RUNS_SCHEMA = pa.schema(
+    [
+        ("behavior", pa.string()),
+        ("destination_id", pa.string()),
+        ("run_id", pa.string()),
+        ("status", pa.string()),
+        ("finished_at", pa.string()),  # as the database writes it (no per-row conversion in Python)
+        ("id", pa.int64()),
+        ("window_end", pa.string()),
+        *((name, pa.int64()) for name in _PLAN_COUNTS),
+    ]
+)
+
+
 def _history(
-    db: StateDatabase,
-    where: sa.ColumnElement[bool],
-    limit: int | None = None,
-    source: sa.FromClause = sync_history,
+    db: StateDatabase, where: sa.ColumnElement[bool], limit: int | None = None, source: sa.FromClause = sync_history
 ) -> pa.Table:
     """History rows matching ``where`` (selected from ``source``, which holds the history table) with their
-    data date and plan counts; the newest ``limit`` rows when given."""
+    data window's end and plan counts (``_RUNS_SCHEMA``); the newest ``limit`` rows when given."""
     h, dialect = sync_history, db.engine.dialect.name
-    counts = [sa.cast(_json(dialect, "plan", name), sa.BigInteger).label(name) for name in _PLAN_COUNTS]
-    columns = [h.c.behavior, h.c.destination_id, h.c.run_id, h.c.status, h.c.finished_at, h.c.id]
-    query = sa.select(*columns, _json(dialect, "window_end").label("window_end"), *counts)
-    query = query.select_from(source).where(where)
+    counts = [sa.cast(_json(dialect, "plan", name), sa.BigInteger) for name in _PLAN_COUNTS]
+    finished = sa.cast(h.c.finished_at, sa.String)
+    columns = [h.c.behavior, h.c.destination_id, h.c.run_id, h.c.status, finished, h.c.id]
+    query = sa.select(*columns, _json(dialect, "window_end"), *counts).select_from(source).where(where)
     if limit is not None:
-        newest = query.order_by(h.c.finished_at.desc(), h.c.id.desc()).limit(limit).subquery()
-        query = sa.select(newest)
+        query = query.order_by(h.c.finished_at.desc(), h.c.id.desc()).limit(limit)
     with db.engine.connect() as conn:
         rows = conn.execute(query).all()
+    columns_of_rows = list(zip(*rows, strict=True)) if rows else [()] * len(_RUNS_SCHEMA)
     return pa.table(
-        {
-            "behavior": pa.array([r.behavior for r in rows], pa.string()),
-            "destination_id": pa.array([r.destination_id for r in rows], pa.string()),
-            "run_id": pa.array([r.run_id for r in rows], pa.string()),
-            "status": pa.array([r.status for r in rows], pa.string()),
-            "ran": pa.array([(_naive(r.finished_at), r.id) for r in rows], _RAN),
-            "as_of": pa.array([_as_of(r.window_end, r.finished_at) for r in rows], pa.timestamp("us")),
-            **{name: pa.array([getattr(r, name) for r in rows], pa.int64()) for name in _PLAN_COUNTS},
-        }
+        [pa.array(values, field.type) for values, field in zip(columns_of_rows, _RUNS_SCHEMA, strict=True)],
+        schema=_RUNS_SCHEMA,
     )
-
-
-_RAN = pa.struct([("finished_at", pa.timestamp("us")), ("id", pa.int64())])
 
 
 def _json(dialect: str, *path: str) -> sa.ColumnElement[Any]:
@@ -235,51 +249,60 @@ def _json(dialect: str, *path: str) -> sa.ColumnElement[Any]:
     return sa.func.json_extract(details, "$." + ".".join(path))
 
 
-_POINTS_SQL = """
-SELECT behavior, destination_id, run_id, as_of, before, size, entries, exits FROM (
-    SELECT r.*, committed_members AS before, leaving_members AS exits,
+# A run's data date (naive UTC; the connection's time zone is UTC): its window end, else its finish time.
+_AS_OF = "COALESCE(CAST(window_end AS TIMESTAMPTZ), CAST(finished_at AS TIMESTAMPTZ))::TIMESTAMP"
+# Health points of ``runs`` (``_RUNS_SCHEMA``) with the pointers' ``sizes``; ``seq``: the order the runs ran.
+_POINTS_SQL = f"""
+SELECT * FROM (
+    SELECT behavior, destination_id, run_id, status,
+           {_AS_OF} AS as_of,
+           committed_members AS before, leaving_members AS exits,
            prepared_members - committed_members + leaving_members AS entries,
-           COALESCE(LEAD(committed_members) OVER (PARTITION BY behavior, destination_id ORDER BY ran), s.members)
-               AS size
+           COALESCE(LEAD(committed_members) OVER ran, s.members) AS size,
+           row_number() OVER ran AS seq
     FROM runs AS r LEFT JOIN sizes AS s USING (behavior, destination_id)
     WHERE committed_members IS NOT NULL
+    WINDOW ran AS (PARTITION BY behavior, destination_id ORDER BY CAST(finished_at AS TIMESTAMPTZ), id)
 ) WHERE status IN ('success', 'partial')
-ORDER BY behavior, destination_id, ran
 """
 
 
-def _points(runs: pa.Table, sizes: Mapping[tuple[str, str], int]) -> dict[tuple[str, str], list[dict[str, Any]]]:
-    """Health points per pair (dicts of ``_POINTS_SQL``'s columns), oldest first; ``sizes``: the pointers'."""
+_WINDOWS_SQL = f"""
+SELECT behavior, destination_id, count(*), max(as_of), arg_min(before, seq), arg_max(size, seq), sum(entries),
+       sum(exits)
+FROM ({_POINTS_SQL}) WHERE as_of >= $since GROUP BY ALL
+"""
+
+
+@contextmanager
+def _engine(runs: pa.Table, sizes: Mapping[tuple[str, str], int]) -> Iterator[duckdb.DuckDBPyConnection]:
+    """A DuckDB connection (UTC) with the tables ``runs`` and ``sizes`` (behavior, destination_id, members)."""
     keys = sorted(sizes)
-    sizes_table = pa.table(
-        {
-            "behavior": pa.array([k[0] for k in keys], pa.string()),
-            "destination_id": pa.array([k[1] for k in keys], pa.string()),
-            "members": pa.array([sizes[k] for k in keys], pa.int64()),
-        }
-    )
     with connect() as con:
+        con.execute("SET TimeZone = 'UTC'")
         con.register("runs", runs)
-        con.register("sizes", sizes_table)
-        result = con.execute(_POINTS_SQL)
-        names = [d[0] for d in result.description]
-        grouped: dict[tuple[str, str], list[dict[str, Any]]] = {}
-        for row in result.fetchall():
-            point = dict(zip(names, row, strict=True))
-            grouped.setdefault((point["behavior"], point["destination_id"]), []).append(point)
-    return grouped
+        con.register(
+            "sizes",
+            pa.table(
+                {
+                    "behavior": pa.array([k[0] for k in keys], pa.string()),
+                    "destination_id": pa.array([k[1] for k in keys], pa.string()),
+                    "members": pa.array([sizes[k] for k in keys], pa.int64()),
+                }
+            ),
+        )
+        yield con
 
 
-def _point(p: Mapping[str, Any]) -> HealthPoint:
-    before, size = p["before"], p["size"]
+def _point(run_id: str, as_of: dt.datetime, before: int, size: int | None, entries: int, exits: int) -> HealthPoint:
     return HealthPoint(
-        run_id=p["run_id"],
-        as_of=_aware(p["as_of"]),
+        run_id=run_id,
+        as_of=_aware(as_of),
         size=size,
-        entries=p["entries"],
-        exits=p["exits"],
+        entries=entries,
+        exits=exits,
         growth_rate=_rate(size - before, before) if size is not None else None,
-        churn_rate=_rate(p["exits"], before),
+        churn_rate=_rate(exits, before),
     )
 
 
@@ -314,9 +337,8 @@ def _run_dates(db: StateDatabase, behavior: str, destination_id: str, runs: Sequ
     """The data date (``as_of``) of each of ``runs`` that has a history row for the pair."""
     h = sync_history
     where = (h.c.behavior == behavior) & (h.c.destination_id == destination_id) & h.c.run_id.in_(set(runs))
-    table = _history(db, where)
-    as_of = table.column("as_of").to_pylist()
-    return {run: _aware(moment) for run, moment in zip(table.column("run_id").to_pylist(), as_of, strict=True)}
+    with _engine(_history(db, where), {}) as con:
+        return {run: _aware(as_of) for run, as_of in con.execute(f"SELECT run_id, {_AS_OF} FROM runs").fetchall()}
 
 
 def _weighted_median(ages: Sequence[tuple[float, int]]) -> float | None:
@@ -327,11 +349,6 @@ def _weighted_median(ages: Sequence[tuple[float, int]]) -> float | None:
         if n and seen >= half:
             return age
     return None
-
-
-def _as_of(window_end: str | None, finished_at: dt.datetime) -> dt.datetime:
-    """Naive UTC data date of a run: its window end, else its finish time."""
-    return _naive(dt.datetime.fromisoformat(window_end) if window_end else finished_at)
 
 
 def _naive(moment: dt.datetime) -> dt.datetime:

@@ -13,6 +13,7 @@ from fastapi.testclient import TestClient
 
 from behavior_sync.config import dag_id_for, load_behaviors
 from behavior_sync_airflow.ui import app as ui
+from tests.conftest import ROOT
 from tests.support.sync_history import END
 
 NOW = END + dt.timedelta(hours=4)
@@ -140,3 +141,22 @@ def test_broken_files_are_listed_only_to_a_user_who_may_read_every_dag(tmp_path:
     restricted = client_for(state, tmp_path, readable=ONE_DAG)
     assert restricted.get("/api/overview").json()["invalid_files"] == []
     assert "broken_one" not in restricted.get("/").text
+
+
+def test_the_page_sees_behavior_files_change_without_a_restart(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    folder = tmp_path / "behaviors"
+    folder.mkdir()
+    source = (ROOT / "include" / "behaviors" / "value_hunters.yaml").read_text()
+    (folder / "value_hunters.yaml").write_text(source)
+    monkeypatch.setenv("BEHAVIOR_SYNC_BEHAVIORS_DIR", str(folder))
+    client = client_for(f"sqlite:///{tmp_path}/state.db")
+    del ui.app.dependency_overrides[ui.behaviors]  # the page's own loading: parsed once, again on a change
+
+    def names() -> set[str]:
+        return {d["behavior_name"] for d in client.get("/api/overview").json()["destinations"]}
+
+    assert names() == names() == {"Value Hunters"}
+    (folder / "value_hunters.yaml").write_text(source.replace("name: Value Hunters", "name: Bargain Hunters"))
+    assert names() == {"Bargain Hunters"}
+    (folder / "broken.yaml").write_text("name: Broken\n")
+    assert [f["file"] for f in client.get("/api/overview").json()["invalid_files"]] == [str(folder / "broken.yaml")]

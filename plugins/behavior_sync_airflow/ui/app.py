@@ -29,8 +29,10 @@ from __future__ import annotations
 
 import datetime as dt
 import functools
+import os
 from collections.abc import Iterable
 from dataclasses import dataclass
+from pathlib import Path
 from typing import Annotated, Any
 
 from airflow.api_fastapi.core_api.security import GetUserDep, requires_authenticated
@@ -49,6 +51,7 @@ from behavior_sync.health import (
 )
 from behavior_sync.health_json import overlap_json, pair_json, summary_json
 from behavior_sync.health_overlap import SCOPE_BEHAVIOR, SCOPES, Overlap, overlap, scope_destinations
+from behavior_sync.paths import behaviors_dir
 from behavior_sync.statedb import StateDatabase
 from behavior_sync_airflow.ui import views
 
@@ -82,8 +85,33 @@ def state_database(url: Annotated[str, Depends(state_url)]) -> StateDatabase:
 
 
 def behaviors() -> LoadedBehaviors:
-    """The behavior files, valid and broken, read anew for each request (they change without a restart)."""
-    return load_behaviors()
+    """The behavior files, valid and broken. They change without a restart, so the folder is looked at on every
+    request, but parsed again only when a file in it changed (name, size or modification time): hundreds of
+    behaviors are not validated again for each page."""
+    folder = behaviors_dir()
+    return _parsed(folder, _folder_state(folder))
+
+
+@functools.lru_cache(maxsize=4)
+def _parsed(folder: Path, state: tuple[tuple[str, int, int], ...]) -> LoadedBehaviors:
+    return load_behaviors(folder)
+
+
+def _folder_state(folder: Path) -> tuple[tuple[str, int, int], ...]:
+    """(name, modification time in ns, size) of each entry of ``folder`` ((-1, -1) when it cannot be read)."""
+    try:
+        entries = list(os.scandir(folder))
+    except OSError:
+        return ()
+    return tuple(sorted((entry.name, *_stat(entry)) for entry in entries))
+
+
+def _stat(entry: os.DirEntry[str]) -> tuple[int, int]:
+    try:
+        info = entry.stat()
+    except OSError:  # e.g. a dangling symlink: load_behaviors reports it
+        return -1, -1
+    return info.st_mtime_ns, info.st_size
 
 
 def now() -> dt.datetime:
