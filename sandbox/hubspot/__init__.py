@@ -1,4 +1,5 @@
-"""A strict local stand-in for HubSpot's CRM APIs: Lists v3, contacts, properties, account info.
+"""A strict local stand-in for HubSpot's CRM APIs (date-based and legacy v3 paths): lists, contacts, properties,
+account info, for private-app tokens and Service Keys.
 
 The official hubspot-api-client reaches it unchanged once pointed at it
 (``hubspot.Client.create(access_token=..., host=base_url, base_url=base_url)``).
@@ -14,10 +15,18 @@ from pathlib import Path
 
 from sandbox.common.http import RunningServer, serve_in_background
 from sandbox.hubspot.app import HubSpotSandbox
-from sandbox.hubspot.config import DEMO_PORTAL_ID, DEMO_TOKEN, HubSpotSandboxConfig, PortalConfig, TokenGrant
+from sandbox.hubspot.config import (
+    DEMO_PORTAL_ID,
+    DEMO_SERVICE_KEY,
+    DEMO_TOKEN,
+    HubSpotSandboxConfig,
+    PortalConfig,
+    TokenGrant,
+)
 
 __all__ = [
     "DEMO_PORTAL_ID",
+    "DEMO_SERVICE_KEY",
     "DEMO_TOKEN",
     "HubSpotSandbox",
     "HubSpotSandboxConfig",

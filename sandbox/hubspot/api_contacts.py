@@ -2,15 +2,18 @@
 
 Batch rules: ``inputs`` holds 1..``max_batch_inputs`` (100) items, else 400. A malformed request
 (wrong shapes, unknown fields, duplicate ids) is refused whole with 400. Bad property values
-(unknown property, invalid e-mail, option that does not exist...) fail only their input: the
-others are applied and the answer is 207 with one ``errors[]`` entry per failed input, whose
-``context`` names it (``inputIndexes``, and ``ids`` when the input has one). With
-``invalid_values: reject_batch`` such values refuse the whole batch with 400 instead.
-Logs carry counts only, never e-mails.
+(unknown property, invalid e-mail, option that does not exist...) and writes breaking one of the
+portal's validation rules (``rules.py``) fail only their input: the others are applied and the
+answer is 207 with one ``errors[]`` entry per failed input, whose ``context`` names it
+(``inputIndexes``, and ``ids`` when the input has one), and whose ``errors[]`` name each property
+(``in``) and code. With ``invalid_values: reject_batch`` such inputs refuse the whole batch with 400
+instead. The message lists the problems as HubSpot documents it (``Property values were not valid:
+[{"isValid": false, "message", "error", "name"}]``). Logs carry counts only, never e-mails.
 """
 
 from __future__ import annotations
 
+import json
 import logging
 from collections.abc import Mapping
 from dataclasses import dataclass, field
@@ -86,6 +89,7 @@ def batch_upsert(call: Call) -> Reply:
             )
         entry.values["email"] = entry.key
         entry.contact = call.data.contacts.find(key, "email")
+        _check_rules(call, entry)
         staged.append(entry)
     _refuse_duplicates(staged)
     results, created = [], 0
@@ -113,6 +117,7 @@ def batch_create(call: Call) -> Reply:
         if existing is not None:
             raise already_exists(f"Contact already exists. Existing ID: {existing.id}", category="CONFLICT")
         entry.key = email
+        _check_rules(call, entry)
         staged.append(entry)
     _refuse_duplicates([entry for entry in staged if entry.key is not None])
     results = [_write(call, entry).to_api() for entry in _applicable(call, staged)]
@@ -134,6 +139,7 @@ def batch_update(call: Call) -> Reply:
         if entry.contact is None:
             entry.problems.insert(0, error_detail("Object not found.", in_="id", code="OBJECT_NOT_FOUND"))
         _email_taken(call, entry)
+        _check_rules(call, entry)
         staged.append(entry)
     _refuse_duplicates(staged)
     results = [_write(call, entry).to_api() for entry in _applicable(call, staged)]
@@ -186,6 +192,24 @@ def _stage(call: Call, index: int, key: str | None, properties: Any) -> _Input:
     return entry
 
 
+def _check_rules(call: Call, entry: _Input) -> None:
+    """A problem on ``entry`` for each portal validation rule its write breaks (rules of the call's API version)."""
+    after = {**(entry.contact.properties if entry.contact is not None else {}), **entry.values}
+    for rule in call.portal.validation_rules:
+        if rule.applies_to(entry.values) and rule.enforced_on(call.version):
+            reason = rule.broken_by(after)
+            if reason is not None:
+                entry.problems.append(error_detail(reason, in_=rule.property_name, code=rule.code))
+
+
+def _not_valid(problems: list[dict[str, Any]]) -> str:
+    """HubSpot's message for refused property values, listing each problem (no values)."""
+    listed = [
+        {"isValid": False, "message": p["message"], "error": p.get("code"), "name": p.get("in")} for p in problems
+    ]
+    return f"Property values were not valid: {json.dumps(listed)}"
+
+
 def _refuse_duplicates(staged: list[_Input]) -> None:
     keys = [entry.key.lower() for entry in staged if entry.key is not None]
     if len(set(keys)) != len(keys):
@@ -196,7 +220,7 @@ def _applicable(call: Call, staged: list[_Input]) -> list[_Input]:
     """The inputs without problems; in reject_batch mode any problem refuses the whole batch."""
     if call.config.invalid_values == "reject_batch" and any(entry.problems for entry in staged):
         details = [{**p, "context": {"inputIndexes": [str(e.index)]}} for e in staged for p in e.problems]
-        raise validation("Property values were not valid", errors=details)
+        raise validation(_not_valid(details), errors=details)
     return [entry for entry in staged if not entry.problems]
 
 
@@ -221,7 +245,7 @@ def _input_errors(staged: list[_Input]) -> list[dict[str, Any]]:
     for entry in (e for e in staged if e.problems):
         context = {"inputIndexes": [str(entry.index)], **({"ids": [entry.key]} if entry.key else {})}
         category = "OBJECT_NOT_FOUND" if entry.problems[0].get("code") == "OBJECT_NOT_FOUND" else "VALIDATION_ERROR"
-        message = "Object not found." if category == "OBJECT_NOT_FOUND" else "Property values were not valid"
+        message = "Object not found." if category == "OBJECT_NOT_FOUND" else _not_valid(entry.problems)
         errors.append(
             {"status": "error", "category": category, "message": message, "errors": entry.problems, "context": context}
         )

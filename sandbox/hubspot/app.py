@@ -1,7 +1,8 @@
 """The HubSpot API sandbox as a ``SandboxApp``: checks every call, then runs its endpoint.
 
 Order of checks for an API call (each failure is HubSpot's error body):
-1. the route (unknown path 404, wrong method 405), then the configured latency;
+1. the API version the path names (one not in ``api_versions``: 404), the route (unknown path 404,
+   wrong method 405), then the configured latency;
 2. ``Authorization: Bearer <token>`` (missing or unknown: 401 INVALID_AUTHENTICATION);
 3. the token's scopes (none of the route's scopes: 403 MISSING_SCOPES naming them);
 4. the portal's limits: 10-second rolling window, then the daily budget, then for searches the
@@ -30,7 +31,7 @@ from sandbox.hubspot.config import HubSpotSandboxConfig, PortalConfig, TokenGran
 from sandbox.hubspot.errors import HubSpotError, RateLimited
 from sandbox.hubspot.inspection import handle_inspection
 from sandbox.hubspot.limits import RequestLimiter
-from sandbox.hubspot.routing import Route, match, normalize
+from sandbox.hubspot.routing import Route, api_version, match, normalize
 from sandbox.hubspot.store import Store
 
 logger = logging.getLogger(__name__)
@@ -72,7 +73,7 @@ class HubSpotSandbox:
             return handle_inspection(self, request)
         portal: PortalConfig | None = None
         try:
-            route, params = self._route(request)
+            route, params, version = self._route(request)
             token, grant = self._authenticate(request.headers)
             portal = self.config.portals[grant.portal_id]
             if route.scopes and not route.scopes & grant.scopes:
@@ -82,7 +83,9 @@ class HubSpotSandbox:
                 self.calls[(portal.portal_id, route.name)] += 1
             self._inject_fault(request)
             data = self.store.portals[portal.portal_id]
-            call = Call(request, params, portal, data, self.store, self.config, self.limiter, self.clock())
+            call = Call(
+                request, params, portal, grant, version, data, self.store, self.config, self.limiter, self.clock()
+            )
             return self._response(self._run(route, call), portal)
         except HubSpotError as error:
             return self._refusal(error, portal)
@@ -108,14 +111,17 @@ class HubSpotSandbox:
         """Note a state change, for the state file."""
         self._state.mark_changed()
 
-    def _route(self, request: Request) -> tuple[Route, dict[str, str]]:
-        route, params, path_exists = match(request.method, request.path)
+    def _route(self, request: Request) -> tuple[Route, dict[str, str], str | None]:
+        path, version = api_version(normalize(request.path))
+        if version is not None and version not in self.config.api_versions:
+            raise errors.unserved_version(version, normalize(request.path))
+        route, params, path_exists = match(request.method, path)
         if route is None:
             raise errors.unknown_route(request.method, normalize(request.path), path_exists)
         delay = self.faults.latency_seconds()
         if delay:
             self._sleep(delay)
-        return route, params
+        return route, params, version
 
     def _authenticate(self, headers: Mapping[str, str]) -> tuple[str, TokenGrant]:
         scheme, _, token = headers.get("authorization", "").strip().partition(" ")

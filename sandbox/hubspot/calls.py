@@ -13,7 +13,7 @@ from dataclasses import dataclass
 from typing import TYPE_CHECKING, Any
 
 from sandbox.common.http import Request
-from sandbox.hubspot.config import HubSpotSandboxConfig, PortalConfig
+from sandbox.hubspot.config import HubSpotSandboxConfig, PortalConfig, TokenGrant
 from sandbox.hubspot.errors import invalid_field, validation
 from sandbox.hubspot.store import PortalData, Store
 
@@ -31,11 +31,14 @@ class Reply:
 
 @dataclass(frozen=True)
 class Call:
-    """One authenticated, authorized, admitted call, as handed to an endpoint."""
+    """One authenticated, authorized, admitted call, as handed to an endpoint: ``grant`` is the caller's token,
+    ``version`` the API version its path names (``v3``, ``YYYY-MM``; None for unversioned paths)."""
 
     request: Request
     params: Mapping[str, str]
     portal: PortalConfig
+    grant: TokenGrant
+    version: str | None
     data: PortalData
     store: Store
     config: HubSpotSandboxConfig

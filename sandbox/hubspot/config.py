@@ -6,11 +6,14 @@ JSON form (``tokens`` and ``portals`` are required; every other key is optional)
       "portals": {
         "1000001": {"tier": "professional", "time_zone": "US/Eastern", "company_currency": "USD",
                     "ten_second_limit": null, "daily_limit": null,
-                    "contacts": ["ana@example.com", {"email": "bo@example.com", "properties": {"firstname": "Bo"}}]}
+                    "contacts": ["ana@example.com", {"email": "bo@example.com", "properties": {"firstname": "Bo"}}],
+                    "validation_rules": [{"property": "score", "rule_type": "MAX_NUMBER", "arguments": ["100"]}]}
       },
       "tokens": {
-        "sandbox-hubspot-token": {"portal_id": 1000001, "scopes": ["crm.lists.read", "crm.lists.write"]}
+        "sandbox-hubspot-token": {"portal_id": 1000001, "scopes": ["crm.lists.read", "crm.lists.write"]},
+        "sandbox-service-key": {"portal_id": 1000001, "kind": "service_key"}
       },
+      "api_versions": ["v3", "2026-03", "2026-09"],
       "search_requests_per_second": 4,
       "max_batch_inputs": 100,
       "max_membership_ids": 100000,
@@ -19,6 +22,11 @@ JSON form (``tokens`` and ``portals`` are required; every other key is optional)
     }
 
 Unknown keys raise ``ValueError``. ``ten_second_limit`` / ``daily_limit`` override the tier's limits.
+A token's ``kind`` is ``private_app`` (default: a legacy private app's access token) or ``service_key``
+(HubSpot's replacement: same scopes, but the private-app-only endpoints do not know it, see
+``api_account``). ``api_versions`` are the API versions served (``v3``: the legacy ``/crm/v3/...`` paths;
+``YYYY-MM``: the date-based ``/crm/lists/2026-03/...`` paths); any other version is 404, so a test can
+prove a client calls exactly its pinned version. ``validation_rules``: see ``rules.py``.
 """
 
 from __future__ import annotations
@@ -32,6 +40,7 @@ from typing import Any
 from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 
 from sandbox.common.faults import FaultConfig
+from sandbox.hubspot.rules import ValidationRule
 
 # tier -> (requests per 10 s rolling window, requests per day), per portal (private apps).
 TIER_LIMITS: dict[str, tuple[int, int]] = {
@@ -50,12 +59,16 @@ ALL_SCOPES = (
     "content",  # marketing e-mails and their statistics (performance read-back)
 )
 INVALID_VALUE_MODES = frozenset({"per_input", "reject_batch"})
-DEMO_TOKEN = "sandbox-hubspot-token"
+DEMO_TOKEN = "sandbox-hubspot-token"  # a legacy private app's token
+DEMO_SERVICE_KEY = "sandbox-hubspot-service-key"  # a Service Key of the same portal, with the same scopes
 DEMO_PORTAL_ID = 1000001
 DEMO_CONTACTS = ("demo.ana@example.com", "demo.bo@example.com", "demo.cy@example.com")
 DEFAULT_MAX_BATCH_INPUTS = 100  # documented CRM batch size (partially UNCONFIRMED, see README)
 DEFAULT_MAX_MEMBERSHIP_IDS = 100_000  # per membership call: UNCONFIRMED (v1 allowed 500)
+DEFAULT_API_VERSIONS = ("v3", "2026-03", "2026-09")
+TOKEN_KINDS = frozenset({"private_app", "service_key"})
 _SCOPE = re.compile(r"[a-z][a-z0-9._-]*")
+_API_VERSION = re.compile(r"v3|\d{4}-\d{2}")
 
 
 def _check_keys(data: Mapping[str, Any], allowed: set[str], what: str) -> None:
@@ -97,6 +110,7 @@ class PortalConfig:
     ten_second_limit: int | None = None
     daily_limit: int | None = None
     contacts: tuple[SeedContact, ...] = ()
+    validation_rules: tuple[ValidationRule, ...] = ()
 
     def __post_init__(self) -> None:
         if self.tier not in TIER_LIMITS:
@@ -123,30 +137,36 @@ class PortalConfig:
     def from_mapping(cls, portal_id: int, data: Mapping[str, Any]) -> PortalConfig:
         """Build from JSON-like data; raises ``ValueError`` on unknown keys or bad values."""
         simple = {"tier", "time_zone", "company_currency", "account_type", "ui_domain", "data_hosting_location"}
-        _check_keys(data, simple | {"ten_second_limit", "daily_limit", "contacts"}, "portal")
+        _check_keys(data, simple | {"ten_second_limit", "daily_limit", "contacts", "validation_rules"}, "portal")
         settings: dict[str, Any] = {k: str(v) for k, v in data.items() if k in simple}
         for key in ("ten_second_limit", "daily_limit"):
             settings[key] = None if data.get(key) is None else int(data[key])
         contacts = tuple(SeedContact.from_value(value) for value in data.get("contacts", ()))
-        return cls(portal_id, **settings, contacts=contacts)
+        rules = tuple(ValidationRule.from_mapping(rule) for rule in data.get("validation_rules", ()))
+        return cls(portal_id, **settings, contacts=contacts, validation_rules=rules)
 
 
 @dataclass(frozen=True)
 class TokenGrant:
-    """A private-app access token: the portal it belongs to and its scopes."""
+    """A bearer token: the portal it belongs to, its scopes, and its kind (private app or service key)."""
 
     portal_id: int
     scopes: frozenset[str] = frozenset(ALL_SCOPES)
+    kind: str = "private_app"
+
+    def __post_init__(self) -> None:
+        if self.kind not in TOKEN_KINDS:
+            raise ValueError(f"unknown token kind {self.kind!r}: one of {sorted(TOKEN_KINDS)}")
 
     @classmethod
     def from_mapping(cls, data: Mapping[str, Any]) -> TokenGrant:
-        """Build from JSON-like data; raises ``ValueError`` on unknown keys or malformed scopes."""
-        _check_keys(data, {"portal_id", "scopes"}, "token")
+        """Build from JSON-like data; raises ``ValueError`` on unknown keys, kinds or malformed scopes."""
+        _check_keys(data, {"portal_id", "scopes", "kind"}, "token")
         scopes = frozenset(str(s) for s in data.get("scopes", ALL_SCOPES))
         bad = sorted(s for s in scopes if not _SCOPE.fullmatch(s))
         if bad:
             raise ValueError(f"malformed scopes: {bad}")
-        return cls(int(data["portal_id"]), scopes)
+        return cls(int(data["portal_id"]), scopes, str(data.get("kind", "private_app")))
 
 
 @dataclass(frozen=True)
@@ -159,9 +179,13 @@ class HubSpotSandboxConfig:
     max_batch_inputs: int = DEFAULT_MAX_BATCH_INPUTS
     max_membership_ids: int = DEFAULT_MAX_MEMBERSHIP_IDS
     invalid_values: str = "per_input"
+    api_versions: tuple[str, ...] = DEFAULT_API_VERSIONS
     faults: FaultConfig = field(default_factory=FaultConfig)
 
     def __post_init__(self) -> None:
+        bad_versions = [v for v in self.api_versions if not _API_VERSION.fullmatch(v)]
+        if bad_versions or not self.api_versions:
+            raise ValueError(f"api_versions must be v3 or YYYY-MM versions, not {bad_versions or 'none'}")
         orphans = sorted({g.portal_id for g in self.tokens.values()} - set(self.portals))
         if orphans:
             raise ValueError(f"tokens refer to portals that are not configured: {orphans}")
@@ -174,7 +198,8 @@ class HubSpotSandboxConfig:
     def from_mapping(cls, data: Mapping[str, Any]) -> HubSpotSandboxConfig:
         """Build from JSON-like data; raises ``ValueError`` on unknown keys or bad values."""
         numbers = {"search_requests_per_second", "max_batch_inputs", "max_membership_ids"}
-        _check_keys(data, {"tokens", "portals", "invalid_values", "faults"} | numbers, "HubSpot sandbox")
+        settings = {"tokens", "portals", "invalid_values", "api_versions", "faults"}
+        _check_keys(data, settings | numbers, "HubSpot sandbox")
         portals = {int(pid): PortalConfig.from_mapping(int(pid), p) for pid, p in data.get("portals", {}).items()}
         tokens = {str(token): TokenGrant.from_mapping(grant) for token, grant in data.get("tokens", {}).items()}
         return cls(
@@ -182,6 +207,7 @@ class HubSpotSandboxConfig:
             portals=portals,
             **{key: int(data[key]) for key in numbers if key in data},
             invalid_values=str(data.get("invalid_values", "per_input")),
+            api_versions=tuple(str(v) for v in data.get("api_versions", DEFAULT_API_VERSIONS)),
             faults=FaultConfig.from_mapping(data.get("faults", {})),
         )
 
@@ -193,6 +219,9 @@ class HubSpotSandboxConfig:
 
     @classmethod
     def demo(cls) -> HubSpotSandboxConfig:
-        """The ``make run`` default: ``DEMO_TOKEN`` with every scope on professional portal ``DEMO_PORTAL_ID``."""
+        """The ``make run`` default: ``DEMO_TOKEN`` (private app) and ``DEMO_SERVICE_KEY``, both with every scope,
+        on professional portal ``DEMO_PORTAL_ID``."""
         portal = PortalConfig(DEMO_PORTAL_ID, contacts=tuple(SeedContact(email) for email in DEMO_CONTACTS))
-        return cls(tokens={DEMO_TOKEN: TokenGrant(DEMO_PORTAL_ID)}, portals={DEMO_PORTAL_ID: portal})
+        key = TokenGrant(DEMO_PORTAL_ID, kind="service_key")
+        tokens = {DEMO_TOKEN: TokenGrant(DEMO_PORTAL_ID), DEMO_SERVICE_KEY: key}
+        return cls(tokens=tokens, portals={DEMO_PORTAL_ID: portal})

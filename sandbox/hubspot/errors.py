@@ -169,6 +169,16 @@ def unknown_route(method: str, path: str, path_exists: bool) -> HubSpotError:
     return not_found(f"(sandbox) no such endpoint: {method} {path[:120]}")
 
 
+def unserved_version(version: str, path: str) -> HubSpotError:
+    """404 for an API version the sandbox is told not to serve (``api_versions``), as for a path HubSpot lacks."""
+    return not_found(f"(sandbox) API version {version[:20]} is not served here (api_versions): {path[:120]}")
+
+
+def private_apps_only(what: str) -> HubSpotError:
+    """A private-app-only endpoint called with a Service Key (HubSpot's exact answer is UNCONFIRMED)."""
+    return HubSpotError(403, f"{what} is available to legacy private apps only, not to service keys.", "FORBIDDEN")
+
+
 def from_fault(status: int, spec: Mapping[str, Any]) -> HubSpotError:
     """A scripted or random fault: 429 with a rate-limit body (``policy_name``), else a standard body."""
     if status == 429:

@@ -1,8 +1,13 @@
 """The HubSpot paths the sandbox serves, the scopes each needs, and the endpoint answering it.
 
-Paths match without a trailing slash (``/crm/v3/lists/`` is ``/crm/v3/lists``); path parameters
-are percent-decoded after matching (a list name may contain ``/`` as ``%2F``). A route's
-``scopes`` are alternatives: holding any one of them is enough (HubSpot: "requires one of").
+Routes are written in the legacy ``v3`` form; a date-versioned path names the same endpoint with the
+version after the API's name (HubSpot's 2026-03 reference: ``/crm/lists/2026-03/{listId}`` is
+``/crm/v3/lists/{listId}``, ``/crm/objects/2026-03/contacts`` is ``/crm/v3/objects/contacts``,
+``/account-info/2026-03/details``, ``/marketing/emails/2026-03/...``): ``api_version`` maps one to the
+other and says which version a path names. Paths match without a trailing slash (``/crm/v3/lists/`` is
+``/crm/v3/lists``); path parameters are percent-decoded after matching (a list name may contain ``/`` as
+``%2F``). A route's ``scopes`` are alternatives: holding any one of them is enough (HubSpot: "requires
+one of").
 """
 
 from __future__ import annotations
@@ -94,6 +99,20 @@ ROUTES: tuple[Route, ...] = (
         api_marketing_emails.histogram,
     ),
 )
+
+
+_DATED = re.compile(r"/(crm/objects|crm/lists|crm/properties|account-info|marketing/emails)/(\d{4}-\d{2})(?=/|$)")
+_LEGACY = re.compile(r"/(crm|account-info|marketing)/v3(?=/|$)")
+
+
+def api_version(path: str) -> tuple[str, str | None]:
+    """(``path`` in the routes' legacy form, the API version it names: ``v3``, ``YYYY-MM``, or None for
+    unversioned paths such as ``/oauth/v2/...``)."""
+    dated = _DATED.match(path)
+    if dated is None:
+        return path, "v3" if _LEGACY.match(path) else None
+    head, _, tail = dated[1].partition("/")
+    return f"/{head}/v3{'/' + tail if tail else ''}{path[dated.end() :]}", dated[2]
 
 
 def normalize(path: str) -> str:

@@ -23,7 +23,9 @@ from dataclasses import dataclass
 import pyarrow as pa
 
 from behavior_sync.destinations import AudienceReport, LoadKey
-from behavior_sync.destinations.hubspot_client import MAX_BATCH_INPUTS, HubSpotClient
+from behavior_sync.destinations.hubspot_access import daily_usage
+from behavior_sync.destinations.hubspot_batch import MAX_BATCH_INPUTS
+from behavior_sync.destinations.hubspot_client import HubSpotClient
 from behavior_sync.destinations.hubspot_contacts import ContactCache, Matched, match_contacts
 from behavior_sync.destinations.hubspot_errors import HubSpotError
 from behavior_sync.destinations.hubspot_lists import ListSpec, resolve_list
@@ -57,12 +59,13 @@ def requests_needed(batches: Sequence[Batch], create_missing: bool) -> int:
 
 def check_daily_budget(client: HubSpotClient, batches: Sequence[Batch], create_missing: bool) -> None:
     """Raises ``HubSpotError`` when ``batches`` may need more requests (``requests_needed``) than the portal
-    has left of its daily budget; nothing is sent then. No request when there is nothing to send."""
+    has left of its daily budget; nothing is sent then. No request when there is nothing to send; no check
+    when HubSpot does not tell this credential its budget (``hubspot_access.daily_usage``)."""
     if not batches:
         return
-    usage = client.daily_usage()
+    usage = daily_usage(client)
     needed = requests_needed(batches, create_missing)
-    if needed > usage.remaining:
+    if usage is not None and needed > usage.remaining:
         raise HubSpotError(
             f"{client.label}: this load may need up to {needed} requests but portal {client.portal_id} has "
             f"{usage.remaining} of its {usage.limit} daily requests left (resets at {usage.resets_at}); nothing "

@@ -1,11 +1,16 @@
-"""A client around hubspot-api-client for one portal (private app token), with explicit credentials.
+"""A client around hubspot-api-client for one portal, with explicit credentials.
+
+The secret is a bearer token: a Service Key (HubSpot's credential for system-to-system integrations), a
+legacy private app's access token, or another access token HubSpot accepts. Every endpoint called here
+serves all of them (the private-app-only ones live in ``hubspot_access``, with their fallbacks), and every
+call is on the pinned date-based API version (``hubspot_api``).
 
 Every request goes through ``HubSpotClient.call``: first the portal's client-side window
 (``hubspot_throttle``), then the SDK; errors are classified by ``hubspot_errors``: transient ones
 retry ``attempts`` times with backoff and jitter, 429s wait what HubSpot asks (``Retry-After``, else
 the rolling window) within ``throttle_budget_seconds`` per client, everything else raises
 ``HubSpotError`` naming the behavior and destination, never the token or an e-mail address.
-The SDK reaches a sandbox through ``host`` (generated APIs) and ``base_url`` (``api_request``).
+The SDK reaches a sandbox through ``host``.
 """
 
 from __future__ import annotations
@@ -18,7 +23,6 @@ from functools import partial
 from typing import Any, TypeVar
 
 import hubspot
-import requests
 import urllib3
 from hubspot.crm.contacts import ApiException as ContactsApiException
 from hubspot.crm.contacts.models import (
@@ -33,25 +37,17 @@ from hubspot.crm.properties import ApiException as PropertiesApiException
 from hubspot.marketing.emails import ApiException as EmailsApiException
 
 from behavior_sync.destinations.endpoints import sandbox_base_url
-from behavior_sync.destinations.hubspot_errors import UNREACHABLE, Failure, HubSpotError, HubSpotNotFound
+from behavior_sync.destinations.hubspot_api import ACCOUNT_DETAILS_PATH, DatedApis
+from behavior_sync.destinations.hubspot_batch import Sent, batched, chunks, refused_inputs
+from behavior_sync.destinations.hubspot_errors import UNREACHABLE, Failure, HubSpotError, HubSpotNotFound, Refusal
 from behavior_sync.destinations.hubspot_throttle import WINDOW_SECONDS, PortalWindow, window_for
 from behavior_sync.destinations.retry import Action, RetryPolicy, ThrottleBudget, backoff_seconds, jittered
 
 log = logging.getLogger(__name__)
 T = TypeVar("T")
+Answer = tuple[Any, Mapping[str, str]]  # (JSON answer or SDK model, the answer's headers)
 
 CONTACTS = "0-1"  # HubSpot's objectTypeId of contacts
-MAX_BATCH_INPUTS = 100  # contacts batch read/upsert inputs per request (reference §3.2)
-TOKEN_INFO_PATH = "/oauth/v2/private-apps/get/access-token-info"
-# What a private app needs for every HubSpot feature of Behavior Sync (lists, contacts, properties).
-REQUIRED_SCOPES = (
-    "crm.lists.read",
-    "crm.lists.write",
-    "crm.objects.contacts.read",
-    "crm.objects.contacts.write",
-    "crm.schemas.contacts.read",
-    "crm.schemas.contacts.write",
-)
 
 
 def api_base_url(host: str | None) -> str | None:
@@ -67,7 +63,7 @@ def api_base_url(host: str | None) -> str | None:
 
 @dataclass(frozen=True)
 class HubSpotCredentials:
-    """One portal's private app: the token never appears in ``repr``; tier sets the request budget."""
+    """One portal's Service Key (or legacy private app token): never in ``repr``; tier sets the request budget."""
 
     access_token: str = field(repr=False)
     portal_id: str
@@ -79,9 +75,12 @@ class HubSpotCredentials:
         cls, conn_id: str, extras: Mapping[str, Any], host: str | None, token: str | None
     ) -> HubSpotCredentials:
         """From a ``hubspot`` connection's validated extras, Host and Password. Raises ``HubSpotError`` (no
-        token, or a Host that is not a local sandbox)."""
+        secret, or a Host that is not a local sandbox)."""
         if not token:
-            raise HubSpotError(f"connection {conn_id!r} has no private app token: put it in the Password field")
+            raise HubSpotError(
+                f"connection {conn_id!r} has no Service Key: put the key (or a legacy private app token) in the "
+                "Password field"
+            )
         return cls(token, str(extras["portal_id"]), str(extras.get("account_tier") or "starter"), api_base_url(host))
 
 
@@ -95,30 +94,8 @@ class ListInfo:
     size: int
 
 
-@dataclass(frozen=True)
-class DailyUsage:
-    """The portal's daily request budget: limit, used so far, when it resets (ISO time, portal's midnight)."""
-
-    limit: int
-    used: int
-    resets_at: str
-
-    @property
-    def remaining(self) -> int:
-        """Requests left today."""
-        return max(0, self.limit - self.used)
-
-
-class _HttpFailure(Exception):
-    """A non-2xx answer to ``api_request`` (the generic path has no SDK exception)."""
-
-    def __init__(self, status: int, body: bytes, headers: Mapping[str, str]) -> None:
-        super().__init__(f"HTTP {status}")
-        self.status, self.body, self.headers = status, body, headers
-
-
-_API_ERRORS = (ListsApiException, ContactsApiException, PropertiesApiException, EmailsApiException, _HttpFailure)
-_TRANSPORT_ERRORS = (requests.RequestException, urllib3.exceptions.HTTPError)
+_API_ERRORS = (ListsApiException, ContactsApiException, PropertiesApiException, EmailsApiException)
+_TRANSPORT_ERRORS = (urllib3.exceptions.HTTPError,)
 
 
 class HubSpotClient:
@@ -138,8 +115,9 @@ class HubSpotClient:
         self._sleep = sleep
         self._throttle = ThrottleBudget(self.policy)
         self._window = window or window_for(credentials.portal_id, credentials.tier)
-        base = credentials.base_url
-        self.sdk = hubspot.Client.create(access_token=credentials.access_token, host=base, base_url=base)
+        self.sdk = hubspot.Client.create(
+            access_token=credentials.access_token, host=credentials.base_url, api_factory=DatedApis()
+        )
 
     def call(self, what: str, request: Callable[[], tuple[T, Mapping[str, str]]]) -> T:
         """Runs ``request`` (returning data and headers) inside the window, with retries and 429 waits."""
@@ -179,44 +157,32 @@ class HubSpotClient:
             return delay
         if action is Action.FAIL:
             kind = HubSpotNotFound if failure.status == 404 else HubSpotError
-            raise kind(message, failure.status, failure.category, failure.code)
+            raise kind(message, failure.status, failure.category, failure.code, failure.property)
         if attempt >= self.policy.attempts:
             raise HubSpotError(f"{message} (gave up after {attempt} attempts)", failure.status, failure.category)
         return jittered(backoff_seconds(self.policy, attempt))
 
-    def sdk_call(self, method: Callable[..., Any], *args: Any, **kwargs: Any) -> tuple[Any, Mapping[str, str]]:
+    def sdk_call(self, method: Callable[..., Any], *args: Any, **kwargs: Any) -> Answer:
         """Calls an SDK ``*_with_http_info`` method; (data, headers)."""
         data, _status, headers = method(*args, **kwargs, _request_timeout=self.policy.timeout_seconds)
         return data, headers
 
-    def _raw(self, method: str, path: str, body: Any = None) -> tuple[Any, Mapping[str, str]]:
-        """A generic request (``api_request``) for endpoints the SDK does not wrap; (JSON, headers)."""
-        options: dict[str, Any] = {"method": method, "path": path}
-        if body is not None:
-            options["body"] = body
-        response = self.sdk.api_request(options)
-        if response.status_code >= 400:
-            raise _HttpFailure(response.status_code, response.content, response.headers)
-        return response.json(), response.headers
+    def request(self, method: str, path: str, body: Any = None) -> Answer:
+        """A request to an endpoint the SDK does not wrap (``path``: a dated path, see ``hubspot_api``) through the
+        SDK's generated HTTP layer (its timeouts and errors); (JSON answer or None, headers). Use inside ``call``."""
+        api_client = self.sdk.crm.lists.lists_api.api_client
+        data, _status, headers = api_client.call_api(
+            path, method, body=body, response_types_map={200: "object"}, auth_settings=["oauth2"],
+            header_params={"Accept": "application/json"}, _request_timeout=self.policy.timeout_seconds,
+        )  # fmt: skip
+        return data, headers
 
-    def account_details(self) -> dict[str, Any]:
-        """``GET /account-info/v3/details``: portalId, accountType, timeZone... (any valid token)."""
-        details: dict[str, Any] = self.call("reading the account details", lambda: self._raw("GET", _DETAILS))
-        return details
-
-    def token_scopes(self, access_token: str) -> frozenset[str]:
-        """The scopes granted to a private app token (``POST .../access-token-info``)."""
-        answer = self.call(
-            "reading the token's scopes", lambda: self._raw("POST", TOKEN_INFO_PATH, {"tokenKey": access_token})
-        )
-        return frozenset(str(s) for s in answer.get("scopes") or ())
-
-    def daily_usage(self) -> DailyUsage:
-        """Today's request count against the portal's daily limit (private apps)."""
-        answer = self.call("reading the daily API usage", lambda: self._raw("GET", _USAGE))
-        entry = (answer.get("results") or [{}])[0]
-        return DailyUsage(int(entry.get("usageLimit") or 0), int(entry.get("currentUsage") or 0),
-                          str(entry.get("resetsAt") or ""))  # fmt: skip
+    def account_details(self) -> tuple[dict[str, Any], Mapping[str, str]]:
+        """The account details (portalId, accountType, timeZone...; any credential) and the answer's headers
+        (HubSpot's ``X-HubSpot-RateLimit-*``)."""
+        details, headers = self.call("reading the account details", lambda: _with_headers(self.request(
+            "GET", ACCOUNT_DETAILS_PATH)))  # fmt: skip
+        return dict(details or {}), headers
 
     def get_list(self, list_id: str) -> ListInfo:
         """The list; raises ``HubSpotNotFound`` when it is deleted or unknown."""
@@ -280,14 +246,14 @@ class HubSpotClient:
         """Contact ids by (lower-case) e-mail for the e-mails HubSpot knows."""
         return {email: values["hs_object_id"] for email, values in self.read_contacts(emails).items()}
 
-    def upsert_contacts(self, emails: Iterable[str]) -> tuple[dict[str, str], dict[str, str]]:
-        """Creates (or finds) contacts by e-mail; (ids by e-mail, HubSpot's error code by e-mail refused).
+    def upsert_contacts(self, emails: Iterable[str]) -> tuple[dict[str, str], dict[str, Refusal]]:
+        """Creates (or finds) contacts by e-mail; (ids by e-mail, HubSpot's refusal by e-mail refused).
 
         A 207 answer names the refused inputs; a batch refused whole (400) is split to find them.
         """
         api = self.sdk.crm.contacts.batch_api
 
-        def send(part: Sequence[str]) -> tuple[dict[str, str], dict[str, str]]:
+        def send(part: Sequence[str]) -> Sent:
             inputs = [SimplePublicObjectBatchInputUpsert(id=e, id_property="email", properties={"email": e})
                       for e in part]  # fmt: skip
             request = BatchInputSimplePublicObjectBatchInputUpsert(inputs=inputs)
@@ -300,52 +266,10 @@ class HubSpotClient:
         return batched(sorted(set(emails)), send)
 
 
-def batched(
-    items: Sequence[str], send: Callable[[Sequence[str]], tuple[dict[str, str], dict[str, str]]]
-) -> tuple[dict[str, str], dict[str, str]]:
-    """Sends ``items`` in batches of 100; (merged results, merged refusals). A batch HubSpot refuses whole
-    as invalid (400; live HubSpot often does for one bad value) is split in halves and re-sent until the
-    bad inputs stand alone, which are refused with HubSpot's code (else category). Other errors raise."""
-    done: dict[str, str] = {}
-    refused: dict[str, str] = {}
-    pending = list(chunks(items))
-    while pending:
-        part = pending.pop()
-        try:
-            ok, bad = send(part)
-        except HubSpotError as exc:
-            if exc.status != 400:
-                raise
-            if len(part) == 1:
-                refused[part[0]] = exc.code or exc.category or "VALIDATION_ERROR"
-            else:
-                pending += [part[: len(part) // 2], part[len(part) // 2 :]]
-            continue
-        done |= ok
-        refused |= bad
-    return done, refused
-
-
-_DETAILS = "/account-info/v3/details"
-_USAGE = "/account-info/v3/api-usage/daily/private-apps"
-
-
-def chunks(items: Sequence[str], size: int = MAX_BATCH_INPUTS) -> Iterable[Sequence[str]]:
-    """``items`` in slices of at most ``size`` (HubSpot batch inputs)."""
-    return (items[i : i + size] for i in range(0, len(items), size))
+def _with_headers(answer: Answer) -> tuple[Answer, Mapping[str, str]]:
+    """An answer whose data keeps its headers (for ``call``, which hands back only the data)."""
+    return answer, answer[1]
 
 
 def _list_info(found: Any) -> ListInfo:
     return ListInfo(str(found.list_id), str(found.name), str(found.processing_type), int(found.size or 0))
-
-
-def refused_inputs(part: Sequence[str], errors: Iterable[Any]) -> dict[str, str]:
-    """Input (e-mail or id) -> HubSpot's code for each input a 207 answer refused (``context.inputIndexes``)."""
-    refused: dict[str, str] = {}
-    for error in errors:
-        details = list(error.errors or ())
-        code = str((details[0].code if details else None) or error.category or "error")
-        for index in (error.context or {}).get("inputIndexes") or ():
-            if str(index).isdigit() and int(index) < len(part):
-                refused[part[int(index)]] = code
-    return refused

@@ -22,6 +22,7 @@ from dataclasses import dataclass
 import sqlalchemy as sa
 
 from behavior_sync.destinations.hubspot_client import HubSpotClient
+from behavior_sync.destinations.hubspot_errors import Refusal
 from behavior_sync.statedb import StateDatabase, now
 from behavior_sync.sync.ledger import Rejection
 
@@ -99,13 +100,13 @@ def match_contacts(
     """Contact ids for ``members`` (member key -> e-mail): cache, then batch reads, then creation if allowed.
 
     Unmatched members become rejections: ``not_in_crm``, or HubSpot's code when it refused to create
-    one (e.g. ``INVALID_EMAIL``). Rejection messages never hold the e-mail.
+    one (e.g. ``INVALID_EMAIL``, or a portal validation rule). Rejection messages never hold the e-mail.
     """
     emails = set(members.values())
     known = cache.lookup(emails)
     missing = emails - set(known)
     found = client.contact_ids(missing) if missing else {}
-    refused: dict[str, str] = {}
+    refused: dict[str, Refusal] = {}
     created: dict[str, str] = {}
     if create_missing and missing - set(found):
         created, refused = client.upsert_contacts(missing - set(found))
@@ -116,11 +117,11 @@ def match_contacts(
     return Matched(ids, rejections, len(created))
 
 
-def unmatched(member_key: str, code: str | None) -> Rejection:
-    """The rejection of a member left without a contact: ``not_in_crm``, or HubSpot's code when it refused
-    to create the contact. The message never holds the e-mail."""
-    if code is None:
+def unmatched(member_key: str, refusal: Refusal | None) -> Rejection:
+    """The rejection of a member left without a contact: ``not_in_crm``, or HubSpot's refusal when it refused
+    to create the contact (its code; the message names the property and what to check). Never the e-mail."""
+    if refusal is None:
         return Rejection(
             member_key, "email", NOT_IN_CRM, "no HubSpot contact has this e-mail (create_missing_contacts is off)"
         )
-    return Rejection(member_key, "email", code, f"HubSpot refused to create the contact ({code})")
+    return Rejection(member_key, "email", refusal.code, refusal.message("HubSpot refused to create the contact"))

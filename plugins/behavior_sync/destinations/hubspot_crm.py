@@ -2,7 +2,7 @@
 
 Definitions: read one or all contact properties, create a property group and a property, replace a
 property's options (HubSpot's PATCH replaces the whole list). Writes: batch updates by contact id,
-100 a request; a 207 answer refuses single inputs, returned with HubSpot's code.
+100 a request; inputs HubSpot refuses (207, or 400 split down) are returned with HubSpot's refusal.
 """
 
 from __future__ import annotations
@@ -14,8 +14,9 @@ from typing import Any
 from hubspot.crm.contacts.models import BatchInputSimplePublicObjectBatchInput, SimplePublicObjectBatchInput
 from hubspot.crm.properties.models import OptionInput, PropertyCreate, PropertyGroupCreate, PropertyUpdate
 
-from behavior_sync.destinations.hubspot_client import HubSpotClient, batched, refused_inputs
-from behavior_sync.destinations.hubspot_errors import HubSpotNotFound
+from behavior_sync.destinations.hubspot_batch import Sent, batched, refused_inputs
+from behavior_sync.destinations.hubspot_client import HubSpotClient
+from behavior_sync.destinations.hubspot_errors import HubSpotNotFound, Refusal
 
 OBJECT_TYPE = "contacts"
 
@@ -65,12 +66,13 @@ def set_options(client: HubSpotClient, name: str, options: Sequence[OptionInput]
                                                                OBJECT_TYPE, name, update))  # fmt: skip
 
 
-def update_contacts(client: HubSpotClient, values: Mapping[str, Mapping[str, str]]) -> dict[str, str]:
-    """Sets contact properties (contact id -> {property: value}; "" clears); returns id -> HubSpot's code of
-    refused ones (207 answers; a batch refused whole is split to find them, see ``batched``)."""
+def update_contacts(client: HubSpotClient, values: Mapping[str, Mapping[str, str]]) -> dict[str, Refusal]:
+    """Sets contact properties (contact id -> {property: value}; "" clears); returns id -> HubSpot's refusal of
+    the refused ones (a value HubSpot or the portal's validation rules refuse), the others are written (207
+    answers; a batch refused whole is split to find them, see ``batched``)."""
     api = client.sdk.crm.contacts.batch_api
 
-    def send(part: Sequence[str]) -> tuple[dict[str, str], dict[str, str]]:
+    def send(part: Sequence[str]) -> Sent:
         inputs = [SimplePublicObjectBatchInput(id=cid, properties=dict(values[cid])) for cid in part]
         request = BatchInputSimplePublicObjectBatchInput(inputs=inputs)
         answer = client.call(f"updating {len(part)} contacts", partial(client.sdk_call, api.update_with_http_info,

@@ -1,6 +1,6 @@
 """Reads a HubSpot list's membership as an Arrow table (email, contact_id, joined_at), for the import DAG.
 
-Membership pages of 250 (``GET /crm/v3/lists/{id}/memberships``), then the members' e-mails by batch
+Membership pages of 250 (``GET /crm/lists/<version>/{id}/memberships``), then the members' e-mails by batch
 reads of 100 contact ids. Members without an e-mail keep an empty ``email`` (the contact id is kept).
 E-mails go only into the returned table (the warehouse), never into logs.
 """
@@ -14,7 +14,8 @@ from functools import partial
 import pyarrow as pa
 from hubspot.crm.contacts.models import BatchReadInputSimplePublicObjectId, SimplePublicObjectId
 
-from behavior_sync.destinations.hubspot_client import HubSpotClient, chunks
+from behavior_sync.destinations.hubspot_batch import chunks
+from behavior_sync.destinations.hubspot_client import HubSpotClient
 from behavior_sync.destinations.hubspot_errors import HubSpotError
 
 PAGE_SIZE = 250  # the memberships page maximum

@@ -4,7 +4,9 @@
 contact's changes (``hubspot_properties.changes``: only this behavior's part changes) and writes
 only the contacts that change, in batch updates of 100. Joiners without a contact are created
 with ``create_missing_contacts``, else rejected as ``not_in_crm``; leavers without a contact need
-nothing. Inputs HubSpot refuses (207) become rejections of their members. The property, its group
+nothing. Inputs HubSpot refuses (a value it or one of the portal's validation rules refuses: 207, or a
+400 split down to the input) become rejections of their members, naming the property and what to check;
+the rest of the batch is written. The property, its group
 and the behavior's option are created on the first batch when missing (``ensure_property``).
 Writes are idempotent per batch: a re-sent batch computes the same values.
 """
@@ -20,6 +22,7 @@ from behavior_sync.destinations.hubspot import check_daily_budget, members_of
 from behavior_sync.destinations.hubspot_client import HubSpotClient
 from behavior_sync.destinations.hubspot_contacts import unmatched
 from behavior_sync.destinations.hubspot_crm import update_contacts
+from behavior_sync.destinations.hubspot_errors import Refusal
 from behavior_sync.destinations.hubspot_properties import PropertySpec, changes, ensure_property
 from behavior_sync.sync.execute import BatchContext
 from behavior_sync.sync.ledger import BatchResult, Rejection
@@ -54,8 +57,8 @@ class HubSpotPropertyDestination:
         writes = self._writes(contacts, context.op, self._priorities)
         refused = update_contacts(self._client, writes) if writes else {}
         by_id = {contacts[e][0]: k for k, e in members.items() if e in contacts}
-        rejections += [Rejection(by_id[cid], "email", code, f"HubSpot refused the property value ({code})")
-                       for cid, code in sorted(refused.items())]  # fmt: skip
+        rejections += [Rejection(by_id[cid], "email", refusal.code, refusal.message("HubSpot refused the value"))
+                       for cid, refusal in sorted(refused.items())]  # fmt: skip
         log.info("%s: %s batch %d: %d members, %d contacts written, %d rejected", self._client.label, context.op,
                  context.number, len(members), len(writes), len(rejections))  # fmt: skip
         return BatchResult(accepted=rows.num_rows - len(rejections), rejections=tuple(rejections))
@@ -73,7 +76,7 @@ class HubSpotPropertyDestination:
         missing = set(members.values()) - set(found)
         if op == "remove" or not missing:
             return found, []
-        refused: dict[str, str] = {}
+        refused: dict[str, Refusal] = {}
         if self._create_missing:
             created, refused = self._client.upsert_contacts(missing)
             found |= {e: (cid, {}) for e, cid in created.items()}

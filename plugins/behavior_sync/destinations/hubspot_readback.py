@@ -1,6 +1,6 @@
 """Exact read-back of HubSpot: a behavior's list members, or the contacts whose property holds its part.
 
-List mode (``HubSpotListReadBack``): ``GET /crm/v3/lists/{listId}/memberships`` page by page (250 a page),
+List mode (``HubSpotListReadBack``): ``GET /crm/lists/<version>/{listId}/memberships`` page by page (250 a page),
 each page's record ids mapped to e-mails by a batch read of 100 contacts (``POST .../contacts/batch/read``
 by id, property ``email``). A member without an e-mail (or a contact gone since) is counted as
 unaddressable: we add contacts by e-mail only, so it is never ours.
@@ -27,7 +27,8 @@ from hubspot.crm.contacts.models import (
     SimplePublicObjectId,
 )
 
-from behavior_sync.destinations.hubspot_client import HubSpotClient, chunks
+from behavior_sync.destinations.hubspot_batch import chunks
+from behavior_sync.destinations.hubspot_client import HubSpotClient
 from behavior_sync.destinations.hubspot_crm import get_property
 from behavior_sync.destinations.hubspot_properties import PropertySpec, changes, managed_priorities
 from behavior_sync.destinations.readback import HeldValues, values_table

@@ -1,10 +1,11 @@
 """HubSpot marketing-email statistics of the sends to a behavior's list (performance read-back).
 
-Marketing Emails API v3 through hubspot-api-client: ``read_hubspot_performance`` pages the portal's published
-marketing e-mails (``GET /marketing/v3/emails``) and keeps those whose recipients include the list
-(``to.contactIlsLists.include``) and do not exclude it; for each one published inside the window it reads the
-daily statistics histogram (``GET /marketing/v3/emails/statistics/histogram?interval=DAY`` for that e-mail):
-sent, delivered, open, click and unsubscribed counters per day. HubSpot buckets an e-mail's statistics by its
+Marketing Emails API through hubspot-api-client, on the pinned date-based version (``hubspot_api``):
+``read_hubspot_performance`` pages the portal's published marketing e-mails (``GET /marketing/emails/<version>/``)
+and keeps those whose recipients include the list (``to.contactIlsLists.include``) and do not exclude it; for
+each one published inside the window it reads the daily statistics histogram (``GET
+/marketing/emails/<version>/statistics/histogram?interval=DAY`` for that e-mail): sent, delivered, open, click
+and unsubscribed counters per day. HubSpot buckets an e-mail's statistics by its
 send time, so each e-mail yields the day it was sent, with the opens and clicks counted so far (they grow for
 days: the read-back's lookback reads them again). The private app needs the ``content`` scope (HubSpot's
 Marketing Hub e-mail scope; ``marketing-email`` on newer apps); without it the read fails with HTTP 403

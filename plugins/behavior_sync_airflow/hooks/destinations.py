@@ -152,17 +152,18 @@ class GoogleAdsHook(ValidatedConnectionHook):
 class HubSpotHook(ValidatedConnectionHook):
     """One HubSpot portal (connection type ``hubspot``).
 
-    Password: private app access token; extras: ``portal_id``, ``account_tier`` (sets the request
-    window); Host: empty (HubSpot) or the local sandbox only. The token is never logged.
+    Password: a Service Key (HubSpot Development > Keys > Service keys), or the access token of a legacy
+    private app the portal still has (no new ones since 2026-10-26); extras: ``portal_id``, ``account_tier``
+    (sets the request window); Host: empty (HubSpot) or the local sandbox only. The secret is never logged.
     """
 
     conn_type = "hubspot"
     conn_name_attr = "hubspot_conn_id"
     default_conn_name = "hubspot_default"
-    hook_name = "HubSpot (private app)"
+    hook_name = "HubSpot (Service Key)"
 
     def credentials(self) -> HubSpotCredentials:
-        """The connection as explicit credentials. Raises ``HubSpotError`` (no token, or a non-sandbox host)
+        """The connection as explicit credentials. Raises ``HubSpotError`` (no key, or a non-sandbox host)
         and ``ConnectionSettingsError`` (bad extras)."""
         from behavior_sync.destinations.hubspot_client import HubSpotCredentials
 
@@ -176,27 +177,29 @@ class HubSpotHook(ValidatedConnectionHook):
         return HubSpotClient(self.credentials(), label or f"connection {self.conn_id}", policy)
 
     def test_connection(self) -> tuple[bool, str]:
-        """Reads the account details and the token's scopes: the portal id must match, no scope may miss."""
+        """Reads the account details (the portal must be ``portal_id``) and checks every scope Behavior Sync needs
+        with requests that change nothing (``hubspot_access.missing_scopes``). Only endpoints that serve a
+        Service Key, a private app token and an OAuth access token alike are called."""
         from behavior_sync.connections import ConnectionSettingsError
-        from behavior_sync.destinations.hubspot_client import REQUIRED_SCOPES
+        from behavior_sync.destinations.hubspot_access import missing_scopes
         from behavior_sync.destinations.hubspot_errors import SCOPES_HELP, HubSpotError
         from behavior_sync.destinations.retry import RetryPolicy
 
         try:
             credentials = self.credentials()
             client = self.get_conn(policy=RetryPolicy(attempts=1, throttle_budget_seconds=0))
-            portal = str(client.account_details().get("portalId"))
+            portal = str(client.account_details()[0].get("portalId"))
             if portal != credentials.portal_id:
                 return False, (
-                    f"the token belongs to portal {portal}, not to portal_id {credentials.portal_id}: fix "
-                    "portal_id or use a private app token of that portal"
+                    f"the key belongs to portal {portal}, not to portal_id {credentials.portal_id}: fix "
+                    "portal_id or use a Service Key of that portal"
                 )
-            missing = sorted(set(REQUIRED_SCOPES) - client.token_scopes(credentials.access_token))
+            missing = missing_scopes(client)
         except (HubSpotError, ConnectionSettingsError) as exc:
             return False, str(exc)
         if missing:
-            return False, f"the private app lacks scope {', '.join(missing)}: add it in {SCOPES_HELP}"
-        return True, f"the token reaches portal {portal} with every scope Behavior Sync needs"
+            return False, f"the key lacks scope {', '.join(missing)}: add it in {SCOPES_HELP}"
+        return True, f"the key reaches portal {portal} with every scope Behavior Sync needs"
 
 
 class CleverTapHook(HttpHook):
