@@ -57,8 +57,11 @@ CAPABILITIES: dict[str, Capabilities] = {
     # Meta stores a row per person; a removal row takes every stored row sharing an e-mail, phone, mobile or
     # external id with it.
     "meta": Capabilities(10_000, 120, supports_replace=True, keying=Keying.ROW, key_types=_strong("meta")),
-    # Google removes every stored member sharing an identifier with a removed one.
-    "google_ads": Capabilities(10_000, 10_000, keying=Keying.ROW, key_types=_strong("google_ads")),
+    # Google removes every stored member sharing an identifier with a removed one. A full re-sync through the Data
+    # Manager API replaces the list (RemoveAllAudienceMembers, then the re-ingest; docs/adr/0019).
+    "google_ads": Capabilities(
+        10_000, 10_000, supports_replace=True, keying=Keying.ROW, key_types=_strong("google_ads")
+    ),
     # One HubSpot contact per e-mail: list membership and property values belong to the contact.
     "hubspot": Capabilities(100, 100, supports_replace=True, keying=Keying.VALUE, key_types=_strong("hubspot")),
     # One CleverTap profile per identity; a batch whose event upload started may hold events already.
@@ -109,9 +112,14 @@ def capabilities_for(destination_type: str, settings: Mapping[str, Any] | None =
 
     A HubSpot contact property has no replace: emptying it would clear other behaviors' options too, and a
     full re-sync must still remove the leavers' option, so it re-sends everyone and removes the leavers.
+    Google through the Google Ads API (``api: google_ads_api``) has no replace either: its jobs run in Google's
+    order, so a remove-all job could follow an add job of the same re-sync; a full re-sync there re-sends everyone
+    and removes the leavers.
     """
     capabilities = CAPABILITIES[destination_type]
     if destination_type == "hubspot" and (settings or {}).get("mode") == "property":
+        return replace(capabilities, supports_replace=False)
+    if destination_type == "google_ads" and (settings or {}).get("api") == "google_ads_api":
         return replace(capabilities, supports_replace=False)
     return capabilities
 
@@ -196,7 +204,7 @@ def _google_ads(destination: DestinationConfig, target: LoadTarget) -> Destinati
     api, per_request = str(settings.get("api") or "data_manager"), settings.get("identifiers_per_request")
     client = GoogleAdsHook(destination.connection).client_for(api, label, identifiers_per_request=per_request)
     objects = DestinationObjects(target.db)
-    return GoogleDataManagerDestination(client, objects, google_target, capabilities_for("google_ads"))
+    return GoogleDataManagerDestination(client, objects, google_target, capabilities_for("google_ads", settings))
 
 
 FACTORIES: dict[str, Factory] = {

@@ -4,7 +4,9 @@ Runs whatever happened upstream (trigger rule all_done). The status comes from t
 and, for a planned sync, from the batch ledger: success (all acknowledged, nothing rejected),
 partial, failed, or the plan's own status (blocked, paused_too_small, dry_run, not_due), or
 not_implemented for destination types that cannot load yet. Where the load task reported the
-vendor's audience (Meta), its id, name and approximate size go into the row. A failed sync fails
+vendor's audience (Meta), its id, name and approximate size go into the row, and where it read the
+run's upload sessions back (Meta), their match rate: ``match_rate`` and ``details.processing`` as for
+Google's wait step (a session still uploading leaves the rate pending, never 0). A failed sync fails
 this task after writing history, so the DAG run is red. Idempotent: a retry replaces the row of
 the same run.
 """
@@ -198,28 +200,60 @@ def _loaded(record: SyncRecord, up: Upstream, destination: Destination, store: H
         errors=outcome.errors,
         audience_size=size if audience is None else audience["size_lower_bound"],
     )
-    return _with_processing(loaded, up.processed)
+    return _with_sessions(_with_processing(loaded, up.processed), (up.loaded or {}).get("sessions"))
 
 
 def _with_processing(record: SyncRecord, processed: dict[str, Any] | None) -> SyncRecord:
-    """What the wait task reported (Google's processing): match rate, list size, warnings; a request Google
-    did not fully apply makes a success partial."""
+    """What the wait task reported (Google's processing): match rate, list size, warnings, records Google counted
+    as not applied (rejected) or warned about; a request Google did not fully apply makes a success partial."""
     if not processed:
         return record
     size, failed, warnings = processed.get("list"), processed["failed_requests"], processed["warnings"]
-    message = f"{record.message}; Google processed {processed['requests']} requests"
-    message += f", {len(failed)} not fully applied" if failed else ""
-    taken_back = processed.get("uncommitted_batches", 0)
-    message += f" ({taken_back} batches not committed: the next run sends them again)" if taken_back else ""
-    message += f"; warnings: {'; '.join(warnings)}" if warnings else ""
     return replace(
         record,
         status="partial" if failed and record.status == "success" else record.status,
-        message=message,
+        message=f"{record.message}; {_processing_message(processed)}",
         match_rate=processed["match_rate"],
+        rejected=(record.rejected or 0) + processed.get("rejected_records", 0),
         audience_size=record.audience_size if size is None else min(size["search"], size["display"]),
         details=dict(record.details) | {"processing": processed, "warnings": warnings},
     )
+
+
+def _processing_message(processed: dict[str, Any]) -> str:
+    """The history message's account of Google's processing (counts and reason names only)."""
+    failed, warnings = processed["failed_requests"], processed["warnings"]
+    message = f"Google processed {processed['requests']} requests"
+    message += f", {len(failed)} not fully applied" if failed else ""
+    taken_back = processed.get("uncommitted_batches", 0)
+    message += f" ({taken_back} batches not committed: the next run sends them again)" if taken_back else ""
+    if processed.get("removed_all"):
+        message += "; the full re-sync emptied the list (RemoveAllAudienceMembers) and Google re-ingested its members"
+    for label, key in (("not applied", "error_counts"), ("with warnings", "warning_counts")):
+        if counts := processed.get(key):
+            message += f"; records {label}: {_counted(counts)}"
+    if counts := processed.get("field_warnings"):
+        message += f"; field warnings: {_counted(counts)}"
+    return message + (f"; warnings: {'; '.join(warnings)}" if warnings else "")
+
+
+def _counted(counts: dict[str, int]) -> str:
+    """``REASON n, REASON n`` in reason order."""
+    return ", ".join(f"{reason} {n}" for reason, n in sorted(counts.items()))
+
+
+def _with_sessions(record: SyncRecord, sessions: dict[str, Any] | None) -> SyncRecord:
+    """What the load read back from Meta's upload sessions of this run: the match rate (matched / received rows),
+    or, while a session is still uploading, a pending rate (None, never 0)."""
+    if not sessions or not sessions["sessions"]:
+        return record
+    rate, pending = sessions["match_rate"], sessions["pending_sessions"]
+    message = record.message
+    if rate is not None:
+        message += f"; Meta matched {sessions['matched']} of {sessions['received']} rows ({rate:.0%})"
+    if pending:
+        message += f"; Meta's match rate is pending: {pending} upload session(s) still {sessions['pending_stage']}"
+    return replace(record, message=message, match_rate=rate, details=dict(record.details) | {"processing": sessions})
 
 
 def record_pending(

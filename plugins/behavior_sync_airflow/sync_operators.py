@@ -100,7 +100,8 @@ class LoadDestinationOperator(_DestinationOperator):
 
     A retry resumes: acknowledged batches are skipped (the ledger). Types without a loader yet end
     skipped (history: not_implemented). Returns (XCom) batch counts and, for destinations that keep an
-    audience, what the vendor reports about it (id, name, size bounds, status: no identifiers).
+    audience, what the vendor reports about it (id, name, size bounds, status: no identifiers); for Meta also
+    the run's upload sessions read back (``sessions``: counts and match rate, or pending).
     """
 
     ui_color = "#d4e6f1"
@@ -125,6 +126,7 @@ class LoadDestinationOperator(_DestinationOperator):
             assert destination is not None  # the type has a factory
             summary = load_step(plan["plan_uri"], destination, store.db, self.log.info)
             report = destination.report() if isinstance(destination, Reporting) else None
+            sessions = _meta_sessions(destination) if self.destination.type == "meta" else None
         self.log.info(
             "load: %d batches sent, %d already acknowledged, %d rows; audience %s",
             summary.sent_batches,
@@ -133,7 +135,20 @@ class LoadDestinationOperator(_DestinationOperator):
             report,
         )
         audience = None if report is None else report.as_dict()
-        return {"sent_batches": summary.sent_batches, "skipped_batches": summary.skipped_batches, "audience": audience}
+        return {
+            "sent_batches": summary.sent_batches,
+            "skipped_batches": summary.skipped_batches,
+            "audience": audience,
+            "sessions": sessions,
+        }
+
+
+def _meta_sessions(destination: Any) -> dict[str, Any] | None:
+    """What Meta reports about this run's upload sessions (``MetaDestination.session_report``)."""
+    from behavior_sync.destinations.meta import MetaDestination
+
+    assert isinstance(destination, MetaDestination)  # the meta factory builds one
+    return destination.session_report()
 
 
 class CommitDestinationOperator(_DestinationOperator):

@@ -8,7 +8,13 @@ worker resumes, reads the list's size and returns (XCom) the processing report: 
 rate, size and the product document's warnings, which the record task puts into history. A batch
 with a request Google settled as FAILED (accepted, then nothing applied) is taken back from the
 commit (ledger stage ``vendor_failed``): the state does not move for its rows, so the next run sends
-them again; history says how many (``details.processing.uncommitted_batches``). Poll
+them again; history says how many (``details.processing.uncommitted_batches``). Records a
+PARTIAL_SUCCESS request counted as not applied become rejection rows per reason
+(``google_dm_rejections``; ``details.processing.rejected_records``), and the report carries Google's
+error and warning counts per reason and the ingest answers' field warnings. While a full re-sync
+(a replace plan: RemoveAllAudienceMembers, then the re-ingest) is processed, the pending history row says
+the list is emptied until Google has processed it; a full re-sync with a batch taken back leaves the list
+marked emptied, so only another full re-sync loads it (``google_dm.mark_emptied``). Poll
 interval: Airflow variable ``behavior_sync_google_poll_seconds`` (default 1800: Google advises
 waiting about 30 minutes before polling); the wait gives up (task failure) after ``WAIT_TIMEOUT``.
 """
@@ -30,6 +36,10 @@ if TYPE_CHECKING:
 
 WAITING_TYPES = frozenset({"google_ads"})  # destination types that get a wait task
 POLL_VARIABLE = "behavior_sync_google_poll_seconds"
+EMPTIED_NOTE = (
+    "this full re-sync emptied the list (RemoveAllAudienceMembers): it holds only the members Google has "
+    "re-ingested so far until Google has processed the re-ingest"
+)
 DEFAULT_POLL_SECONDS = 1800.0
 WAIT_TIMEOUT = dt.timedelta(hours=48)  # Google: matching may take up to 48 hours
 
@@ -56,6 +66,7 @@ class WaitForGoogleProcessingOperator(_DestinationOperator):
         if not sent:
             raise AirflowSkipException("the load sent no request: nothing to wait for")
         message = f"Google is processing {len(sent)} requests; the list changes when they are settled"
+        message += f"; {EMPTIED_NOTE}" if self._plan(context).replace else ""
         record_pending(context, self.behavior, self.destination, self.upstream, message)
         self.log.info("%s: waiting for %d requests", self.destination.id, len(sent))
         trigger = DataManagerRequestsTrigger(
@@ -69,35 +80,46 @@ class WaitForGoogleProcessingOperator(_DestinationOperator):
         self.defer(trigger=trigger, method_name="execute_complete", timeout=WAIT_TIMEOUT)
 
     def execute_complete(self, context: Any, event: dict[str, Any]) -> dict[str, Any]:
-        """The processing report (statuses, match rate, list size, warnings, batches taken back from the commit
-        because Google failed a request of theirs); fails when Google refused the poll."""
-        from behavior_sync.destinations.google_dm_status import RequestOutcome, processing_report
+        """The processing report (statuses, match rate, list size, warnings, Google's error and warning counts,
+        field warnings, records written as rejections, batches taken back from the commit because Google failed
+        a request of theirs); fails when Google refused the poll."""
+        from behavior_sync.destinations.google_dm_status import RequestOutcome, processing_report, reason_counts
 
         if event["status"] != "done":
             raise AirflowException(event["message"])
         outcomes = [RequestOutcome(**o) for o in event["outcomes"]]
-        taken_back = self._take_back_failed(context, outcomes)
-        report = processing_report(outcomes, self._list_size(context)) | {"uncommitted_batches": taken_back}
+        rejected, taken_back = self._settle_ledger(context, outcomes)
+        warned = reason_counts(item for sent in self._sent_requests(context) for item in sent.field_warnings.items())
+        report = processing_report(outcomes, self._list_size(context), warned)
+        report |= {"uncommitted_batches": taken_back, "rejected_records": rejected}
         self.log.info("%s: Google settled the load: %s", self.destination.id, report)
         return report
 
-    def _take_back_failed(self, context: Any, outcomes: list[Any]) -> int:
-        """Marks the acknowledged batches with a FAILED request ``VENDOR_FAILED`` in the ledger (the commit then
-        leaves their rows out, and the next run sends them again); returns how many."""
+    def _settle_ledger(self, context: Any, outcomes: list[Any]) -> tuple[int, int]:
+        """Writes the records Google counted as not applied as rejections, and marks the acknowledged batches with
+        a FAILED request ``VENDOR_FAILED`` in the ledger (the commit then leaves their rows out, and the next run
+        sends them again; a full re-sync leaves its list marked emptied); returns (rejection rows, batches)."""
+        from behavior_sync.destinations.google_dm import mark_emptied
+        from behavior_sync.destinations.google_dm_rejections import record_counted_rejections
         from behavior_sync.destinations.google_dm_status import VENDOR_FAILED, failed_batches
+        from behavior_sync.sync.objects import DestinationObjects
         from behavior_sync.sync.steps import ledger_of
 
-        plan = self._plan(context)
+        plan, log = self._plan(context), self._request_log(context)
         with state_store(context, self.behavior) as store:
             ledger = ledger_of(store.db, plan)
-            failed = failed_batches(self._request_log(context), _acknowledged(plan, ledger), outcomes)
+            batches = _acknowledged(plan, ledger)
+            rejected = record_counted_rejections(ledger, log, batches, outcomes)
+            failed = failed_batches(log, batches, outcomes)
             for op, number in failed:
                 ledger.mark(op, number, VENDOR_FAILED)
+            if failed and plan.replace:
+                mark_emptied(DestinationObjects(store.db), self.behavior.slug, self.destination.id)
         if failed:
             self.log.warning(
                 "%s: Google failed requests of %d batches: not committed", self.destination.id, len(failed)
             )
-        return len(failed)
+        return rejected, len(failed)
 
     @property
     def _api(self) -> str:

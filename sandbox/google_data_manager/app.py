@@ -104,7 +104,8 @@ class GoogleDataManagerSandbox:
     def settle(self) -> int:
         """Apply the operations whose processing delay has passed; returns how many."""
         with self.store.lock:
-            applied = self.store.settle(self.clock(), self.config.processing_delay_seconds)
+            config = self.config
+            applied = self.store.settle(self.clock(), config.processing_delay_seconds, config.remove_all_delay_seconds)
         if applied:
             self.mark_changed()
         return applied

@@ -8,6 +8,8 @@ JSON form (every key optional; ``accounts`` defaults to none, so every call is P
       "api_keys": ["sandbox-api-key"],
       "allow_anonymous": true,
       "processing_delay_seconds": 1800,
+      "remove_all_delay_seconds": 0,
+      "unlinked_accounts": ["5555555555"],
       "requests_per_minute": 300,
       "requests_per_day": 100000,
       "max_audience_members": 10000,
@@ -25,7 +27,10 @@ user-data ingestion is the share of its records with at least one known identifi
 (0..1; the demo: 0.7) makes that share of all other people known too, deterministically by digest. ``consent_policy``
 ``strict`` refuses a request with missing or denied consent; ``lenient`` accepts it and reports
 denied records as ``PROCESSING_ERROR_REASON_DENIED_CONSENT`` in the request status (the behaviour
-Google documents for Display & Video 360 destinations). Unknown keys raise ``ValueError``.
+Google documents for Display & Video 360 destinations). ``remove_all_delay_seconds`` processes a removeAll
+that much later than other requests (Google's order of processing is its own). ``unlinked_accounts`` lack
+a required prerequisite link: every audience call for them is refused with
+``REQUIRED_PREREQUISITE_LINK_MISSING``. Unknown keys raise ``ValueError``.
 """
 
 from __future__ import annotations
@@ -56,6 +61,7 @@ DEMO_ACCESS_TOKEN = "sandbox-access-token"  # a documented placeholder, never a 
 _ACCOUNT_ID = re.compile(r"[0-9]{1,20}")
 _NUMBERS = (
     "processing_delay_seconds",
+    "remove_all_delay_seconds",
     "requests_per_minute",
     "requests_per_day",
     "max_audience_members",
@@ -74,8 +80,10 @@ class GoogleDataManagerSandboxConfig:
     accounts: Mapping[str, str] = field(default_factory=dict)
     access_tokens: frozenset[str] = frozenset()
     api_keys: frozenset[str] = frozenset()
+    unlinked_accounts: frozenset[str] = frozenset()  # accounts lacking a required prerequisite link
     allow_anonymous: bool = True
     processing_delay_seconds: int = 1800
+    remove_all_delay_seconds: int = 0  # a removeAll is processed this much later than other requests
     requests_per_minute: int = 300
     requests_per_day: int = 100_000
     max_audience_members: int = 10_000
@@ -93,9 +101,9 @@ class GoogleDataManagerSandboxConfig:
                 raise ValueError(f"unknown account type {account_type!r}: one of {sorted(ACCOUNT_TYPES)}")
         if self.consent_policy not in CONSENT_POLICIES:
             raise ValueError(f"consent_policy must be one of {sorted(CONSENT_POLICIES)}")
-        if self.processing_delay_seconds < 0:
-            raise ValueError("processing_delay_seconds must be >= 0")
-        if min(getattr(self, name) for name in _NUMBERS if name != "processing_delay_seconds") < 1:
+        if min(self.processing_delay_seconds, self.remove_all_delay_seconds) < 0:
+            raise ValueError("processing_delay_seconds and remove_all_delay_seconds must be >= 0")
+        if min(getattr(self, name) for name in _NUMBERS if not name.endswith("delay_seconds")) < 1:
             raise ValueError("limits must be >= 1")
 
     def account_type(self, account_id: str) -> str | None:
@@ -105,7 +113,7 @@ class GoogleDataManagerSandboxConfig:
     @classmethod
     def from_mapping(cls, data: Mapping[str, Any]) -> GoogleDataManagerSandboxConfig:
         """Build from JSON-like data; raises ``ValueError`` on unknown keys or bad values."""
-        sets = ("access_tokens", "api_keys")
+        sets = ("access_tokens", "api_keys", "unlinked_accounts")
         allowed = {"accounts", "allow_anonymous", "consent_policy", "faults", *UNIVERSE_SETTINGS, *sets, *_NUMBERS}
         unknown = set(data) - allowed
         if unknown:

@@ -14,6 +14,9 @@ this API is the sandbox's own, for tests and the demo. Reads first apply operati
 * ``POST /_sandbox/faults`` — ``{"scripted": [spec, ...], "random": {fault config}}``; a spec is
   ``{"match": regex on "METHOD /path", "count": N, "http_status": 503, "message": "...", "reason": "..."}``.
 * ``DELETE /_sandbox/faults`` — drop scripted faults and turn random faults off.
+* ``POST /_sandbox/diagnostics`` — ``{"count": N, "errors": {reason: records}, "warnings": {reason: records},
+  "field_warnings": {reason: n}}``: what Google reports about the next N accepted ingest requests
+  (``diagnostics``); ``DELETE /_sandbox/diagnostics`` drops what is queued. Both answer the queue.
 """
 
 from __future__ import annotations
@@ -21,7 +24,8 @@ from __future__ import annotations
 from typing import TYPE_CHECKING, Any
 
 from sandbox.common.http import Request, Response
-from sandbox.common.inspection import FaultSpecRules, answer_read_or_faults, faults_view
+from sandbox.common.inspection import BadRequest, FaultSpecRules, answer_read_or_faults, faults_view, json_object
+from sandbox.google_data_manager import diagnostics
 
 if TYPE_CHECKING:
     from sandbox.google_data_manager.app import GoogleDataManagerSandbox
@@ -29,6 +33,7 @@ if TYPE_CHECKING:
 FAULT_SPECS = FaultSpecRules(spec_keys=frozenset({"http_status", "message", "reason"}), default_status=503)
 _LIMITS = (
     "processing_delay_seconds",
+    "remove_all_delay_seconds",
     "requests_per_minute",
     "requests_per_day",
     "max_audience_members",
@@ -38,8 +43,13 @@ _LIMITS = (
 )
 
 
+DIAGNOSTICS_PATH = "/_sandbox/diagnostics"
+
+
 def handle_inspection(sandbox: GoogleDataManagerSandbox, request: Request) -> Response:
     """Answer a ``/_sandbox/...`` request; reads first apply due operations, then run under the store lock."""
+    if request.path.rstrip("/") == DIAGNOSTICS_PATH and request.method in {"POST", "DELETE"}:
+        return _control_diagnostics(sandbox, request)
 
     def read(path: str) -> dict[str, Any]:
         sandbox.settle()
@@ -47,6 +57,21 @@ def handle_inspection(sandbox: GoogleDataManagerSandbox, request: Request) -> Re
             return _read(sandbox, request, path)
 
     return answer_read_or_faults(request, sandbox.faults, FAULT_SPECS, read, not_found="no sandbox endpoint")
+
+
+def _control_diagnostics(sandbox: GoogleDataManagerSandbox, request: Request) -> Response:
+    """Queue (POST) or drop (DELETE) scripted diagnostics; answers the queue, or 400 for a bad body."""
+    try:
+        scripted = None if request.method == "DELETE" else diagnostics.parse(json_object(request))
+    except (BadRequest, ValueError) as exc:
+        return Response.json(400, {"error": str(exc)})
+    with sandbox.store.lock:
+        queue = sandbox.store.diagnostics
+        if scripted is None:
+            queue.clear()
+        else:
+            queue.script(*scripted)
+        return Response.json(200, {"pending": queue.pending()})
 
 
 def _read(sandbox: GoogleDataManagerSandbox, request: Request, path: str) -> dict[str, Any]:

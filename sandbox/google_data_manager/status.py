@@ -2,9 +2,11 @@
 
 RequestStatus (RequestStatusPerDestination.RequestStatus): SUCCESS 1, PROCESSING 2, FAILED 3,
 PARTIAL_SUCCESS 4. An operation reports PROCESSING until it is settled; then, per destination,
-FAILED when every record was dropped (denied consent, lenient policy), PARTIAL_SUCCESS when some
-were, else SUCCESS. The match-rate range (MatchRateRange) is the share of ingested records with an
-e-mail or phone identifier in the configured universe; it is reported for user data only (the mobile
+FAILED when every record was dropped (denied consent, lenient policy, or scripted errors:
+``diagnostics``), PARTIAL_SUCCESS when some were, else SUCCESS. Dropped records are counted per reason in
+``errorInfo.errorCounts`` (``ProcessingErrorReason`` names), scripted warnings in
+``warningInfo.warningCounts``. The match-rate range (MatchRateRange) is the share of ingested records with
+an e-mail or phone identifier in the configured universe; it is reported for user data only (the mobile
 and user id statuses have no match-rate field), whose counts are reported under their own status.
 """
 
@@ -16,7 +18,7 @@ from sandbox.google_data_manager.store import INGEST, REMOVE, Operation, Work
 
 SUCCESS, PROCESSING, FAILED, PARTIAL_SUCCESS = 1, 2, 3, 4
 NOT_ELIGIBLE = 1
-DENIED_CONSENT = 4  # ProcessingErrorReason.PROCESSING_ERROR_REASON_DENIED_CONSENT
+DENIED_CONSENT = "PROCESSING_ERROR_REASON_DENIED_CONSENT"
 # upper bounds (exclusive, percent) of MatchRateRange values 2..9; 10 is 91-100
 _COUNT_FIELDS = {"userData": "userIdentifierCount", "mobileData": "mobileIdCount", "userIdData": "userIdCount"}
 _RANGE_BOUNDS = ((20, 2), (31, 3), (41, 4), (51, 5), (61, 6), (71, 7), (81, 8), (91, 9))
@@ -46,16 +48,24 @@ def _per_destination(operation: Operation, work: Work) -> dict[str, Any]:
         counts: dict[str, Any] = {"recordCount": str(work.record_count)}
         counts[_COUNT_FIELDS[work.kind]] = str(work.identifier_count)
         if operation.kind == INGEST and work.kind == "userData":
-            counts["uploadMatchRateRange"] = match_rate_range(work.matched_count, work.record_count - work.denied_count)
+            counts["uploadMatchRateRange"] = match_rate_range(work.matched_count, work.record_count - work.failed_count)
         entry[f"audienceMembers{verb}Status"] = {f"{work.kind}{verb}Status": counts}
     else:
         entry["removeAllAudienceMembersStatus"] = {}
-    if work.denied_count:
-        entry["errorInfo"] = {"errorCounts": [{"recordCount": str(work.denied_count), "reason": DENIED_CONSENT}]}
+    errors = {DENIED_CONSENT: work.denied_count} if work.denied_count else {}
+    if errors or work.error_counts:
+        entry["errorInfo"] = {"errorCounts": _counts(errors | work.error_counts)}
+    if work.warning_counts:
+        entry["warningInfo"] = {"warningCounts": _counts(work.warning_counts)}
     return entry
 
 
+def _counts(by_reason: dict[str, int]) -> list[dict[str, str]]:
+    """``ErrorCount`` / ``WarningCount`` JSON, reasons in name order."""
+    return [{"recordCount": str(count), "reason": reason} for reason, count in sorted(by_reason.items())]
+
+
 def _outcome(work: Work) -> int:
-    if not work.denied_count:
+    if not work.failed_count:
         return SUCCESS
-    return FAILED if work.denied_count >= work.record_count else PARTIAL_SUCCESS
+    return FAILED if work.failed_count >= work.record_count else PARTIAL_SUCCESS

@@ -2,11 +2,16 @@
 
 Requests are processed asynchronously, as in the Data Manager API: an accepted ingest/remove/removeAll
 is stored as an ``Operation`` and changes its user lists only once ``processing_delay_seconds`` have
-passed on the sandbox clock (``settle``). Until then its status is PROCESSING.
+passed on the sandbox clock (``settle``; a removeAll ``remove_all_delay_seconds`` later still, so Google's
+order of processing can be played differently from the order of the requests). Until then its status is
+PROCESSING.
 
-A member is a set of identifier strings (see ``validation``). Ingesting a member stores it (once);
-removing one drops every stored member sharing an identifier: the rules of
-``sandbox.common.customer_match``, which the Google Ads sandbox uses too.
+A member is a set of identifier strings (see ``validation``). Ingesting a member stores it (once) and
+notes when it was last added (the ingest request's arrival on the sandbox clock); removing one drops every
+stored member sharing an identifier: the rules of ``sandbox.common.customer_match``, which the Google Ads
+sandbox uses too. A removeAll drops the members last added before its ``removeAsOfTime`` (default: its
+arrival), whenever it is processed, as the reference says: "only audience members last added before this
+time will be removed".
 Not thread-safe on its own: callers hold ``lock``.
 """
 
@@ -18,6 +23,7 @@ from dataclasses import dataclass, field
 from typing import Any
 
 from sandbox.common.customer_match import Membership
+from sandbox.google_data_manager.diagnostics import DiagnosticsQueue
 
 OPEN = 1
 OWNED, ENABLED = 1, 1
@@ -37,6 +43,13 @@ class UserList:
     membership_status: int = OPEN
     info: Mapping[str, Any] = field(default_factory=dict)
     members: Membership = field(default_factory=Membership)
+    added: dict[frozenset[str], float] = field(default_factory=dict)  # member -> when it was last added
+
+    def remove_added_before(self, as_of: float) -> None:
+        """Drops the members last added before ``as_of`` (a removeAll); members without a time go too."""
+        kept = [m for m in map(frozenset, self.members.sorted_members()) if self.added.get(m, -1.0) >= as_of]
+        self.members = Membership(kept)
+        self.added = {member: self.added[member] for member in kept}
 
     @property
     def name(self) -> str:
@@ -77,6 +90,14 @@ class Work:
     matched_count: int = 0
     denied_count: int = 0
     kind: str = "userData"  # the audience member data: userData, mobileData or userIdData
+    error_counts: dict[str, int] = field(default_factory=dict)  # scripted ProcessingErrorReason -> records
+    warning_counts: dict[str, int] = field(default_factory=dict)  # scripted ProcessingWarningReason -> records
+    remove_as_of: float | None = None  # removeAll: members last added before this go (None: the arrival)
+
+    @property
+    def failed_count(self) -> int:
+        """Records Google did not apply: denied consent and scripted errors."""
+        return self.denied_count + sum(self.error_counts.values())
 
 
 @dataclass
@@ -91,12 +112,14 @@ class Operation:
 
 
 class Store:
-    """User lists by (account id, list id) and operations by request id."""
+    """User lists by (account id, list id), operations by request id, and the diagnostics scripted for the next
+    ingest requests (not persisted)."""
 
     def __init__(self) -> None:
         self.lock = threading.RLock()
         self.user_lists: dict[tuple[str, str], UserList] = {}
         self.operations: dict[str, Operation] = {}
+        self.diagnostics = DiagnosticsQueue()
         self._next_list_id = 9_000_000_001
 
     def new_list_id(self) -> str:
@@ -109,30 +132,40 @@ class Store:
         """The user lists of an account, oldest first."""
         return [ul for (acc, _), ul in self.user_lists.items() if acc == account_id]
 
-    def settle(self, now: float, delay: float) -> int:
-        """Apply every unapplied operation older than ``delay`` seconds, in arrival order; returns how many."""
-        due = [op for op in self.operations.values() if not op.applied and op.created_at + delay <= now]
+    def settle(self, now: float, delay: float, remove_all_delay: float = 0.0) -> int:
+        """Apply every unapplied operation older than ``delay`` seconds (a removeAll: ``delay + remove_all_delay``),
+        in arrival order; returns how many."""
+
+        def due_at(op: Operation) -> float:
+            return op.created_at + delay + (remove_all_delay if op.kind == REMOVE_ALL else 0.0)
+
+        due = [op for op in self.operations.values() if not op.applied and due_at(op) <= now]
         for operation in due:
             for work in operation.work:
-                self._apply(operation.kind, work)
+                self._apply(operation, work)
             operation.applied = True
         return len(due)
 
-    def _apply(self, kind: str, work: Work) -> None:
+    def _apply(self, operation: Operation, work: Work) -> None:
         user_list = self.user_lists.get((work.account_id, work.list_id))
         if user_list is None:
             return
-        if kind == REMOVE_ALL:
-            user_list.members.clear()
+        if operation.kind == REMOVE_ALL:
+            as_of = work.remove_as_of
+            user_list.remove_added_before(operation.created_at if as_of is None else as_of)
         for member in work.members:
-            if kind == INGEST:
+            if operation.kind == INGEST:
                 user_list.members.add(member)
-            elif kind == REMOVE:
+                user_list.added[member] = max(user_list.added.get(member, operation.created_at), operation.created_at)
+            elif operation.kind == REMOVE:
                 user_list.members.remove(member)
 
     def to_json(self) -> dict[str, Any]:
         """A JSON-ready snapshot for the state file."""
-        lists = [{**_list_fields(ul), "members": ul.members.sorted_members()} for ul in self.user_lists.values()]
+        lists = [
+            {**_list_fields(ul), "members": ul.members.sorted_members(), "added": _added(ul)}
+            for ul in self.user_lists.values()
+        ]
         operations = [
             {
                 "request_id": op.request_id,
@@ -152,8 +185,9 @@ class Store:
         self._next_list_id = int(document.get("next_list_id", self._next_list_id))
         self.user_lists = {}
         for item in document.get("user_lists", []):
-            user_list = UserList(**{k: v for k, v in item.items() if k != "members"})
+            user_list = UserList(**{k: v for k, v in item.items() if k not in ("members", "added")})
             user_list.members = Membership(item.get("members", []))
+            user_list.added = {frozenset(member): float(at) for member, at in item.get("added", [])}
             self.user_lists[(user_list.account_id, user_list.list_id)] = user_list
         self.operations = {}
         for item in document.get("operations", []):
@@ -173,6 +207,12 @@ def _list_fields(user_list: UserList) -> dict[str, Any]:
         "membership_status": user_list.membership_status,
         "info": dict(user_list.info),
     }
+
+
+def _added(user_list: UserList) -> list[list[Any]]:
+    """The stored members' last-added times, ``[[sorted identifiers], time], ...`` (state file)."""
+    return [[member, user_list.added[frozenset(member)]] for member in user_list.members.sorted_members()
+            if frozenset(member) in user_list.added]  # fmt: skip
 
 
 def _sets(rows: Iterable[Iterable[str]]) -> list[frozenset[str]]:

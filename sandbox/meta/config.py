@@ -10,6 +10,7 @@ JSON form (every key optional except ``tokens``)::
       "hourly_call_budget": 190000,
       "max_url_bytes": 131072,
       "flag_names_matching": ["(?i)diabet|debt"],
+      "universe": ["<64 lowercase hex>", ...], "known_share": 0.0,
       "faults": {"error_rate": 0.0, "error_statuses": [500, 503], "latency_ms": 0,
                  "latency_jitter_ms": 0, "seed": null}
     }
@@ -25,6 +26,8 @@ from pathlib import Path
 from typing import Any
 
 from sandbox.common.faults import FaultConfig
+from sandbox.common.universe import SETTINGS as UNIVERSE_SETTINGS
+from sandbox.common.universe import Universe
 
 PERMISSIONS = frozenset({"ads_management", "ads_read"})
 DEFAULT_HOURLY_CALL_BUDGET = 190_000  # custom_audience BUC, Standard tier, per ad account per hour
@@ -81,6 +84,7 @@ class MetaSandboxConfig:
     hourly_call_budget: int = DEFAULT_HOURLY_CALL_BUDGET
     max_url_bytes: int = DEFAULT_MAX_URL_BYTES
     flag_names_matching: tuple[str, ...] = ()
+    matching: Universe = field(default_factory=Universe)  # who Meta matches (``universe``, ``known_share``)
     faults: FaultConfig = field(default_factory=FaultConfig)
 
     def __post_init__(self) -> None:
@@ -92,7 +96,8 @@ class MetaSandboxConfig:
     @classmethod
     def from_mapping(cls, data: Mapping[str, Any]) -> MetaSandboxConfig:
         """Build from JSON-like data; raises ``ValueError`` on unknown keys or bad values."""
-        unknown = set(data) - {"tokens", "hourly_call_budget", "max_url_bytes", "flag_names_matching", "faults"}
+        known = {"tokens", "hourly_call_budget", "max_url_bytes", "flag_names_matching", "faults", *UNIVERSE_SETTINGS}
+        unknown = set(data) - known
         if unknown:
             raise ValueError(f"unknown Meta sandbox settings: {sorted(unknown)}")
         tokens = {str(token): TokenGrant.from_mapping(grant) for token, grant in data.get("tokens", {}).items()}
@@ -101,6 +106,7 @@ class MetaSandboxConfig:
             hourly_call_budget=int(data.get("hourly_call_budget", DEFAULT_HOURLY_CALL_BUDGET)),
             max_url_bytes=int(data.get("max_url_bytes", DEFAULT_MAX_URL_BYTES)),
             flag_names_matching=tuple(str(p) for p in data.get("flag_names_matching", ())),
+            matching=Universe.from_settings(data),
             faults=FaultConfig.from_mapping(data.get("faults", {})),
         )
 

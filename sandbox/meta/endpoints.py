@@ -13,6 +13,7 @@ from collections.abc import Callable, Sequence
 from typing import TYPE_CHECKING, Any, TypeVar
 
 from sandbox.meta.errors import invalid_parameter
+from sandbox.meta.membership import matched_rows
 from sandbox.meta.payload import parse_payload, parse_session
 from sandbox.meta.routing import Call
 
@@ -146,7 +147,8 @@ def _users(sandbox: MetaSandbox, call: Call, action: str) -> dict[str, Any]:
     )
     session_id = session.session_id if session is not None else store.new_session_id()
     last = session is None or session.last_batch_flag
-    store.record_session(call.audience_id, session_id, payload.num_received, payload.num_invalid, last)
+    matched = matched_rows(payload.rows, sandbox.config.matching)
+    store.record_session(call.audience_id, session_id, (payload.num_received, payload.num_invalid, matched), last)
     return {
         "audience_id": call.audience_id,
         "session_id": str(session_id),

@@ -13,6 +13,8 @@ Graph-shaped: this API is the sandbox's own, for tests and the demo.
   "error_user_msg", "estimated_time_to_regain_access"}`` (only ``match`` is required).
 * ``DELETE /_sandbox/faults`` — drop scripted faults and random faults (back to none).
 * ``POST /_sandbox/audiences/{id}/flag`` — ``{"flagged": true|false}`` (default true).
+* ``POST /_sandbox/audiences/{id}/sessions_stuck`` — ``{"stuck": true|false}`` (default true): upload sessions the
+  audience receives from then on stay ``uploading`` with ``num_matched`` -1 (facebook-java-business-sdk#492).
 """
 
 from __future__ import annotations
@@ -43,7 +45,7 @@ FAULT_SPECS = FaultSpecRules(
     default_status=400,
     int_keys=("count", "http_status", "code", "error_subcode", "estimated_time_to_regain_access"),
 )
-_AUDIENCE = re.compile(r"/_sandbox/audiences/(\d+)(/members|/flag)?")
+_AUDIENCE = re.compile(r"/_sandbox/audiences/(\d+)(/members|/flag|/sessions_stuck)?")
 
 
 def handle_inspection(sandbox: MetaSandbox, request: Request) -> Response:
@@ -92,12 +94,13 @@ def _audience(sandbox: MetaSandbox, request: Request, audience_id: str, sub: str
     if sub == "/members" and request.method == "GET":
         rows = [dict(row) for row in sandbox.store.members(audience_id)]
         return Response.json(200, {"audience_id": audience_id, "count": len(rows), "rows": rows})
-    if sub == "/flag" and request.method == "POST":
-        body = json_object(request)
-        flagged = body.get("flagged", True)
-        if not isinstance(flagged, bool):
-            raise BadRequest("flagged must be a boolean")
-        sandbox.store.set_flagged(audience_id, flagged)
+    if sub in ("/flag", "/sessions_stuck") and request.method == "POST":
+        name = "flagged" if sub == "/flag" else "stuck"
+        value = json_object(request).get(name, True)
+        if not isinstance(value, bool):
+            raise BadRequest(f"{name} must be a boolean")
+        setter = sandbox.store.set_flagged if sub == "/flag" else sandbox.store.set_sessions_stuck
+        setter(audience_id, value)
         sandbox.mark_changed()
-        return Response.json(200, {"audience_id": audience_id, "flagged": flagged})
+        return Response.json(200, {"audience_id": audience_id, name: value})
     return Response.json(404, {"error": f"no sandbox endpoint {request.method} {request.path}"})

@@ -8,15 +8,21 @@ value of a *strong* key with it (EMAIL, PHONE, MADID, EXTERN_ID: the same key an
 Weak keys (names, city, zip, country, gender, birth date) never match on their own: a removal
 made only of weak keys deletes only an identical stored row. So a person added with
 ``[EMAIL, PHONE]`` is removed by ``[EMAIL]`` alone, and ``[GEN]`` never empties half the audience.
+
+Matching (``num_matched`` of upload sessions): without a configured universe every valid row matches; with
+one (``sandbox.common.universe``, shared with the Google sandboxes), a row matches when Meta "knows" one of
+its strong values: a hashed EMAIL or PHONE digest, or the SHA-256 of a MADID or EXTERN_ID.
 """
 
 from __future__ import annotations
 
 from collections.abc import Iterable
 
+from sandbox.common.universe import Universe, any_known
 from sandbox.meta.payload import Row
 
 STRONG_KEYS = frozenset({"EMAIL", "PHONE", "MADID", "EXTERN_ID"})
+_UNIVERSE_KINDS = {"EMAIL": "email", "PHONE": "phone", "MADID": "mobile", "EXTERN_ID": "crm"}
 
 
 class Membership:
@@ -81,3 +87,12 @@ def approximate_bounds(count: int) -> tuple[int, int]:
     step = 10 ** max(len(str(count)) - 2, 0)
     lower = count // step * step
     return lower, (lower * 11 + 5) // 10
+
+
+def matched_rows(rows: Iterable[Row], universe: Universe) -> int:
+    """How many of ``rows`` Meta matches to people (every row when ``universe`` is empty; module docstring)."""
+    found = list(rows)
+    if not universe:
+        return len(found)
+    identifiers = ([f"{_UNIVERSE_KINDS[k]}:{v}" for k, v in row if k in _UNIVERSE_KINDS] for row in found)
+    return sum(1 for ids in identifiers if any_known(ids, universe))

@@ -7,6 +7,10 @@ Replace sessions (``/usersreplace``), as emulated here:
 * the batch with ``last_batch_flag: true`` swaps the pending set in, replacing the membership.
 Until then reads and ``/users`` writes see the old membership (``/users`` changes made during a
 replace are overwritten by the swap). No session timeout is emulated.
+
+Upload sessions (``GET /{id}/sessions``) count every ``/users`` and ``/usersreplace`` request; an audience
+with ``sessions_stuck`` (inspection control) keeps the sessions it receives in stage ``uploading`` with
+``num_matched`` -1 for good, as Meta sometimes does (facebook-java-business-sdk#492).
 """
 
 from __future__ import annotations
@@ -48,6 +52,7 @@ class Audience:
     time_content_updated: int
     subtype: str = "CUSTOM"
     flagged: bool = False
+    sessions_stuck: bool = False  # its upload sessions stay "uploading" (num_matched -1)
     members: Membership = field(default_factory=Membership)
     replace: ReplaceSession | None = None
 
@@ -153,28 +158,34 @@ class AudienceStore:
         with self._lock:
             return next(self._session_ids)
 
-    def record_session(self, audience_id: str, session_id: int, received: int, invalid: int, last: bool) -> None:
-        """Count one ``/users`` or ``/usersreplace`` request into its upload session (``GET /{id}/sessions``): the
-        sandbox matches every valid row, so ``num_matched`` is the rows received minus the invalid ones."""
+    def set_sessions_stuck(self, audience_id: str, stuck: bool) -> None:
+        """Whether the upload sessions the audience receives from now on stay stuck; ``KeyError`` when unknown."""
+        with self._lock:
+            self._audiences[audience_id].sessions_stuck = stuck
+
+    def record_session(self, audience_id: str, session_id: int, counts: tuple[int, int, int], last: bool) -> None:
+        """Count one ``/users`` or ``/usersreplace`` request, ``counts`` (received, invalid, matched), into its
+        upload session (``GET /{id}/sessions``); a session received while the audience's sessions are stuck stays
+        ``uploading``."""
+        received, invalid, matched = counts
         now = int(self._clock())
         with self._lock:
             sessions = self._sessions.setdefault(audience_id, {})
             fresh = {"session_id": str(session_id), "start_time": now, "num_received": 0, "num_invalid_entries": 0}
-            entry = sessions.setdefault(session_id, fresh | {"num_matched": 0})
+            entry = sessions.setdefault(session_id, fresh | {"num_matched": 0, "stuck": False})
+            entry["stuck"] = entry["stuck"] or self._audiences[audience_id].sessions_stuck
             entry["num_received"] += received
             entry["num_invalid_entries"] += invalid
-            entry["num_matched"] += received - invalid
-            entry["stage"] = "finished" if last else "uploading"
-            entry["end_time"] = now if last else 0
+            entry["num_matched"] += matched
+            entry["stage"] = "finished" if last and not entry["stuck"] else "uploading"
+            entry["end_time"] = now if last and not entry["stuck"] else 0
 
     def sessions(self, audience_id: str) -> list[dict[str, Any]]:
         """The audience's upload sessions, newest first (not persisted); raises ``KeyError`` for an unknown audience."""
         with self._lock:
             if audience_id not in self._audiences:
                 raise KeyError(audience_id)
-            counts = ("num_received", "num_invalid_entries", "num_matched")  # Graph answers them as strings
-            found = reversed(list(self._sessions.get(audience_id, {}).values()))
-            return [e | {name: str(e[name]) for name in counts} for e in found]
+            return [_session_fields(e) for e in reversed(list(self._sessions.get(audience_id, {}).values()))]
 
     def add_rows(self, audience_id: str, rows: Iterable[Row]) -> int:
         """Add rows; returns how many were new. Bumps time_content_updated when any was."""
@@ -252,3 +263,10 @@ class AudienceStore:
 
     def _touch(self, audience: Audience) -> None:
         audience.time_content_updated = max(int(self._clock()), audience.time_content_updated + 1)
+
+
+def _session_fields(entry: dict[str, Any]) -> dict[str, Any]:
+    """A session as Graph answers it: counts as strings, ``num_matched`` -1 while stuck."""
+    fields = {k: v for k, v in entry.items() if k != "stuck"}
+    counts = ("num_received", "num_invalid_entries", "num_matched")
+    return fields | {name: str(entry[name]) for name in counts} | ({"num_matched": "-1"} if entry["stuck"] else {})

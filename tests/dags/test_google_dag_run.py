@@ -94,7 +94,7 @@ def test_the_trigger_only_polls_and_fires_when_google_settled_every_request(run_
     client = DataManagerClient(credentials, "trigger test")
     user_list = client.create_user_list(UserListSpec("Trigger test", "", 30))
     member = dm.AudienceMember(user_data=dm.UserData(user_identifiers=[user_identifier("email", "a" * 64)]))
-    request_id = client.ingest(str(user_list.id), [member])
+    request_id = client.ingest(str(user_list.id), [member]).request_id
 
     trigger = DataManagerRequestsTrigger("google_ads_default", [request_id], 0.2, "trigger test")
     path, kwargs = trigger.serialize()

@@ -149,7 +149,8 @@ class MetaSandboxTarget:
 class GoogleSandboxTarget:
     """Google Customer Match (Data Manager API): members are stored as uploaded (an identical one once), and a
     remove drops every stored member sharing an identifier with it. Google refuses whole requests, never rows
-    (fast fail), so no member is refused row by row."""
+    (fast fail), so no member is refused row by row. A full re-sync replaces the list (RemoveAllAudienceMembers,
+    then the re-ingest), which drops foreign members inside it."""
 
     sandbox: GoogleDataManagerHarness
     engine: EngineRun
@@ -174,7 +175,8 @@ class GoogleSandboxTarget:
         state = self.engine.store.current(BEHAVIOR, self.destination_id)
         key = LoadKey(BEHAVIOR, self.destination_id, state is not None and state.members > 0)
         log = RequestLog(str(self.engine.folder / run_id / "requests"))
-        target = GoogleTarget(self.spec, key, full_resync, log, members_per_request=2)
+        self.sandbox.clock.advance(1)  # a task attempt starts after the last one's requests (the remove-all time)
+        target = GoogleTarget(self.spec, key, full_resync, log, members_per_request=2, clock=self.sandbox.clock)
         objects = DestinationObjects(self.engine.db)
         return GoogleDataManagerDestination(self.client(), objects, target, self.engine.capabilities)
 
@@ -206,9 +208,9 @@ class GoogleSandboxTarget:
         return self._members(stored.object_id)
 
     def expected(self, people: Iterable[Person], replaced: bool) -> Set[object]:
-        """The accepted members' identifier sets (identical ones once), and the foreign members."""
+        """The accepted members' identifier sets (identical ones once), and the foreign members unless replaced."""
         ids = {frozenset(f"{t}:{v}" for _, t, v in self.rows(p)) for p in people if not p.refused}
-        return ids | self._foreign
+        return ids | (set() if replaced else self._foreign)
 
     def check_foreign(self) -> None:
         list_id, members = self._other

@@ -6,6 +6,11 @@ so ``GoogleDataManagerDestination`` loads through either API unchanged: lists ar
 take the Data Manager ``AudienceMember`` objects built by ``google_dm_members`` and answer an id for
 the run's request log, here the resource name of the ``OfflineUserDataJob`` that carried them.
 
+The Google Ads API version is pinned in ``GOOGLE_ADS_API_VERSION`` and given to the SDK client
+(``GoogleAdsClient(version=...)``), which then uses it for every service, type and enum it hands out, so a
+newer ``google-ads`` release (whose default moves on) changes nothing until the constant does; a test checks
+it equals the version the Google Ads sandbox serves.
+
 One call of ``ingest`` or ``remove`` is one job: CreateOfflineUserDataJob (CUSTOMER_MATCH_USER_LIST,
 job-level consent GRANTED: members without consent never reach a load), AddOfflineUserDataJobOperations
 (operations from ``google_ads_members``) in requests of at most ``identifiers_per_request`` identifiers
@@ -62,7 +67,7 @@ from behavior_sync.destinations.google_ads_members import (
 from behavior_sync.destinations.google_dm_client import api_endpoint, google_credentials, wait_or_raise
 from behavior_sync.destinations.google_dm_errors import GoogleAdsError
 from behavior_sync.destinations.google_dm_members import dm_upload_key_type
-from behavior_sync.destinations.google_dm_status import RequestOutcome
+from behavior_sync.destinations.google_dm_status import RequestOutcome, SentRequest
 from behavior_sync.destinations.retry import ErrorRule, RetryPolicy, ThrottleBudget
 
 if TYPE_CHECKING:
@@ -71,6 +76,7 @@ if TYPE_CHECKING:
 log = logging.getLogger(__name__)
 T = TypeVar("T")
 
+GOOGLE_ADS_API_VERSION = "v26"  # the one pin (google-ads 34.0.0 defaults to it; v26 sunsets about Nov 2027)
 SCOPE = "https://www.googleapis.com/auth/adwords"
 SANDBOX_OAUTH_TOKEN = "sandbox-oauth-token"  # the local sandbox accepts any bearer token
 MAX_IDENTIFIERS_PER_REQUEST = 100_000  # per AddOfflineUserDataJobOperations request
@@ -137,6 +143,7 @@ class GoogleAdsApiClient:
             developer_token=credentials.developer_token,
             login_customer_id=credentials.login_customer_id,
             use_proto_plus=True,
+            version=GOOGLE_ADS_API_VERSION,
             **options,
         )
 
@@ -216,13 +223,14 @@ class GoogleAdsApiClient:
             id=int(list_id), display_name=spec.name, membership_status="OPEN", ingested_user_list_info=info
         )
 
-    def ingest(self, list_id: str, members: Sequence[dm.AudienceMember]) -> str:
-        """Adds ``members`` (SHA-256 hex, consent granted) in one job, run; returns the job's resource name."""
-        return self._run_job(list_id, "create", members)
+    def ingest(self, list_id: str, members: Sequence[dm.AudienceMember]) -> SentRequest:
+        """Adds ``members`` (SHA-256 hex, consent granted) in one job, run; returns the job's resource name and
+        the members it carried."""
+        return SentRequest(self._run_job(list_id, "create", members), len(members))
 
-    def remove(self, list_id: str, members: Sequence[dm.AudienceMember]) -> str:
-        """Removes ``members`` in one job (removes only), run; returns the job's resource name."""
-        return self._run_job(list_id, "remove", members)
+    def remove(self, list_id: str, members: Sequence[dm.AudienceMember]) -> SentRequest:
+        """Removes ``members`` in one job (removes only), run; returns the job's resource name and the members."""
+        return SentRequest(self._run_job(list_id, "remove", members), len(members))
 
     def job_outcome(self, job: str, members: int = 1) -> RequestOutcome | None:
         """The outcome of a run job, or None while Google has not settled it (PENDING, RUNNING). ``records`` is

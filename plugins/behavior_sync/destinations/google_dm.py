@@ -11,6 +11,16 @@ accepted request acknowledges all its rows; Google applies them later, asynchron
 request ids of each batch go to the ``RequestLog`` for the wait step. Both calls are idempotent, so a
 retried batch is simply sent again. Failures raise ``GoogleAdsError``: the batch stays unacknowledged.
 
+A full re-sync through the Data Manager API is a ``replace`` plan (``Capabilities.supports_replace``):
+its first batch first sends ``audienceMembers:removeAll`` with ``remove_as_of_time`` T, taken just before
+(Google: "only audience members last added before this time will be removed"), then every replace batch
+ingests. Whatever order Google processes them in, the list ends with exactly the re-sent members; until
+it has processed the re-ingest it may hold fewer (docs/adr/0019). From the remove-all until the last
+replace batch is accepted, the list is marked emptied (``EMPTIED``, in ``DestinationObjects``): a run
+that is not a full re-sync refuses to load a list whose content the committed state no longer describes.
+The wait step marks it again when Google fails a request of a full re-sync. A removeAll retried (the
+batch's ingest failed) takes a new T: nothing of this plan was accepted before it.
+
 The user list: the one remembered in the state database (``DestinationObjects``, kind ``user_list``),
 else the account's list named like the ``audience_name`` template, else a new one with the
 destination's membership duration and upload key type (contact info, CRM id, or mobile id with its
@@ -25,9 +35,10 @@ from __future__ import annotations
 
 import datetime as dt
 import logging
-from collections.abc import Sequence
+import time
+from collections.abc import Callable, Sequence
 from dataclasses import dataclass
-from typing import Any, Protocol
+from typing import Any, Protocol, runtime_checkable
 
 import pyarrow as pa
 from google.ads import datamanager_v1 as dm
@@ -47,6 +58,8 @@ from behavior_sync.sync.plan import Capabilities
 
 log = logging.getLogger(__name__)
 KIND = "user_list"
+EMPTIED = "user_list_emptied"  # the list a full re-sync emptied and has not refilled yet (the list's StoredObject)
+REMOVE_AS_OF_MARGIN_SECONDS = 1.0  # T is this much before now: a clock a little ahead of Google's is no error
 
 
 class UserListClient(Protocol):
@@ -70,11 +83,19 @@ class UserListClient(Protocol):
     def create_user_list(self, spec: UserListSpec) -> dm.UserList:
         """A new open Customer Match list as ``spec`` says (name, description, duration, upload key type)."""
 
-    def ingest(self, list_id: str, members: Sequence[dm.AudienceMember]) -> str:
-        """Adds ``members``; the request or job id."""
+    def ingest(self, list_id: str, members: Sequence[dm.AudienceMember]) -> SentRequest:
+        """Adds ``members``; the request or job id, with what it carried."""
 
-    def remove(self, list_id: str, members: Sequence[dm.AudienceMember]) -> str:
-        """Removes ``members``; the request or job id."""
+    def remove(self, list_id: str, members: Sequence[dm.AudienceMember]) -> SentRequest:
+        """Removes ``members``; the request or job id, with what it carried."""
+
+
+@runtime_checkable
+class ListClearing(Protocol):
+    """A client that can empty a list (the Data Manager API's RemoveAllAudienceMembers)."""
+
+    def remove_all(self, list_id: str, as_of: dt.datetime) -> SentRequest:
+        """Removes the members last added before ``as_of``; the request id."""
 
 
 @dataclass(frozen=True)
@@ -118,13 +139,15 @@ class UserListSpec:
 @dataclass(frozen=True)
 class GoogleTarget:
     """Where a load goes: the list wanted, whose it is, whether this run re-sends every member, where the
-    request ids go, and how many members one request carries (1..10,000)."""
+    request ids go, how many members one request carries (1..10,000), and the clock (epoch seconds) a full
+    re-sync's remove-all time is read from."""
 
     spec: UserListSpec
     key: LoadKey
     full_resync: bool
     requests: RequestLog
     members_per_request: int = MAX_MEMBERS_PER_REQUEST
+    clock: Callable[[], float] = time.time
 
 
 class GoogleDataManagerDestination:
@@ -142,13 +165,15 @@ class GoogleDataManagerDestination:
         self._list_id: str | None = None
 
     def send(self, rows: pa.Table, context: BatchContext) -> BatchResult:
-        """Sends one batch (add: ingest, remove: remove) and records its request ids with their member counts.
-        Raises GoogleAdsError."""
-        if context.op not in ("add", "remove"):
+        """Sends one batch (add: ingest, remove: remove, replace: ingest, after a remove-all for the first) and
+        records its request ids with their member counts. Raises GoogleAdsError."""
+        if context.op not in ("add", "remove", "replace"):
             raise GoogleAdsError(f"{self._client.label}: Google Customer Match has no {context.op!r} operation")
         list_id = self.list_id()
+        if context.op != "replace":
+            self._refuse_emptied(list_id)
         sendable = rows.filter(fits(rows.column("id_type"), self._target.spec.key_type))
-        if sendable.num_rows < rows.num_rows and context.op == "add":
+        if sendable.num_rows < rows.num_rows and context.op != "remove":
             raise GoogleAdsError(
                 f"{self._client.label}: the batch holds identifiers that a {self._target.spec.key_type} list cannot "
                 "take: this is a Behavior Sync bug, report it with the task log"
@@ -157,16 +182,43 @@ class GoogleDataManagerDestination:
             members = audience_members(sendable)
         except ValueError as exc:
             raise GoogleAdsError(f"{self._client.label}: {exc}") from None
-        call = self._client.ingest if context.op == "add" else self._client.remove
-        parts = requests_of(members, self._target.members_per_request)
-        sent = [SentRequest(call(list_id, part), len(part)) for part in parts]
+        sent = self._remove_all(list_id) if context.op == "replace" and context.number == 0 else []
+        call = self._client.remove if context.op == "remove" else self._client.ingest
+        sent += [call(list_id, part) for part in requests_of(members, self._target.members_per_request)]
         self._target.requests.write(context.op, context.number, sent)
+        if context.op == "replace" and context.is_last:
+            self._objects.forget(self._target.key.behavior, self._target.key.destination_id, EMPTIED)
         log.info(
             "%s: %s batch %d: %d members in %d requests (%d rows the list cannot hold acknowledged)",
             self._client.label, context.op, context.number, len(members), len(sent),
             rows.num_rows - sendable.num_rows,
         )  # fmt: skip
         return BatchResult(accepted=rows.num_rows)
+
+    def _remove_all(self, list_id: str) -> list[SentRequest]:
+        """A full re-sync's first step: RemoveAllAudienceMembers as of just before now, the list marked emptied
+        first (module docstring); the request. Raises GoogleAdsError when the client cannot empty a list."""
+        if not isinstance(self._client, ListClearing):
+            raise GoogleAdsError(
+                f"{self._client.label}: this API cannot empty a list, so a full re-sync cannot replace its members: "
+                "this is a Behavior Sync bug (replace is the Data Manager API's), report it with the task log"
+            )
+        key = self._target.key
+        mark_emptied(self._objects, key.behavior, key.destination_id)
+        as_of = dt.datetime.fromtimestamp(self._target.clock() - REMOVE_AS_OF_MARGIN_SECONDS, dt.UTC)
+        log.info("%s: full re-sync: removing every member last added before %s", self._client.label, as_of)
+        return [self._client.remove_all(list_id, as_of)]
+
+    def _refuse_emptied(self, list_id: str) -> None:
+        """Raises GoogleAdsError when a full re-sync emptied the list and did not refill it (module docstring)."""
+        key = self._target.key
+        if self._objects.recall(key.behavior, key.destination_id, EMPTIED) is None:
+            return
+        raise GoogleAdsError(
+            f"{self._client.label}: a full re-sync emptied the user list {list_id} (RemoveAllAudienceMembers) and "
+            "did not finish, or Google failed part of its re-ingest, so the list no longer holds what the committed "
+            f"state says; only a full re-sync may load it now: {key.resync_command()}"
+        )
 
     def report(self) -> AudienceReport | None:
         """The list's name and size as Google reports it now (sizes lag processing); None (logged) when
@@ -221,3 +273,11 @@ class GoogleDataManagerDestination:
             return False
         user_list = self._client.get_user_list(stored.object_id)
         return user_list is not None and list_key_type(user_list) in (None, self._target.spec.key_type)
+
+
+def mark_emptied(objects: DestinationObjects, behavior: str, destination_id: str) -> None:
+    """Notes that a full re-sync emptied the destination's remembered list and has not refilled it (nothing
+    when no list is remembered); only a full re-sync clears the note (see the module docstring)."""
+    stored = objects.recall(behavior, destination_id, KIND)
+    if stored is not None:
+        objects.remember(behavior, destination_id, EMPTIED, stored)

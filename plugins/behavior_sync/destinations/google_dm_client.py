@@ -7,10 +7,16 @@ switched off (``retry=None``); every call goes through ``DataManagerClient.call`
 by ``google_dm_errors.classify``; transient ones are retried ``attempts`` times with backoff and jitter,
 quota errors (429 RESOURCE_EXHAUSTED) wait within ``throttle_budget_seconds`` per client, everything else
 raises ``GoogleAdsError`` naming the behavior and destination, never quoting credentials or identifiers.
+
+The API version is ``DATA_MANAGER_API_VERSION`` (the SDK module ``datamanager_v1`` and its REST paths
+``/v1/...``; a unit test ties the three together). Features of Data Manager release v1.8 (2026-07-30) are
+used: ``audienceMembers:removeAll`` with ``remove_as_of_time`` and the ingest answer's ``field_warnings``,
+both in ``google-ads-datamanager`` 0.9.4.
 """
 
 from __future__ import annotations
 
+import datetime as dt
 import json
 import logging
 import time
@@ -28,6 +34,7 @@ from google.oauth2 import service_account
 from behavior_sync.destinations.endpoints import sandbox_base_url
 from behavior_sync.destinations.google_dm_errors import UNREACHABLE, GoogleAdsError, classify
 from behavior_sync.destinations.google_dm_members import CRM_ID, MOBILE_ID, dm_upload_key_type
+from behavior_sync.destinations.google_dm_status import SentRequest, reason_counts
 from behavior_sync.destinations.retry import Action, ErrorRule, RetryPolicy, ThrottleBudget, backoff_seconds, jittered
 
 if TYPE_CHECKING:
@@ -36,6 +43,7 @@ if TYPE_CHECKING:
 log = logging.getLogger(__name__)
 T = TypeVar("T")
 
+DATA_MANAGER_API_VERSION = "v1"  # the one pin: the SDK module datamanager_v1, REST paths /v1/... (a test checks)
 SCOPE = "https://www.googleapis.com/auth/datamanager"
 TOKEN_URI = "https://oauth2.googleapis.com/token"
 MAX_MEMBERS_PER_REQUEST = 10_000  # Data Manager API: at most 10,000 AudienceMembers per ingest/remove request
@@ -186,9 +194,10 @@ class DataManagerClient:
             ),
         )
 
-    def ingest(self, list_id: str, members: Sequence[dm.AudienceMember]) -> str:
-        """Adds ``members`` (HEX SHA-256; every one consented, so request-level consent is GRANTED);
-        returns the request id."""
+    def ingest(self, list_id: str, members: Sequence[dm.AudienceMember]) -> SentRequest:
+        """Adds ``members`` (HEX SHA-256; every one consented, so request-level consent is GRANTED); returns the
+        request id, the members and the field warnings Google answered (counted per reason: their descriptions
+        and field paths are not kept)."""
         terms = dm.TermsOfService(customer_match_terms_of_service_status=dm.TermsOfServiceStatus.ACCEPTED)
         request = dm.IngestAudienceMembersRequest(
             destinations=[self._destination(list_id)],
@@ -203,10 +212,11 @@ class DataManagerClient:
                 request=request, retry=None, timeout=self.policy.timeout_seconds
             ),
         )
-        return str(answer.request_id)
+        warned = reason_counts((warning.reason, 1) for warning in answer.field_warnings)
+        return SentRequest(str(answer.request_id), len(members), warned)
 
-    def remove(self, list_id: str, members: Sequence[dm.AudienceMember]) -> str:
-        """Removes ``members`` (every stored member sharing an identifier); returns the request id."""
+    def remove(self, list_id: str, members: Sequence[dm.AudienceMember]) -> SentRequest:
+        """Removes ``members`` (every stored member sharing an identifier); returns the request id and the members."""
         request = dm.RemoveAudienceMembersRequest(
             destinations=[self._destination(list_id)], audience_members=list(members), encoding=dm.Encoding.HEX
         )
@@ -216,7 +226,20 @@ class DataManagerClient:
                 request=request, retry=None, timeout=self.policy.timeout_seconds
             ),
         )
-        return str(answer.request_id)
+        return SentRequest(str(answer.request_id), len(members))
+
+    def remove_all(self, list_id: str, as_of: dt.datetime) -> SentRequest:
+        """RemoveAllAudienceMembers: once Google processes it, the list loses every member last added before
+        ``as_of`` (aware; Google refuses a time in its future: ``INVALID_REMOVE_AS_OF_TIME``), whenever the
+        members added since are processed; returns the request id (no members)."""
+        request = dm.RemoveAllAudienceMembersRequest(destinations=[self._destination(list_id)], remove_as_of_time=as_of)
+        answer = self.call(
+            "removing all members (full re-sync)",
+            lambda: self.ingestion.remove_all_audience_members(
+                request=request, retry=None, timeout=self.policy.timeout_seconds
+            ),
+        )
+        return SentRequest(str(answer.request_id), 0)
 
     def request_status(self, request_id: str) -> list[dm.RequestStatusPerDestination]:
         """What Google says about an accepted request, one entry per destination."""

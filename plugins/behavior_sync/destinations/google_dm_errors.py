@@ -5,7 +5,10 @@ Over REST ``google.api_core`` raises a ``GoogleAPICallError`` subclass chosen by
 Data Manager ``ErrorReason`` name (https://developers.google.com/data-manager/api/reference/rest/v1/ErrorReason).
 ``classify`` looks up (status, reason), then (status, any); unknown 5xx retry, anything else fails.
 Quota errors (429 RESOURCE_EXHAUSTED, https://developers.google.com/data-manager/api/devguides/limits)
-back off. Messages never quote tokens or identifiers (design invariant 5).
+back off. Reasons added by Data Manager v1.8 (release notes, 2026-07-30): ``INVALID_REMOVE_AS_OF_TIME`` (a
+full re-sync's RemoveAllAudienceMembers time in Google's future) and ``REQUIRED_PREREQUISITE_LINK_MISSING``
+(a link the destination needs is missing), and ``REQUEST_TOO_OLD`` (request status kept about 50 days).
+Messages never quote tokens or identifiers (design invariant 5).
 """
 
 from __future__ import annotations
@@ -41,6 +44,23 @@ ERROR_TABLE: dict[ErrorKey, ErrorRule] = {
     ),
     (400, "TOO_MANY_AUDIENCE_MEMBERS"): ErrorRule(
         Action.FAIL, "a request held more than Google's 10,000 members: lower members_per_request"
+    ),
+    (400, "INVALID_REMOVE_AS_OF_TIME"): ErrorRule(
+        Action.FAIL,
+        "Google refused the full re-sync's remove-all time as being in its future: this machine's clock runs "
+        "ahead of Google's; synchronize it (NTP), then clear the load task (the re-sync starts over)",
+    ),
+    (400, "REQUIRED_PREREQUISITE_LINK_MISSING"): ErrorRule(
+        Action.FAIL,
+        "a link Google requires for this destination is missing (for example the Google Ads link of a data "
+        "partner or Google Analytics account, or the partner link between login_customer_id and customer_id): "
+        "create or accept the link in Google Ads (Admin > Linked accounts, or the Data Manager's partner links), "
+        "then clear the load task",
+    ),
+    (400, "REQUEST_TOO_OLD"): ErrorRule(
+        Action.FAIL,
+        "Google keeps a request's status about 50 days and this one is older: its outcome is unknown; run a full "
+        "re-sync if the list may lack members",
     ),
     (400, ANY): ErrorRule(Action.FAIL, _BUG),
     (404, ANY): ErrorRule(Action.FAIL, "Google does not know the user list: run a full re-sync"),

@@ -7,6 +7,9 @@ Session ids derive from (behavior, destination, run, op), so a retried task cont
 session. Rows Meta reports invalid become rejections; when Meta counts more invalid rows than it
 samples, an add or remove is split in halves and re-sent (both are idempotent) to find them. A
 failure of the whole batch raises ``MetaError``: the batch stays unacknowledged and is re-sent.
+After the load, ``session_report`` reads the run's add or replace session back (``GET /{id}/sessions``):
+received, matched and invalid rows and the match rate, or pending while Meta still says "uploading"
+(removals carry no session).
 """
 
 from __future__ import annotations
@@ -14,6 +17,7 @@ from __future__ import annotations
 import hashlib
 import logging
 from dataclasses import dataclass
+from typing import Any
 
 import pyarrow as pa
 
@@ -26,6 +30,7 @@ from behavior_sync.destinations.meta_audience import (
 )
 from behavior_sync.destinations.meta_client import MetaClient
 from behavior_sync.destinations.meta_errors import MetaError
+from behavior_sync.destinations.meta_readback import session_report
 from behavior_sync.destinations.meta_rows import MAX_POST_ROWS, MetaRows, delete_chunks, invalid_rows, pivot, reject_row
 from behavior_sync.sync.execute import BatchContext
 from behavior_sync.sync.ledger import BatchResult, Rejection
@@ -83,16 +88,31 @@ class MetaDestination:
             log.warning("%s: no audience report: %s", self._client.label, exc)
             return None
 
+    def session_report(self) -> dict[str, Any] | None:
+        """This run's upload sessions as Meta reports them now (``meta_readback.session_report``: counts, match
+        rate, pending sessions); None (logged) when Meta cannot say: a load that worked is not failed by it."""
+        ids = {str(self._session_id(op)) for op in ("add", "replace")}
+        try:
+            return session_report(self._client.audience_sessions(self._audience("report")), ids)
+        except MetaError as exc:
+            log.warning("%s: upload sessions not read: %s", self._client.label, exc)
+            return None
+
     def _audience(self, op: str) -> str:
         if self._audience_id is None:
             target = self._target
             self._audience_id = resolve_audience(self._client, self._objects, target.key, target.spec, op)
         return self._audience_id
 
+    def _session_id(self, op: str) -> int:
+        """The upload session of this run's ``op`` batches: derived from (behavior, destination, run, op), so a
+        retried task continues it."""
+        seed = f"{self._target.key.behavior}/{self._target.key.destination_id}/{self._target.run_id}/{op}"
+        return int(hashlib.sha256(seed.encode()).hexdigest()[:13], 16) + 1
+
     def _session(self, context: BatchContext) -> dict[str, object]:
-        seed = f"{self._target.key.behavior}/{self._target.key.destination_id}/{self._target.run_id}/{context.op}"
         return {
-            "session_id": int(hashlib.sha256(seed.encode()).hexdigest()[:13], 16) + 1,
+            "session_id": self._session_id(context.op),
             "batch_seq": context.number + 1,
             "last_batch_flag": context.is_last,
             "estimated_num_total": context.total_rows,
