@@ -55,6 +55,7 @@ class HubSpotSandbox:
         self.limiter = RequestLimiter(clock)
         self.faults = FaultInjector(config.faults)
         self.calls: Counter[tuple[int, str]] = Counter()
+        self.versions: Counter[str] = Counter()
         self.errors: Counter[str] = Counter()
         self._stats_lock = threading.Lock()
         self._sleep = sleep
@@ -81,6 +82,7 @@ class HubSpotSandbox:
             self.limiter.admit(portal, token if route.is_search else None, self.config.search_requests_per_second)
             with self._stats_lock:
                 self.calls[(portal.portal_id, route.name)] += 1
+                self.versions[version or "unversioned"] += 1
             self._inject_fault(request)
             data = self.store.portals[portal.portal_id]
             call = Call(
@@ -95,13 +97,14 @@ class HubSpotSandbox:
         category = _PROTOCOL_CATEGORIES.get(status, "VALIDATION_ERROR")
         return HubSpotError(status, f"(sandbox) {message}", category).response()
 
-    def stats(self) -> tuple[dict[str, dict[str, int]], dict[str, int]]:
-        """Admitted calls by portal and route name, and error answers by ``"<status> <category|policy>"``."""
+    def stats(self) -> tuple[dict[str, dict[str, int]], dict[str, int], dict[str, int]]:
+        """Admitted calls by portal and route name, admitted calls by the API version their path names (``v3``,
+        ``YYYY-MM``, ``unversioned``), and error answers by ``"<status> <category|policy>"``."""
         with self._stats_lock:
             calls: dict[str, dict[str, int]] = {}
             for (portal_id, name), count in sorted(self.calls.items()):
                 calls.setdefault(str(portal_id), {})[name] = count
-            return calls, dict(self.errors)
+            return calls, dict(self.versions), dict(self.errors)
 
     def close(self) -> None:
         """Save the state file (when configured) and stop its flusher."""

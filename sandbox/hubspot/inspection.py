@@ -86,8 +86,9 @@ def state(sandbox: HubSpotSandbox) -> dict[str, Any]:
             "contacts": len(data.contacts),
             "custom_properties": sum(not p.hubspot_defined for p in data.catalog.properties.values()),
         }
-    calls, errors = sandbox.stats()
-    return {"portals": portals, "calls": calls, "errors": errors, "faults": faults_view(sandbox.faults)}
+    calls, versions, errors = sandbox.stats()
+    return {"portals": portals, "calls": calls, "versions": versions, "errors": errors,
+            "faults": faults_view(sandbox.faults)}  # fmt: skip
 
 
 def _portals(sandbox: HubSpotSandbox, request: Request) -> Iterator[tuple[int, PortalData]]:

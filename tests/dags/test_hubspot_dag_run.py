@@ -1,5 +1,6 @@
 """Demo behaviors syncing HubSpot lists into the HubSpot sandbox through whole DAG runs (dag.test()), and the
-HubSpot connection. ``hubspot_default`` is the sandbox of ``run_env`` (real hubspot-api-client over HTTP)."""
+HubSpot connection. ``hubspot_default`` is the sandbox of ``run_env`` (real hubspot-api-client over HTTP),
+reached with a Service Key."""
 
 from __future__ import annotations
 
@@ -13,7 +14,7 @@ from behavior_sync.statedb import StateDatabase
 from behavior_sync.sync.objects import DestinationObjects
 from behavior_sync.sync.state import StateStore
 from tests.dags.helpers import history, load_dag, states
-from tests.support.hubspot_harness import HS_LISTS_READ_TOKEN, HS_PORTAL, HS_TOKEN, hubspot_connection
+from tests.support.hubspot_harness import HS_LISTS_READ_TOKEN, HS_PORTAL, HS_SERVICE_KEY, HS_TOKEN, hubspot_connection
 
 WEEK1 = dt.datetime(2026, 11, 23, tzinfo=dt.UTC)
 
@@ -68,7 +69,10 @@ def test_the_hook_checks_portal_and_scopes_and_never_shows_the_token(
     base = hubspot_base_url()
     credentials = HubSpotHook().credentials()
     assert (credentials.portal_id, credentials.tier, credentials.base_url) == (str(HS_PORTAL), "professional", base)
-    assert HS_TOKEN not in repr(credentials)
+    assert HS_SERVICE_KEY not in repr(credentials)
+    ok, message = HubSpotHook().test_connection()
+    assert ok and f"portal {HS_PORTAL}" in message
+    monkeypatch.setenv("AIRFLOW_CONN_HUBSPOT_DEFAULT", hubspot_connection(base, token=HS_TOKEN))  # a private app
     ok, message = HubSpotHook().test_connection()
     assert ok and f"portal {HS_PORTAL}" in message
     monkeypatch.setenv("AIRFLOW_CONN_HUBSPOT_DEFAULT", hubspot_connection(base, portal=999))

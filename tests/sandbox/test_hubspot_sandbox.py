@@ -33,6 +33,7 @@ from sandbox.hubspot import HubSpotSandboxConfig
 from tests.sandbox.conftest import (
     HS_LISTS_READ_TOKEN,
     HS_PORTAL,
+    HS_PORTALS,
     HS_SECOND_TOKEN,
     HS_SEED_EMAILS,
     HS_STARTER_TOKEN,
@@ -41,6 +42,7 @@ from tests.sandbox.conftest import (
     HubSpotHarness,
     StartHubSpot,
 )
+from tests.support.hubspot_harness import HS_READ_ONLY_KEY, HS_SERVICE_KEY
 
 API_ERRORS = (ListsApiException, ContactsApiException, PropertiesApiException)
 BEHAVIORS = "customer_behaviors"
@@ -629,3 +631,100 @@ def test_config_is_validated() -> None:
         HubSpotSandboxConfig.from_mapping({"portals": portals, "tokens": {}, "rate": 1})
     demo = HubSpotSandboxConfig.demo()
     assert demo.portals[1000001].window_limit == 190 and len(demo.portals[1000001].contacts) == 3
+
+
+# --- date-based API versions, Service Keys, portal validation rules ------------------------------------
+
+
+def raw(hs: HubSpotHarness, method: str, path: str, body: Any = None, token: str = HS_TOKEN) -> requests.Response:
+    """A call on any path (the SDK sends only the legacy v3 ones)."""
+    headers = {"Authorization": f"Bearer {token}"}
+    return requests.request(method, f"{hs.base_url}{path}", headers=headers, json=body, timeout=10)
+
+
+def test_dated_paths_reach_the_same_endpoints_as_the_legacy_ones(hubspot_sandbox: HubSpotHarness) -> None:
+    list_id = create_list(hubspot_sandbox)
+    email = HS_SEED_EMAILS[0]
+    read = {"inputs": [{"id": email}], "idProperty": "email", "properties": ["email"]}
+    assert raw(hubspot_sandbox, "GET", "/account-info/2026-03/details").json()["portalId"] == HS_PORTAL
+    assert raw(hubspot_sandbox, "GET", f"/crm/lists/2026-03/{list_id}").json()["list"]["listId"] == list_id
+    by_name = raw(hubspot_sandbox, "GET", "/crm/lists/2026-09/object-type-id/0-1/name/BEH%20-%20Value%20Hunters")
+    assert by_name.json()["list"]["listId"] == list_id
+    found = raw(hubspot_sandbox, "POST", "/crm/objects/2026-03/contacts/batch/read", read).json()["results"]
+    assert [c["properties"]["email"] for c in found] == [email]
+    assert raw(hubspot_sandbox, "GET", "/crm/properties/2026-03/contacts/email").json()["name"] == "email"
+    assert raw(hubspot_sandbox, "GET", "/marketing/emails/2026-03/").status_code == 200
+    assert hubspot_sandbox.get("state")["versions"] == {"v3": 1, "2026-03": 5, "2026-09": 1}
+
+
+def test_only_the_configured_api_versions_are_served(start_hubspot: StartHubSpot) -> None:
+    hs = start_hubspot(api_versions=["2026-03"])
+    legacy = raw(hs, "GET", "/account-info/v3/details")
+    other = raw(hs, "GET", "/account-info/2026-09/details")
+    assert (legacy.status_code, other.status_code) == (404, 404)
+    assert "API version v3 is not served" in legacy.json()["message"]
+    assert raw(hs, "GET", "/account-info/2026-03/details").status_code == 200
+    with pytest.raises(ValueError, match="api_versions must be v3 or YYYY-MM"):
+        start_hubspot(api_versions=["2026-3"])
+
+
+def test_a_service_key_reaches_what_its_scopes_allow_but_not_the_private_app_only_endpoints(
+    hubspot_sandbox: HubSpotHarness,
+) -> None:
+    assert raw(hubspot_sandbox, "GET", "/account-info/2026-03/details", token=HS_SERVICE_KEY).status_code == 200
+    usage = raw(hubspot_sandbox, "GET", "/account-info/2026-03/api-usage/daily/private-apps", token=HS_SERVICE_KEY)
+    assert (usage.status_code, usage.json()["category"]) == (403, "FORBIDDEN")
+    info = "/oauth/v2/private-apps/get/access-token-info"
+    assert raw(hubspot_sandbox, "POST", info, {"tokenKey": HS_SERVICE_KEY}, HS_SERVICE_KEY).status_code == 404
+    assert raw(hubspot_sandbox, "POST", info, {"tokenKey": HS_TOKEN}).json()["hubId"] == HS_PORTAL
+    add = raw(hubspot_sandbox, "PUT", "/crm/lists/2026-03/1/memberships/add", [], HS_READ_ONLY_KEY)
+    assert (add.status_code, add.json()["category"]) == (403, "MISSING_SCOPES")
+    assert raw(hubspot_sandbox, "GET", "/crm/lists/2026-03/1", token=HS_READ_ONLY_KEY).status_code == 404
+
+
+def test_a_value_breaking_a_portal_validation_rule_fails_its_input_naming_the_property(
+    start_hubspot: StartHubSpot,
+) -> None:
+    rule = {"property": "firstname", "rule_type": "MAX_LENGTH", "arguments": ["5"]}
+    hs = start_hubspot(portals=HS_PORTALS | {str(HS_PORTAL): {"contacts": HS_SEED_EMAILS, "validation_rules": [rule]}})
+    answer, status, _ = upsert(
+        hs, {"bo@example.com": {"firstname": "Bo"}, "al@example.com": {"firstname": "Alexandra"}}
+    )
+
+    assert status == 207 and answer.num_errors == 1
+    (error,) = answer.errors
+    assert (error.category, error.context["inputIndexes"]) == ("VALIDATION_ERROR", ["1"])
+    assert [(d.code, d._in) for d in error.errors] == [("INVALID_MAX_LENGTH", "firstname")]
+    listed = json.loads(error.message.split(": ", 1)[1])  # HubSpot lists the problems inside the message
+    assert listed == [{"isValid": False, "message": "firstname is longer than 5 characters",
+                       "error": "INVALID_MAX_LENGTH", "name": "firstname"}]  # fmt: skip
+    assert "bo@example.com" in hs.contacts() and "al@example.com" not in hs.contacts()
+
+
+@pytest.mark.parametrize(("version", "refused"), [("v3", False), ("2026-03", False), ("2026-09", True)])
+def test_conditionally_required_properties_are_enforced_from_2026_09_on(
+    start_hubspot: StartHubSpot, version: str, refused: bool
+) -> None:
+    rule = {"property": "firstname", "rule_type": "CONDITIONALLY_REQUIRED", "arguments": ["lifecyclestage", "customer"]}
+    hs = start_hubspot(portals=HS_PORTALS | {str(HS_PORTAL): {"contacts": HS_SEED_EMAILS, "validation_rules": [rule]}})
+    path = "/crm/v3/objects" if version == "v3" else f"/crm/objects/{version}"
+    update = {"id": HS_SEED_EMAILS[0], "idProperty": "email", "properties": {"lifecyclestage": "customer"}}
+    answer = raw(hs, "POST", f"{path}/contacts/batch/update", {"inputs": [update]})
+    assert answer.status_code == (207 if refused else 200)
+    stage = hs.contacts()[HS_SEED_EMAILS[0]].get("lifecyclestage")
+    assert stage == (None if refused else "customer")
+    if refused:
+        (detail,) = answer.json()["errors"][0]["errors"]
+        assert (detail["code"], detail["in"]) == ("INVALID_CONDITIONALLY_REQUIRED", "firstname")
+
+
+def test_token_kinds_and_validation_rules_are_validated() -> None:
+    portals = {"1": {"tier": "starter"}}
+    with pytest.raises(ValueError, match="unknown token kind"):
+        HubSpotSandboxConfig.from_mapping({"portals": portals, "tokens": {"t": {"portal_id": 1, "kind": "api_key"}}})
+    bad_rule = {"property": "x", "rule_type": "MAX_NUMBER", "arguments": ["many"]}
+    with pytest.raises(ValueError):
+        HubSpotSandboxConfig.from_mapping({"portals": {"1": {"validation_rules": [bad_rule]}}, "tokens": {}})
+    with pytest.raises(ValueError, match="bad validation rule 'REGEX'"):
+        rule = {"property": "x", "rule_type": "REGEX", "arguments": [".*"]}
+        HubSpotSandboxConfig.from_mapping({"portals": {"1": {"validation_rules": [rule]}}, "tokens": {}})

@@ -20,7 +20,10 @@ from tests.support.meta_harness import SandboxHarness
 HS_PORTAL = 1000001  # professional: 190 requests / 10 s, 650,000 a day
 HS_STARTER_PORTAL = 2000002  # starter: 100 requests / 10 s, 250,000 a day
 HS_TINY_PORTAL = 3000003  # starter with a daily budget of 5 requests (daily-limit tests)
-HS_TOKEN = "pat-na1-hubspot-test-token"
+HS_TOKEN = "pat-na1-hubspot-test-token"  # a legacy private app of HS_PORTAL
+HS_SERVICE_KEY = "hubspot-test-service-key"  # a Service Key of HS_PORTAL, every scope
+HS_READ_ONLY_KEY = "hubspot-test-read-only-key"  # a Service Key of HS_PORTAL with the read scopes only
+HS_TINY_SERVICE_KEY = "hubspot-test-tiny-service-key"  # a Service Key of HS_TINY_PORTAL
 HS_SECOND_TOKEN = "pat-na1-hubspot-second-token"  # another private app of HS_PORTAL
 HS_STARTER_TOKEN = "pat-na1-hubspot-starter-token"
 HS_TINY_TOKEN = "pat-na1-hubspot-tiny-token"
@@ -32,8 +35,12 @@ HS_PORTALS: dict[str, dict[str, Any]] = {
     str(HS_STARTER_PORTAL): {"tier": "starter"},
     str(HS_TINY_PORTAL): {"tier": "starter", "daily_limit": 5},
 }
+HS_READ_SCOPES = ["crm.lists.read", "crm.objects.contacts.read", "crm.schemas.contacts.read"]
 HS_TOKENS: dict[str, dict[str, Any]] = {
     HS_TOKEN: {"portal_id": HS_PORTAL},
+    HS_SERVICE_KEY: {"portal_id": HS_PORTAL, "kind": "service_key"},
+    HS_READ_ONLY_KEY: {"portal_id": HS_PORTAL, "kind": "service_key", "scopes": HS_READ_SCOPES},
+    HS_TINY_SERVICE_KEY: {"portal_id": HS_TINY_PORTAL, "kind": "service_key"},
     HS_SECOND_TOKEN: {"portal_id": HS_PORTAL},
     HS_STARTER_TOKEN: {"portal_id": HS_STARTER_PORTAL},
     HS_TINY_TOKEN: {"portal_id": HS_TINY_PORTAL},
@@ -100,7 +107,7 @@ def hubspot_starter() -> Iterator[StartHubSpot]:
         yield start
 
 
-def hubspot_connection(host: str | None, token: str = HS_TOKEN, portal: int = HS_PORTAL) -> str:
-    """An AIRFLOW_CONN_ value of type hubspot (professional tier)."""
+def hubspot_connection(host: str | None, token: str = HS_SERVICE_KEY, portal: int = HS_PORTAL) -> str:
+    """An AIRFLOW_CONN_ value of type hubspot (professional tier), with a Service Key unless ``token`` says."""
     extra = {"portal_id": str(portal), "account_tier": "professional"}
     return json.dumps({"conn_type": "hubspot", "host": host, "password": token, "extra": extra})

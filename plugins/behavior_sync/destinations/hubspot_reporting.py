@@ -7,8 +7,8 @@ each one published inside the window it reads the daily statistics histogram (``
 /marketing/emails/<version>/statistics/histogram?interval=DAY`` for that e-mail): sent, delivered, open, click
 and unsubscribed counters per day. HubSpot buckets an e-mail's statistics by its
 send time, so each e-mail yields the day it was sent, with the opens and clicks counted so far (they grow for
-days: the read-back's lookback reads them again). The private app needs the ``content`` scope (HubSpot's
-Marketing Hub e-mail scope; ``marketing-email`` on newer apps); without it the read fails with HTTP 403
+days: the read-back's lookback reads them again). The Service Key (or private app) needs the ``content`` scope
+(HubSpot's Marketing Hub e-mail scope; ``marketing-email`` on newer apps); without it the read fails with HTTP 403
 naming the scope. Errors go through ``HubSpotClient.call`` (the error table and the portal's request window).
 """
 

@@ -1,7 +1,8 @@
 """Client-side throttle of one HubSpot portal's rolling request window (design invariant 7).
 
 HubSpot counts requests per portal in a rolling 10-second window (100 or 190 by tier, shared by
-every private app). ``PortalWindow`` keeps this process under it: before each request it waits
+the portal's Service Keys and private apps; Service Keys have "the same limits as privately distributed
+apps"). ``PortalWindow`` keeps this process under it: before each request it waits
 until fewer than ``limit`` of its own requests fall in the last window. Other processes (other
 behavior DAGs in the same Airflow pool) are seen through HubSpot's ``X-HubSpot-RateLimit-Remaining``
 header: when the portal's remaining window drops to the reserve, the next request waits a full
@@ -15,7 +16,7 @@ import time
 from collections import deque
 from collections.abc import Callable, Mapping
 
-# tier -> (requests per rolling 10 s, requests per day), per portal, for private apps
+# tier -> (requests per rolling 10 s, requests per day), per portal, for Service Keys and private apps
 TIER_LIMITS: dict[str, tuple[int, int]] = {
     "free": (100, 250_000),
     "starter": (100, 250_000),
