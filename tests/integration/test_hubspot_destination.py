@@ -34,17 +34,13 @@ from tests.support.hubspot_harness import (
     HS_TINY_TOKEN,
     HS_TOKEN,
     HubSpotHarness,
+    crm_rows,
     hubspot_starter,
 )
 
 LABEL = "behavior value_hunters, destination hubspot_list"
 DAY = dt.date(2026, 11, 23)
 CRM_EMAILS = [f"m{i}@example.com" for i in range(150)]
-
-
-def rows(numbers: range | list[int]) -> list[Row]:
-    """Members ``c<i>`` with the e-mail ``m<i>@example.com`` as the engine prepares it for HubSpot."""
-    return [(f"c{i}", "email", f"m{i}@example.com") for i in numbers]
 
 
 class FakeTime:
@@ -125,23 +121,23 @@ def hubspot_sync(tmp_path: Path, request: pytest.FixtureRequest) -> Iterator[Hub
 
 
 def test_an_active_list_holds_exactly_the_segment_after_a_first_and_a_churned_sync(hubspot_sync: HubSpotSync) -> None:
-    first = hubspot_sync.sync("r1", rows(range(120)))
+    first = hubspot_sync.sync("r1", crm_rows(range(120)))
     list_id = hubspot_sync.list_id()
     assert [b.op for b in first.batches] == ["add", "add"]
     assert hubspot_sync.emails_in(list_id) == {f"m{i}@example.com" for i in range(120)}
     assert hubspot_sync.sandbox.get(f"lists/{list_id}")["name"] == "[Behavior] Value Hunters - Active"
     reads_after_first = hubspot_sync.calls("contacts.batch_read")
-    second = hubspot_sync.sync("r2", rows(range(20, 150)))  # 0-19 leave, 120-149 join
+    second = hubspot_sync.sync("r2", crm_rows(range(20, 150)))  # 0-19 leave, 120-149 join
     assert (second.counts.add_members, second.counts.remove_members) == (30, 20)
     assert hubspot_sync.list_id() == list_id and len(hubspot_sync.sandbox.get("lists")["lists"]) == 1
     assert hubspot_sync.emails_in(list_id) == {f"m{i}@example.com" for i in range(20, 150)}
     # leavers' contact ids come from the cache: only the 30 joiners were read (one batch read)
     assert hubspot_sync.calls("contacts.batch_read") == reads_after_first + 1
-    assert hubspot_sync.engine.committed() == set(rows(range(20, 150)))
+    assert hubspot_sync.engine.committed() == set(crm_rows(range(20, 150)))
 
 
 def test_a_static_list_is_a_one_time_export_named_with_the_run_day(hubspot_sync: HubSpotSync) -> None:
-    hubspot_sync.sync("r1", rows(range(50)), static=True)
+    hubspot_sync.sync("r1", crm_rows(range(50)), static=True)
     first_id = hubspot_sync.list_id()
     assert hubspot_sync.sandbox.get(f"lists/{first_id}")["name"] == "BEH - Value Hunters - 2026-11-23"
     last = dt.datetime(2026, 11, 23, 6, tzinfo=dt.UTC)
@@ -150,8 +146,9 @@ def test_a_static_list_is_a_one_time_export_named_with_the_run_day(hubspot_sync:
     assert static_export_done(settings, last, full_resync=True) is None
     assert static_export_done({"mode": "list", "list_type": "active"}, last, full_resync=False) is None
     with pytest.raises(HubSpotError, match="static list was exported already"):
-        hubspot_sync.sync("r2", rows(range(10, 60)), static=True, day=DAY + dt.timedelta(days=7))
-    again = hubspot_sync.sync("r3", rows(range(10, 60)), full_resync=True, static=True, day=DAY + dt.timedelta(days=7))
+        hubspot_sync.sync("r2", crm_rows(range(10, 60)), static=True, day=DAY + dt.timedelta(days=7))
+    week_later = DAY + dt.timedelta(days=7)
+    again = hubspot_sync.sync("r3", crm_rows(range(10, 60)), full_resync=True, static=True, day=week_later)
     assert [b.op for b in again.batches] == ["replace"]
     new_id = hubspot_sync.list_id()
     assert new_id != first_id and hubspot_sync.sandbox.get(f"lists/{new_id}")["name"].endswith("2026-11-30")
@@ -161,14 +158,14 @@ def test_a_static_list_is_a_one_time_export_named_with_the_run_day(hubspot_sync:
 
 def test_members_without_a_contact_are_not_in_crm_unless_create_missing_contacts(hubspot_sync: HubSpotSync) -> None:
     strangers = [(f"s{i}", "email", f"stranger{i}@example.com") for i in range(5)]
-    plan = hubspot_sync.sync("r1", rows(range(10)) + strangers)
+    plan = hubspot_sync.sync("r1", crm_rows(range(10)) + strangers)
     ledger = hubspot_sync.engine.ledger(plan)
     assert ledger.rejection_codes() == {"not_in_crm": 5}
     assert hubspot_sync.emails_in(hubspot_sync.list_id()) == {f"m{i}@example.com" for i in range(10)}
     with hubspot_sync.engine.db.engine.connect() as conn:
         messages = [m for (m,) in conn.exec_driver_sql("SELECT message FROM bsync_rejections")]
     assert messages and not any("stranger" in m for m in messages)
-    hubspot_sync.sync("r2", rows(range(10)) + strangers, create=True)  # rejected rows are planned again
+    hubspot_sync.sync("r2", crm_rows(range(10)) + strangers, create=True)  # rejected rows are planned again
     assert hubspot_sync.emails_in(hubspot_sync.list_id()) == {f"m{i}@example.com" for i in range(10)} | {
         f"stranger{i}@example.com" for i in range(5)
     }
@@ -185,24 +182,24 @@ def test_contacts_hubspot_refuses_to_create_are_rejected_alone_and_the_rest_is_l
 ) -> None:
     bad = [("b1", "email", "broken@@example"), ("b2", "email", "also broken@example.com")]
     new = [(f"n{i}", "email", f"new{i}@example.com") for i in range(3)]
-    plan = hubspot_sync.sync("r1", rows(range(5)) + new + bad, create=True)
+    plan = hubspot_sync.sync("r1", crm_rows(range(5)) + new + bad, create=True)
     codes = hubspot_sync.engine.ledger(plan).rejection_codes()
     assert codes == {"INVALID_EMAIL": 2}
     held = hubspot_sync.emails_in(hubspot_sync.list_id())
     assert held == {f"m{i}@example.com" for i in range(5)} | {f"new{i}@example.com" for i in range(3)}
-    assert hubspot_sync.engine.committed() == set(rows(range(5)) + new)
+    assert hubspot_sync.engine.committed() == set(crm_rows(range(5)) + new)
 
 
 def test_a_429_waits_for_the_window_and_nothing_is_lost(hubspot_sync: HubSpotSync) -> None:
     fault = {"match": "memberships/add$", "count": 1, "http_status": 429, "policy_name": "TEN_SECONDLY_ROLLING"}
     hubspot_sync.sandbox.control("faults", {"scripted": [fault]})
-    hubspot_sync.sync("r1", rows(range(30)))
+    hubspot_sync.sync("r1", crm_rows(range(30)))
     assert 10.0 in hubspot_sync.time.sleeps
     assert hubspot_sync.emails_in(hubspot_sync.list_id()) == {f"m{i}@example.com" for i in range(30)}
 
 
 def test_a_load_beyond_the_daily_budget_is_refused_before_anything_is_sent(hubspot_sync: HubSpotSync) -> None:
-    plan = hubspot_sync.engine.plan("r1", rows(range(30)))
+    plan = hubspot_sync.engine.plan("r1", crm_rows(range(30)))
     needed = requests_needed(plan.batches, create_missing=False)
     with pytest.raises(HubSpotError, match=rf"up to {needed} requests but portal {HS_TINY_PORTAL} has 4 of its 5"):
         hubspot_sync.engine.load(plan, hubspot_sync.destination(token=HS_TINY_TOKEN, portal=HS_TINY_PORTAL))
@@ -213,7 +210,7 @@ def test_a_cached_contact_id_hubspot_no_longer_knows_is_matched_again(hubspot_sy
     from behavior_sync.destinations.hubspot_contacts import ContactCache
 
     ContactCache(hubspot_sync.engine.db, str(HS_PORTAL)).store({"m3@example.com": "999999"})  # merged away
-    hubspot_sync.sync("r1", rows(range(5)))
+    hubspot_sync.sync("r1", crm_rows(range(5)))
     assert hubspot_sync.emails_in(hubspot_sync.list_id()) == {f"m{i}@example.com" for i in range(5)}
     real = ContactCache(hubspot_sync.engine.db, str(HS_PORTAL)).lookup(["m3@example.com"])["m3@example.com"]
     assert real != "999999"

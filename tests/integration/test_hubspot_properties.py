@@ -22,14 +22,10 @@ from behavior_sync.statedb import StateDatabase
 from behavior_sync.sync.execute import BatchContext
 from behavior_sync_airflow.destination_registry import CAPABILITIES
 from tests.support.engine_run import EngineRun, Row
-from tests.support.hubspot_harness import HS_PORTAL, HS_PORTALS, HS_TOKEN, HubSpotHarness, hubspot_starter
+from tests.support.hubspot_harness import HS_PORTAL, HS_PORTALS, HS_TOKEN, HubSpotHarness, crm_rows, hubspot_starter
 
 CRM_EMAILS = [f"m{i}@example.com" for i in range(100)]
 BEHAVIORS = {"value_hunters": "Value Hunters", "comfort_seekers": "Comfort Seekers", "loyal_regulars": "Loyal Regulars"}
-
-
-def rows(numbers: range | list[int]) -> list[Row]:
-    return [(f"c{i}", "email", f"m{i}@example.com") for i in numbers]
 
 
 @dataclass
@@ -95,9 +91,9 @@ def test_two_behaviors_share_a_multi_checkbox_and_churn_touches_only_their_own_o
 ) -> None:
     prop = {"name": "customer_behaviors", "kind": "multi_checkbox", "label": "Customer Behaviors"}
     property_sync.set_by_hand("customer_behaviors", {5: "vip", 70: "vip"}, options=["vip"])
-    property_sync.sync("value_hunters", "r1", rows(range(60)), prop)
-    property_sync.sync("comfort_seekers", "r1", rows(range(40, 100)), prop)
-    property_sync.sync("value_hunters", "r2", rows(range(10, 60)), prop)  # 0-9 leave value_hunters
+    property_sync.sync("value_hunters", "r1", crm_rows(range(60)), prop)
+    property_sync.sync("comfort_seekers", "r1", crm_rows(range(40, 100)), prop)
+    property_sync.sync("value_hunters", "r2", crm_rows(range(10, 60)), prop)  # 0-9 leave value_hunters
     held = {e: set(v.split(";")) for e, v in property_sync.values("customer_behaviors").items()}
     want = expected(value_hunters=range(10, 60), comfort_seekers=range(40, 100), vip=[5, 70])
     assert held == want
@@ -109,14 +105,14 @@ def test_a_single_select_primary_behavior_goes_by_priority_and_respects_hand_set
     def prop(priority: int) -> dict[str, Any]:
         return {"name": "primary_behavior", "kind": "single_select", "label": "Primary Behavior", "priority": priority}
 
-    property_sync.sync("value_hunters", "r1", rows(range(30)), prop(50))
-    property_sync.sync("loyal_regulars", "r1", rows(range(20, 40)), prop(10))  # outranks value_hunters
-    property_sync.sync("comfort_seekers", "r1", rows(range(35, 45)), prop(90))  # outranked: only 40-44 get it
+    property_sync.sync("value_hunters", "r1", crm_rows(range(30)), prop(50))
+    property_sync.sync("loyal_regulars", "r1", crm_rows(range(20, 40)), prop(10))  # outranks value_hunters
+    property_sync.sync("comfort_seekers", "r1", crm_rows(range(35, 45)), prop(90))  # outranked: only 40-44 get it
     values = property_sync.values("primary_behavior")
     assert {e for e, v in values.items() if v == "loyal_regulars"} == {f"m{i}@example.com" for i in range(20, 40)}
     assert {e for e, v in values.items() if v == "value_hunters"} == {f"m{i}@example.com" for i in range(20)}
     assert {e for e, v in values.items() if v == "comfort_seekers"} == {f"m{i}@example.com" for i in range(40, 45)}
-    property_sync.sync("loyal_regulars", "r2", rows(range(20, 30)), prop(10))  # 30-39 leave: cleared
+    property_sync.sync("loyal_regulars", "r2", crm_rows(range(20, 30)), prop(10))  # 30-39 leave: cleared
     assert not {f"m{i}@example.com" for i in range(30, 40)} & set(property_sync.values("primary_behavior"))
 
 
@@ -124,13 +120,13 @@ def test_a_boolean_per_behavior_is_true_for_members_cleared_for_leavers_and_hand
     property_sync: PropertySync,
 ) -> None:
     prop = {"name": "is_value_hunter", "kind": "boolean", "label": "Value Hunter"}
-    property_sync.sync("value_hunters", "r1", rows(range(10)), prop)
+    property_sync.sync("value_hunters", "r1", crm_rows(range(10)), prop)
     property_sync.set_by_hand("is_value_hunter", {12: "false"})
-    property_sync.sync("value_hunters", "r2", rows(range(5, 15)), prop)  # 0-4 leave, 10-14 join
+    property_sync.sync("value_hunters", "r2", crm_rows(range(5, 15)), prop)  # 0-4 leave, 10-14 join
     want = {f"m{i}@example.com": "true" for i in range(5, 15) if i != 12} | {"m12@example.com": "false"}
     assert property_sync.values("is_value_hunter") == want
     property_sync.set_by_hand("is_value_hunter", {20: "false"})
-    property_sync.sync("value_hunters", "r3", rows([*range(5, 15), 20]), prop, overwrite_existing=True)
+    property_sync.sync("value_hunters", "r3", crm_rows([*range(5, 15), 20]), prop, overwrite_existing=True)
     values = property_sync.values("is_value_hunter")
     assert values["m20@example.com"] == "true"  # a joiner's hand-set value is overwritten
     assert values["m12@example.com"] == "false"  # m12 did not change in this run: nothing is sent for it
@@ -145,33 +141,33 @@ def test_an_existing_property_of_another_type_fails_with_what_to_do(property_syn
     with pytest.raises(
         HubSpotError, match="exists as type string/text, but a multi_checkbox needs enumeration/checkbox"
     ):
-        property_sync.sync("value_hunters", "r1", rows(range(5)), prop)
+        property_sync.sync("value_hunters", "r1", crm_rows(range(5)), prop)
 
 
 def test_a_lifecycle_stage_only_moves_contacts_forward_and_leavers_keep_theirs(property_sync: PropertySync) -> None:
     prop = {"name": "lifecyclestage", "kind": "lifecycle_stage", "stage": "marketingqualifiedlead"}
     property_sync.set_by_hand("lifecyclestage", {1: "customer", 2: "lead"})
-    property_sync.sync("value_hunters", "r1", rows([1, 2, 3]), prop)
+    property_sync.sync("value_hunters", "r1", crm_rows([1, 2, 3]), prop)
     stages = property_sync.values("lifecyclestage")
     assert stages == {"m1@example.com": "customer", "m2@example.com": "marketingqualifiedlead",
                       "m3@example.com": "marketingqualifiedlead"}  # fmt: skip
-    property_sync.sync("value_hunters", "r2", rows([1, 3]), prop)  # m2 leaves: keeps its stage
+    property_sync.sync("value_hunters", "r2", crm_rows([1, 3]), prop)  # m2 leaves: keeps its stage
     assert property_sync.values("lifecyclestage") == stages
     with pytest.raises(HubSpotError, match="'champion' is not an option of HubSpot property 'lifecyclestage'"):
-        property_sync.sync("loyal_regulars", "r1", rows([4]), prop | {"stage": "champion"})
+        property_sync.sync("loyal_regulars", "r1", crm_rows([4]), prop | {"stage": "champion"})
 
 
 def test_lead_score_points_add_up_across_behaviors_and_a_resent_batch_counts_once(property_sync: PropertySync) -> None:
     def prop(points: int) -> dict[str, Any]:
         return {"name": "behavior_score", "kind": "score", "label": "Behavior score", "points": points}
 
-    property_sync.sync("value_hunters", "r1", rows([1, 2]), prop(20))
-    property_sync.sync("loyal_regulars", "r1", rows([2, 3]), prop(50))
+    property_sync.sync("value_hunters", "r1", crm_rows([1, 2]), prop(20))
+    property_sync.sync("loyal_regulars", "r1", crm_rows([2, 3]), prop(50))
     assert property_sync.values("behavior_score") == {"m1@example.com": "20", "m2@example.com": "70",
                                                       "m3@example.com": "50"}  # fmt: skip
     batch = pa.table({"member_key": ["c2"], "id_type": ["email"], "value": ["m2@example.com"]})
     property_sync.destination("loyal_regulars", prop(50)).send(batch, BatchContext("add", 0, 1, 1))  # re-sent
-    property_sync.sync("value_hunters", "r2", rows([1]), prop(20))  # m2 leaves value_hunters
+    property_sync.sync("value_hunters", "r2", crm_rows([1]), prop(20))  # m2 leaves value_hunters
     assert property_sync.values("behavior_score") == {"m1@example.com": "20", "m2@example.com": "50",
                                                       "m3@example.com": "50"}  # fmt: skip
     assert property_sync.values("behavior_score_behaviors")["m2@example.com"] == "loyal_regulars"

@@ -40,6 +40,7 @@ from tests.support.hubspot_harness import (
     HS_TINY_SERVICE_KEY,
     HS_TOKEN,
     HubSpotHarness,
+    crm_rows,
     hubspot_starter,
 )
 
@@ -47,10 +48,6 @@ CRM_EMAILS = [f"m{i}@example.com" for i in range(40)]
 DAY = dt.date(2026, 12, 7)
 SCORE = {"name": "behavior_score", "kind": "score", "label": "Behavior score"}
 MAX_SCORE = {"property": "behavior_score", "rule_type": "MAX_NUMBER", "arguments": ["100"]}  # a portal's own rule
-
-
-def rows(numbers: range | list[int]) -> list[Row]:
-    return [(f"c{i}", "email", f"m{i}@example.com") for i in numbers]
 
 
 @dataclass
@@ -107,16 +104,16 @@ def keyed(tmp_path: Path, request: pytest.FixtureRequest) -> Iterator[KeyedPorta
 
 def test_a_service_key_connection_syncs_a_list_and_a_property_on_the_pinned_api_version(keyed: KeyedPortal) -> None:
     lists = keyed.engine("value_hunters", "hubspot_list")
-    keyed.sync(lists, rows(range(25)), keyed.list_destination(lists))
+    keyed.sync(lists, crm_rows(range(25)), keyed.list_destination(lists))
     (found,) = keyed.sandbox.get("lists")["lists"]
     by_id = {str(c["id"]): c["email"] for c in keyed.sandbox.get("contacts", portal=HS_PORTAL)["contacts"]}
     assert {by_id[i] for i in keyed.sandbox.members(found["listId"])} == {f"m{i}@example.com" for i in range(25)}
     prop = {"name": "customer_behaviors", "kind": "multi_checkbox", "label": "Customer Behaviors"}
     flags = keyed.engine("value_hunters", "hubspot_property")
-    keyed.sync(flags, rows(range(10, 30)), keyed.property_destination("value_hunters", prop))
+    keyed.sync(flags, crm_rows(range(10, 30)), keyed.property_destination("value_hunters", prop))
     held = {e for e, p in keyed.sandbox.contacts().items() if p.get("customer_behaviors") == "value_hunters"}
     assert held == {f"m{i}@example.com" for i in range(10, 30)}
-    assert lists.committed() == set(rows(range(25))) and flags.committed() == set(rows(range(10, 30)))
+    assert lists.committed() == set(crm_rows(range(25))) and flags.committed() == set(crm_rows(range(10, 30)))
     state = keyed.sandbox.get("state")
     assert set(state["versions"]) == {HUBSPOT_API_VERSION}  # every call on the pinned version
     assert state["errors"]["403 FORBIDDEN"] == 2  # each load's private-app usage read: the budget came from headers
@@ -124,7 +121,7 @@ def test_a_service_key_connection_syncs_a_list_and_a_property_on_the_pinned_api_
 
 def test_a_service_key_s_daily_budget_comes_from_the_rate_limit_headers(keyed: KeyedPortal) -> None:
     engine = keyed.engine("value_hunters", "hubspot_list")
-    plan = engine.plan("r1", rows(range(30)))
+    plan = engine.plan("r1", crm_rows(range(30)))
     destination = keyed.list_destination(engine, HS_TINY_SERVICE_KEY, HS_TINY_PORTAL)
     # usage refused (1 request), account details (2): 3 of the tiny portal's 5 left, per its headers
     with pytest.raises(HubSpotError, match=rf"portal {HS_TINY_PORTAL} has 3 of its 5 daily requests left \(resets "
@@ -143,17 +140,17 @@ def test_values_breaking_a_portal_validation_rule_are_rejected_rows_naming_the_p
     keyed: KeyedPortal,
 ) -> None:
     first = keyed.engine("loyal_regulars", "hubspot_property")
-    keyed.sync(first, rows(range(10)), keyed.property_destination("loyal_regulars", {**SCORE, "points": 60}))
+    keyed.sync(first, crm_rows(range(10)), keyed.property_destination("loyal_regulars", {**SCORE, "points": 60}))
     second = keyed.engine("value_hunters", "hubspot_property")
     ledger = keyed.sync(
-        second, rows(range(5, 15)), keyed.property_destination("value_hunters", {**SCORE, "points": 50})
+        second, crm_rows(range(5, 15)), keyed.property_destination("value_hunters", {**SCORE, "points": 50})
     )
     # m5-m9 would reach 110, above the portal's maximum of 100: refused one by one, m10-m14 written
     assert ledger.rejection_codes() == {"INVALID_MAX_NUMBER": 5}
     scores = {e: p.get("behavior_score") for e, p in keyed.sandbox.contacts().items()}
     assert {scores[f"m{i}@example.com"] for i in range(5, 10)} == {"60"}
     assert {scores[f"m{i}@example.com"] for i in range(10, 15)} == {"50"}
-    assert second.committed() == set(rows(range(10, 15)))
+    assert second.committed() == set(crm_rows(range(10, 15)))
     with keyed.db.engine.connect() as conn:
         messages = {m for (m,) in conn.exec_driver_sql("SELECT message FROM bsync_rejections")}
     (message,) = messages

@@ -15,6 +15,7 @@ from typing import Any
 import hubspot
 
 from sandbox.hubspot import HubSpotSandbox, HubSpotSandboxConfig, running_hubspot_sandbox
+from tests.support.engine_run import Row
 from tests.support.meta_harness import SandboxHarness
 
 HS_PORTAL = 1000001  # professional: 190 requests / 10 s, 650,000 a day
@@ -46,6 +47,11 @@ HS_TOKENS: dict[str, dict[str, Any]] = {
     HS_TINY_TOKEN: {"portal_id": HS_TINY_PORTAL},
     HS_LISTS_READ_TOKEN: {"portal_id": HS_PORTAL, "scopes": ["crm.lists.read"]},
 }
+
+
+def crm_rows(numbers: range | list[int]) -> list[Row]:
+    """Members ``c<i>`` with the e-mail ``m<i>@example.com``, as the engine prepares HubSpot rows."""
+    return [(f"c{i}", "email", f"m{i}@example.com") for i in numbers]
 
 
 class FakeClock:

@@ -6,9 +6,10 @@ and the daily usage of private apps (``/account-info/2026-03/api-usage/daily/pri
 Service Keys comes only in the ``2027-03`` beta), do not serve a Service Key. So:
 
 - ``missing_scopes`` asks each scope's question with a request that changes nothing (a list that does not
-  exist, an empty batch): HubSpot checks scopes before it reads the body or looks anything up, so
-  ``403 MISSING_SCOPES`` means the scope is missing, and any other answer (200, 400, 404) that it is granted.
-  The same requests work for a Service Key, a private app token and an OAuth access token.
+  exist, an empty batch): HubSpot checks a token's scopes before it reads the body or looks anything up (as
+  the sandbox does; assumed for each probed endpoint, ADR 0018), so ``403 MISSING_SCOPES`` means the scope
+  is missing, and any other answer (200, 400, 404) that it is granted. The same requests work for a Service
+  Key, a private app token and an OAuth access token.
 - ``daily_usage`` reads the private apps' usage, and when HubSpot refuses it for this credential (or has none)
   falls back to the ``X-HubSpot-RateLimit-Daily`` / ``-Daily-Remaining`` headers of the account details;
   None when neither says (the load goes on; a 429 DAILY still stops it with what to do).
