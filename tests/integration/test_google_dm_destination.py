@@ -103,12 +103,14 @@ class GoogleSync:
     ) -> GoogleDataManagerDestination:
         state = self.store.current("value_hunters", "google_ads")
         key = LoadKey("value_hunters", "google_ads", state is not None and state.members > 0)
-        target = GoogleTarget(self.spec, key, full_resync, self.requests(run_id), self.members_per_request)
+        target = GoogleTarget(
+            self.spec, key, full_resync, self.requests(run_id), self.members_per_request, self.sandbox.clock
+        )
         return GoogleDataManagerDestination(
             client or self.client(), DestinationObjects(self.db), target, self.capabilities
         )
 
-    def plan(self, run_id: str, rows: list[Row]) -> SyncPlan:
+    def plan(self, run_id: str, rows: list[Row], full_resync: bool = False) -> SyncPlan:
         folder = self.folder / run_id
         folder.mkdir(parents=True, exist_ok=True)
         columns = zip(("member_key", "id_type", "value"), zip(*rows, strict=True), strict=True)
@@ -116,14 +118,14 @@ class GoogleSync:
         ids = {"behavior": "value_hunters", "destination_id": "google_ads", "run_id": run_id}
         state = self.store.current("value_hunters", "google_ads")
         prepared = PreparedInput(str(folder / "prepared.parquet"))
-        return compute_plan(ids, prepared, state, str(folder / "plan"), self.capabilities)
+        return compute_plan(ids, prepared, state, str(folder / "plan"), self.capabilities, full_resync)
 
     def ledger(self, plan: SyncPlan) -> Ledger:
         return Ledger(self.db, plan.behavior, plan.destination_id, plan.run_id, plan.base_version)
 
     def sync(self, run_id: str, rows: list[Row], full_resync: bool = False) -> SyncPlan:
         """Plan, load, commit, then let Google's (fake) processing time pass."""
-        plan = self.plan(run_id, rows)
+        plan = self.plan(run_id, rows, full_resync)
         load_plan(plan, self.destination(run_id, full_resync=full_resync), self.ledger(plan))
         previous = self.store.current("value_hunters", "google_ads")
         commit_plan(plan, self.ledger(plan), self.store, previous if plan.base_version else None)

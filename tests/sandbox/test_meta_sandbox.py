@@ -570,3 +570,33 @@ def test_removal_matches_strong_keys_only() -> None:
     assert members.remove_matching((("PHONE", "p2"),)) == 1
     assert members.remove_matching((("FN", "f"),)) == 1  # an identical weak-only row does match
     assert members.sorted_rows() == [(("EMAIL", "e1"), ("FN", "f"))]
+
+
+def test_upload_sessions_count_as_matched_only_rows_meta_knows_when_a_universe_is_configured(
+    start_meta: StartMeta,
+) -> None:
+    known = sha("known@example.com")
+    sandbox = start_meta(universe=[known])
+    audience = sandbox.audience(sandbox.create_audience())
+    rows = [[known], ["b" * 64], ["c" * 64], ["not-a-hash"]]
+    session = {"session_id": 11, "batch_seq": 1, "last_batch_flag": True, "estimated_num_total": 4}
+
+    audience.add_users(["EMAIL"], rows, is_raw=True, pre_hashed=True, session=session)
+    (found,) = [dict(s.export_all_data()) for s in audience.get_sessions()]
+
+    assert (found["num_received"], found["num_invalid_entries"], found["num_matched"]) == ("4", "1", "1")
+    assert found["stage"] == "finished"
+
+
+def test_sessions_of_an_audience_set_stuck_stay_uploading_with_num_matched_minus_one(meta: MetaHarness) -> None:
+    audience_id = meta.create_audience()
+    meta.control(f"audiences/{audience_id}/sessions_stuck", {"stuck": True})
+    session = {"session_id": 12, "batch_seq": 1, "last_batch_flag": True, "estimated_num_total": 1}
+
+    meta.audience(audience_id).add_users(["EMAIL"], [["a" * 64]], is_raw=True, pre_hashed=True, session=session)
+    (found,) = [dict(s.export_all_data()) for s in meta.audience(audience_id).get_sessions()]
+
+    assert (found["stage"], found["num_matched"], found["num_received"]) == ("uploading", "-1", "1")
+    assert meta.members(audience_id) == [{"EMAIL": "a" * 64}]  # the rows were stored all the same
+    with pytest.raises(requests.HTTPError):
+        meta.control(f"audiences/{audience_id}/sessions_stuck", {"stuck": "yes"})

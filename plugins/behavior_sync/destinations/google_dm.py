@@ -17,7 +17,8 @@ its first batch first sends ``audienceMembers:removeAll`` with ``remove_as_of_ti
 ingests. Whatever order Google processes them in, the list ends with exactly the re-sent members; until
 it has processed the re-ingest it may hold fewer (docs/adr/0019). From the remove-all until the last
 replace batch is accepted, the list is marked emptied (``EMPTIED``, in ``DestinationObjects``): a run
-that is not a full re-sync refuses to load a list whose content the committed state no longer describes.
+that is not a full re-sync (``preflight``, even with nothing to send, and each batch) refuses to load a list
+whose content the committed state no longer describes.
 The wait step marks it again when Google fails a request of a full re-sync. A removeAll retried (the
 batch's ingest failed) takes a new T: nothing of this plan was accepted before it.
 
@@ -54,7 +55,7 @@ from behavior_sync.naming import render_name
 from behavior_sync.sync.execute import BatchContext
 from behavior_sync.sync.ledger import BatchResult
 from behavior_sync.sync.objects import DestinationObjects, StoredObject
-from behavior_sync.sync.plan import Capabilities
+from behavior_sync.sync.plan import Batch, Capabilities
 
 log = logging.getLogger(__name__)
 KIND = "user_list"
@@ -151,7 +152,8 @@ class GoogleTarget:
 
 
 class GoogleDataManagerDestination:
-    """Loads one behavior's plan into its Customer Match list (implements ``Destination`` and ``Reporting``)."""
+    """Loads one behavior's plan into its Customer Match list (implements ``Destination``, ``Preflight`` and
+    ``Reporting``)."""
 
     def __init__(
         self, client: UserListClient, objects: DestinationObjects, target: GoogleTarget, capabilities: Capabilities
@@ -169,9 +171,9 @@ class GoogleDataManagerDestination:
         records its request ids with their member counts. Raises GoogleAdsError."""
         if context.op not in ("add", "remove", "replace"):
             raise GoogleAdsError(f"{self._client.label}: Google Customer Match has no {context.op!r} operation")
-        list_id = self.list_id()
         if context.op != "replace":
-            self._refuse_emptied(list_id)
+            self._refuse_emptied()
+        list_id = self.list_id()
         sendable = rows.filter(fits(rows.column("id_type"), self._target.spec.key_type))
         if sendable.num_rows < rows.num_rows and context.op != "remove":
             raise GoogleAdsError(
@@ -209,15 +211,22 @@ class GoogleDataManagerDestination:
         log.info("%s: full re-sync: removing every member last added before %s", self._client.label, as_of)
         return [self._client.remove_all(list_id, as_of)]
 
-    def _refuse_emptied(self, list_id: str) -> None:
+    def preflight(self, batches: Sequence[Batch]) -> None:
+        """Before a load (``Preflight``): unless it is a full re-sync, raises GoogleAdsError when a full re-sync
+        emptied the list and did not refill it, even when there is nothing to send (module docstring)."""
+        if not any(batch.op == "replace" for batch in batches):
+            self._refuse_emptied()
+
+    def _refuse_emptied(self) -> None:
         """Raises GoogleAdsError when a full re-sync emptied the list and did not refill it (module docstring)."""
         key = self._target.key
-        if self._objects.recall(key.behavior, key.destination_id, EMPTIED) is None:
+        emptied = self._objects.recall(key.behavior, key.destination_id, EMPTIED)
+        if emptied is None:
             return
         raise GoogleAdsError(
-            f"{self._client.label}: a full re-sync emptied the user list {list_id} (RemoveAllAudienceMembers) and "
-            "did not finish, or Google failed part of its re-ingest, so the list no longer holds what the committed "
-            f"state says; only a full re-sync may load it now: {key.resync_command()}"
+            f"{self._client.label}: a full re-sync emptied the user list {emptied.object_id} "
+            "(RemoveAllAudienceMembers) and did not finish, or Google failed part of its re-ingest, so the list no "
+            f"longer holds what the committed state says; only a full re-sync may load it now: {key.resync_command()}"
         )
 
     def report(self) -> AudienceReport | None:
