@@ -14,8 +14,8 @@ they ran:
 * ``growth_rate`` = (size - size before) / size before; ``churn_rate`` = exits / size before (None when
   the audience was empty before).
 
-A window (default the last 30 days of ``as_of``) sums entries and exits and compares the size after its
-last run with the size before its first run (growth) and its exits with that starting size (churn).
+A window (default the last 30 days of ``as_of``, from midnight UTC) sums entries and exits and compares the
+size after its last run with the size before its first run (growth) and its exits with that starting size (churn).
 
 Membership age comes from the current state's first-seen file: a member's age is the time from the data
 date of the run that put it in (and kept it in since) to the data date of the run of the current state.
@@ -25,6 +25,7 @@ Overlap between behaviors: ``health_overlap``.
 from __future__ import annotations
 
 import datetime as dt
+import functools
 from collections.abc import Collection, Iterator, Mapping, Sequence
 from contextlib import contextmanager
 from dataclasses import dataclass
@@ -138,29 +139,71 @@ def health_points(
     """The pair's newest ``limit`` synced runs as health points, oldest first; ``size``: its pointer's members."""
     h = sync_history
     runs = _history(db, (h.c.behavior == behavior) & (h.c.destination_id == destination_id), limit=limit)
-    sizes = {} if size is None else {(behavior, destination_id): size}
+    return _series(runs, {} if size is None else {(behavior, destination_id): size}).get((behavior, destination_id), ())
+
+
+def sizes_over_time(
+    db: StateDatabase, sizes: Mapping[tuple[str, str], int]
+) -> dict[tuple[str, str], tuple[HealthPoint, ...]]:
+    """Every synced run of each pair of ``sizes`` (pair -> its pointer's members) as health points, in one query."""
+    h = sync_history
+    pairs = [
+        (h.c.behavior == behavior) & (h.c.destination_id == destination) for behavior, destination in sorted(sizes)
+    ]
+    return _series(_history(db, sa.or_(sa.false(), *pairs)), sizes)  # OR of pairs: an index range each
+
+
+def _series(runs: pa.Table, sizes: Mapping[tuple[str, str], int]) -> dict[tuple[str, str], tuple[HealthPoint, ...]]:
+    """Health points per pair of the history rows ``runs`` (``_history``), oldest first."""
+    series: dict[tuple[str, str], list[HealthPoint]] = {}
     with _engine(runs, sizes) as con:
-        rows = con.execute(f"SELECT run_id, as_of, before, size, entries, exits FROM ({_POINTS_SQL}) ORDER BY seq")
-        return tuple(_point(*row) for row in rows.fetchall())
+        columns = "behavior, destination_id, run_id, as_of, before, size, entries, exits"
+        query = f"SELECT {columns} FROM ({_POINTS_SQL}) ORDER BY behavior, destination_id, seq"
+        for behavior, destination_id, *values in con.execute(query).fetchall():
+            series.setdefault((behavior, destination_id), []).append(_point(*values))
+    return {pair: tuple(points) for pair, points in series.items()}
 
 
 def health_summary(
     db: StateDatabase, now: dt.datetime, behaviors: Collection[str] | None = None, days: int = DEFAULT_WINDOW_DAYS
 ) -> list[WindowHealth]:
-    """Every committed behavior x destination (of ``behaviors`` when given) over the ``days`` before ``now``.
+    """Every committed behavior x destination (of ``behaviors`` when given) over the last ``days`` days: data dates
+    from midnight (UTC) ``days`` days before ``now``'s date.
 
-    Reads only history rows finished in the window (a run's data date never follows its finish), pair by pair
-    from the pointers (a LEFT JOIN: SQLite keeps the pointers as the outer loop, so no history scan).
+    The answer is kept until the history gets a row, a state moves or the day changes (a page shown to many
+    people asks the same again and again); computing it reads only the history rows finished in the window.
     """
     states = current_states(db, behaviors)
-    since = now.astimezone(dt.UTC) - dt.timedelta(days=days)
+    since = window_start(now, days)
+    pointers = tuple(sorted((b, d, s.version, s.members) for (b, d), s in states.items()))
+    return list(_summary(db, pointers, since, days, _newest_history_row(db)))
+
+
+@functools.lru_cache(maxsize=16)
+def _summary(
+    db: StateDatabase, pointers: tuple[tuple[str, str, int, int], ...], since: dt.datetime, days: int, newest: int
+) -> tuple[WindowHealth, ...]:
+    """The summary of the pairs of ``pointers`` (behavior, destination, version, members); ``newest`` (the
+    history's newest row id) only keys the cache. Pair by pair from the pointers (a LEFT JOIN: SQLite keeps the
+    pointers as the outer loop, so the history is not scanned): a run's data date never follows its finish."""
     h, p = sync_history, state_pointer
     joined = (h.c.behavior == p.c.behavior) & (h.c.destination_id == p.c.destination_id) & (h.c.finished_at >= since)
-    runs = _history(db, _in(p.c.behavior, behaviors), source=p.outerjoin(h, joined))
-    with _engine(runs, {k: s.members for k, s in states.items()}) as con:
+    runs = _history(db, p.c.behavior.in_({b for b, *_ in pointers}), source=p.outerjoin(h, joined))
+    sizes = {(b, d): members for b, d, _, members in pointers}
+    with _engine(runs, sizes) as con:
         windows = {(b, d): values for b, d, *values in con.execute(_WINDOWS_SQL, {"since": _naive(since)}).fetchall()}
     quiet = (0, None, None, None, None, None)
-    return [_window(key, state.members, days, *windows.get(key, quiet)) for key, state in sorted(states.items())]
+    return tuple(_window(key, sizes[key], days, *windows.get(key, quiet)) for key in sorted(sizes))
+
+
+def window_start(now: dt.datetime, days: int) -> dt.datetime:
+    """Where a window of the last ``days`` days starts: midnight (UTC) ``days`` days before ``now``'s date."""
+    return now.astimezone(dt.UTC).replace(hour=0, minute=0, second=0, microsecond=0) - dt.timedelta(days=days)
+
+
+def _newest_history_row(db: StateDatabase) -> int:
+    with db.engine.connect() as conn:
+        return int(conn.execute(sa.select(sa.func.max(sync_history.c.id))).scalar() or 0)
 
 
 def _window(

@@ -11,7 +11,7 @@ from collections.abc import Sequence
 from dataclasses import asdict
 from typing import Any
 
-from behavior_sync.health import HealthPoint, MembershipAge, PairHealth, WindowHealth
+from behavior_sync.health import HealthPoint, MembershipAge, PairHealth, WindowHealth, window_start
 from behavior_sync.health_overlap import Overlap
 
 
@@ -23,10 +23,11 @@ def iso(moment: dt.datetime | None) -> str | None:
 
 
 def summary_json(rows: Sequence[WindowHealth], now: dt.datetime, days: int) -> dict[str, Any]:
-    """``{"as_of", "window_days", "destinations": [...]}``: one entry per behavior x destination."""
+    """``{"as_of", "window_days", "window_start", "destinations": [...]}``: one entry per behavior x destination."""
     return {
         "as_of": iso(now),
         "window_days": days,
+        "window_start": iso(window_start(now, days)),
         "destinations": [asdict(r) | {"last_as_of": iso(r.last_as_of)} for r in rows],
     }
 

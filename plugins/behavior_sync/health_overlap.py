@@ -10,6 +10,7 @@ them). Members of in-doubt rows (a batch whose send is in doubt) are left out.
 from __future__ import annotations
 
 import functools
+from collections import Counter, defaultdict
 from collections.abc import Collection, Iterable, Mapping
 from dataclasses import dataclass
 
@@ -61,11 +62,14 @@ def overlap(
     committed members summed over their states) are compared. Results are cached per set of state files
     (a commit writes new files, so a cached matrix is never stale).
     """
-    states = [(b, s) for (b, d), s in current_states(db, destinations).items() if d in destinations[b]]
-    sizes = {b: sum(s.members for other, s in states if other == b) for b, _ in states}
-    chosen = sorted(sorted(sizes, key=lambda slug: (-sizes[slug], slug))[:limit])
-    files = [tuple(sorted(s.members_uri or s.uri for b, s in states if b == slug)) for slug in chosen]
-    return Overlap(scope, tuple(chosen), _shared_members(tuple(files)))
+    sizes: Counter[str] = Counter()
+    files: dict[str, list[str]] = defaultdict(list)
+    for (slug, destination_id), state in current_states(db, destinations).items():
+        if destination_id in destinations[slug]:
+            sizes[slug] += state.members
+            files[slug].append(state.members_uri or state.uri)
+    chosen = sorted(sorted(files, key=lambda slug: (-sizes[slug], slug))[:limit])
+    return Overlap(scope, tuple(chosen), _shared_members(tuple(tuple(sorted(files[slug])) for slug in chosen)))
 
 
 @functools.lru_cache(maxsize=32)

@@ -1,6 +1,7 @@
 """``python -m tests.bench [--out DIR] [--sizes N,N] [--naive-max-rows N]``: run the benchmarks, write the report.
 
-Writes ``<out>/identity.json`` (raw figures) and ``<out>/identity.md`` (the report with targets).
+Writes ``<out>/<name>.json`` (raw figures) and ``<out>/<name>.md`` (the report with targets) for ``identity``,
+``plan`` and ``dashboard`` (the Behavior Sync page and its health JSON at 500 behaviors x 5 destinations x 2 years).
 """
 
 from __future__ import annotations
@@ -12,7 +13,7 @@ import platform
 from pathlib import Path
 from typing import Any
 
-from tests.bench import plan_bench
+from tests.bench import dashboard_bench, plan_bench
 from tests.bench.identity_bench import run
 
 TARGETS = {"prepare_members_per_s": 250_000, "speedup_vs_naive": 10.0, "peak_rss_mib": 1536.0}
@@ -25,7 +26,10 @@ def main() -> int:
     parser.add_argument("--naive-max-rows", type=int, default=200_000, help="rows the naive way runs on (per size)")
     parser.add_argument("--plan-members", type=int, default=1_000_000, help="members of the two-sync plan run")
     parser.add_argument("--plan-large", type=int, default=10_000_000, help="members of the plan-only memory run")
-    parser.add_argument("--only", choices=["identity", "plan"], help="run one benchmark only")
+    parser.add_argument("--page-behaviors", type=int, default=500, help="behaviors of the page benchmark")
+    parser.add_argument("--page-days", type=int, default=730, help="daily runs per behavior x destination")
+    parser.add_argument("--page-members", type=int, default=20_000, help="members of each committed state")
+    parser.add_argument("--only", choices=["identity", "plan", "dashboard"], help="run one benchmark only")
     args = parser.parse_args()
     args.out.mkdir(parents=True, exist_ok=True)
     machine = {"cores": os.cpu_count(), "python": platform.python_version(), "platform": platform.platform()}
@@ -39,6 +43,11 @@ def main() -> int:
         (args.out / "plan.json").write_text(json.dumps({"machine": machine, "results": plan}, indent=1))
         (args.out / "plan.md").write_text(plan_report(plan))
         print((args.out / "plan.md").read_text())
+    if args.only in (None, "dashboard"):
+        page = dashboard_bench.run(args.page_behaviors, args.page_days, args.page_members, repeat=5)
+        (args.out / "dashboard.json").write_text(json.dumps({"machine": machine, "results": page}, indent=1))
+        (args.out / "dashboard.md").write_text(dashboard_bench.report(page))
+        print((args.out / "dashboard.md").read_text())
     return 0
 
 

@@ -155,3 +155,12 @@ def test_scopes_pick_the_destinations_of_a_type_or_all_of_a_behavior() -> None:
     assert len(scope_destinations(behaviors, "behavior")["value_hunters"]) == 5
     with pytest.raises(ValueError, match="unknown overlap scope"):
         scope_destinations(behaviors, "tiktok")
+
+
+def test_the_summary_follows_a_new_run_at_once(fixture: HealthFixture) -> None:
+    fixture.sync("value_hunters", "meta", "r1", "abcd", W1)
+    before = health_summary(fixture.db, W4, days=30)
+    assert health_summary(fixture.db, W4, days=30) == before  # kept while nothing changed
+    fixture.sync("value_hunters", "meta", "r2", "abcef", W2)
+    (after,) = health_summary(fixture.db, W4, days=30)
+    assert (after.size, after.runs, after.entries, after.exits) == (5, 2, 6, 1)

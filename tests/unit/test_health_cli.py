@@ -41,7 +41,11 @@ def test_summary_gives_growth_and_churn_per_destination(
 ) -> None:
     weekly_churn(fixture)
     body = as_json(fixture, capsys, "summary", "--window-days", "14")
-    assert (body["as_of"], body["window_days"]) == ("2026-11-23T00:00:00+00:00", 14)
+    assert (body["as_of"], body["window_days"], body["window_start"]) == (
+        "2026-11-23T00:00:00+00:00",
+        14,
+        "2026-11-09T00:00:00+00:00",
+    )
     (meta,) = body["destinations"]
     assert {k: meta[k] for k in ("size", "runs", "growth_rate", "churn_rate", "entries", "exits")} == {
         "size": 4,

@@ -17,7 +17,7 @@ import jinja2
 from markupsafe import Markup
 
 from behavior_sync.dashboard import InvalidFile, PairSummary, RejectionCount, run_as_of, run_seconds, status_view
-from behavior_sync.health import HealthPoint, MembershipAge
+from behavior_sync.health import HealthPoint, MembershipAge, WindowHealth
 from behavior_sync.history import SyncRecord
 from behavior_sync_airflow.ui.charts import Bars, Series, bar_chart, line_chart
 
@@ -161,6 +161,30 @@ def health_charts(points: Sequence[HealthPoint], age: MembershipAge | None) -> l
         members = [float(b.members) for b in age.buckets] + [float(age.unknown)]
         charts.append(bar_chart("Membership age", labels, [Bars("members", PALETTE[3], members)]))
     return charts
+
+
+def health_rows(summary: Sequence[WindowHealth]) -> list[dict[str, str]]:
+    """The health table's cells, formatted here (a Jinja macro per cell costs too much for thousands of rows):
+    counts with thousands separators, rates in %, "" for unknown; ``declining`` "1" when growth is negative."""
+
+    def count(value: int | None) -> str:
+        return "" if value is None else f"{value:,}"
+
+    return [
+        {
+            "behavior": r.behavior,
+            "destination_id": r.destination_id,
+            "size": count(r.size),
+            "runs": count(r.runs),
+            "growth": "" if r.growth_rate is None else percent(r.growth_rate, signed=True),
+            "declining": "1" if r.growth_rate is not None and r.growth_rate < 0 else "",
+            "churn": "" if r.churn_rate is None else percent(r.churn_rate),
+            "entries": count(r.entries),
+            "exits": count(r.exits),
+            "last": "" if r.last_as_of is None else f"{r.last_as_of:%Y-%m-%d}",
+        }
+        for r in summary
+    ]
 
 
 def size_points(points: Sequence[HealthPoint]) -> list[tuple[dt.datetime, float | None]]:
