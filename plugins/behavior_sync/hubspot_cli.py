@@ -3,7 +3,7 @@
 Prints every contact property (name, label, type/fieldType, group, options), then one line per
 HubSpot property destination of the behavior files that use the connection: ``ok``, ``missing``
 (the first load creates it) or ``wrong_type`` (the load would fail; the line says what to do).
-Exit code 1 when a mapping is wrong or the portal cannot be read. The token is never printed.
+Exit code 1 when a mapping is wrong or the portal cannot be read. The Service Key (or token) is never printed.
 """
 
 from __future__ import annotations

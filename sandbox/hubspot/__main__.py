@@ -1,9 +1,9 @@
 """``python -m sandbox.hubspot [--port N] [--config FILE] [--state FILE]``: run the HubSpot sandbox.
 
 Serves on 127.0.0.1 in the foreground until Ctrl-C. Without ``--config`` it uses the demo
-config (token ``sandbox-hubspot-token`` with every scope, professional portal 1000001, three
-seeded contacts). With ``--state`` lists, contacts and properties survive restarts (saved every
-few seconds and at exit).
+config (private-app token ``sandbox-hubspot-token`` and Service Key ``sandbox-hubspot-service-key``,
+both with every scope, professional portal 1000001, three seeded contacts). With ``--state`` lists,
+contacts and properties survive restarts (saved every few seconds and at exit).
 """
 
 from __future__ import annotations
