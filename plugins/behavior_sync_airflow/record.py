@@ -228,7 +228,9 @@ def _processing_message(processed: dict[str, Any]) -> str:
     taken_back = processed.get("uncommitted_batches", 0)
     message += f" ({taken_back} batches not committed: the next run sends them again)" if taken_back else ""
     if processed.get("removed_all"):
-        message += "; the full re-sync emptied the list (RemoveAllAudienceMembers) and Google re-ingested its members"
+        message += "; the full re-sync emptied the list (RemoveAllAudienceMembers) and Google "
+        message += "did not apply all of the re-ingest" if failed else "re-ingested its members"
+        message += ": only another full re-sync loads the list now" if taken_back else ""
     for label, key in (("not applied", "error_counts"), ("with warnings", "warning_counts")):
         if counts := processed.get(key):
             message += f"; records {label}: {_counted(counts)}"

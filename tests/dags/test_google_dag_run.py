@@ -10,6 +10,9 @@ from __future__ import annotations
 import asyncio
 import datetime as dt
 import json
+import threading
+from collections.abc import Iterator
+from contextlib import contextmanager
 from typing import Any
 
 import pyarrow.parquet as pq
@@ -17,6 +20,7 @@ import pytest
 import requests
 
 from behavior_sync.artifacts import RunArtifacts
+from behavior_sync.history import HistoryStore
 from behavior_sync.statedb import StateDatabase
 from behavior_sync.sync.objects import DestinationObjects
 from behavior_sync.sync.state import StateStore
@@ -152,3 +156,153 @@ def test_the_trigger_fires_an_error_event_when_google_refuses_the_status_read(ru
     payload = asyncio.run(first_event())
     assert payload["status"] == "error"
     assert payload["message"].startswith("trigger test: reading the request status: Google error (HTTP 400")
+
+
+def sandbox_control(run_env: dict[str, str], path: str, body: dict[str, Any] | None = None) -> None:
+    """POST (``body``) or DELETE (None) a Data Manager sandbox control endpoint."""
+    url = f"{run_env['google']}/_sandbox/{path}"
+    answer = requests.delete(url, timeout=10) if body is None else requests.post(url, json=body, timeout=10)
+    answer.raise_for_status()
+
+
+def add_by_hand(run_env: dict[str, str], list_id: str, email: str) -> None:
+    """A member someone adds to the list outside Behavior Sync (the official client against the sandbox)."""
+    from behavior_sync.destinations.google_dm_client import (
+        DataManagerClient,
+        DataManagerCredentials,
+        google_credentials,
+    )
+    from behavior_sync.destinations.google_dm_members import audience_member
+
+    endpoint = run_env["google"]
+    credentials = DataManagerCredentials(google_credentials({}, endpoint), GDM_ACCOUNT, None, endpoint, True)
+    DataManagerClient(credentials, "by hand").ingest(list_id, [audience_member([("email", email)])])
+
+
+@contextmanager
+def pending_rows(run_env: dict[str, str], behavior: str) -> Iterator[dict[str, str]]:
+    """Collects, while the block runs, the ``pending`` history rows of ``behavior`` (run id -> message): a thread
+    reads history every 50 ms while ``dag.test()`` runs the wait task's trigger inline (it polls every 0.5 s)."""
+    seen: dict[str, str] = {}
+    stop = threading.Event()
+
+    def watch() -> None:
+        store = HistoryStore(run_env["state"])
+        try:
+            while not stop.wait(0.05):
+                seen.update(
+                    {r.run_id: r.message for r in store.recent(behavior=behavior, limit=20) if r.status == "pending"}
+                )
+        finally:
+            store.close()
+
+    watcher = threading.Thread(target=watch, daemon=True)
+    watcher.start()
+    try:
+        yield seen
+    finally:
+        stop.set()
+        watcher.join(timeout=10)
+
+
+def without_retries(dag_id: str) -> Any:
+    """The behavior DAG with task retries off, so a failing task fails the test run at once."""
+    dag = load_dag(dag_id)
+    for task in dag.tasks:
+        task.retries = 0
+    return dag
+
+
+def test_a_full_resync_empties_the_list_says_so_while_google_processes_and_leaves_exactly_the_committed_members(
+    run_env: dict[str, str],
+) -> None:
+    conf = {"destinations": ["google_ads"]}  # a DAG object keeps the conf of its last test run: one DAG a run
+    load_dag("behavior__value_hunters").test(logical_date=DAY + dt.timedelta(days=1), run_conf=conf)
+    add_by_hand(run_env, committed(run_env)[1], "f" * 64)
+
+    with pending_rows(run_env, "value_hunters") as pending:
+        resync = load_dag("behavior__value_hunters").test(
+            logical_date=DAY + dt.timedelta(days=2), run_conf=conf | {"full_resync": True}
+        )
+
+    assert "this full re-sync emptied the list (RemoveAllAudienceMembers)" in pending[resync.run_id]
+    (record,) = [r for r in history(run_env, "value_hunters") if r.run_id == resync.run_id]
+    members, list_id = committed(run_env)
+    assert record.status == "success" and record.details["processing"]["removed_all"] == 1
+    assert "emptied the list (RemoveAllAudienceMembers) and Google re-ingested its members" in record.message
+    assert held_identifiers(run_env, list_id) == members  # the member added by hand is gone
+
+
+def test_partial_success_counts_reach_history_and_the_counted_records_the_rejections_table(
+    run_env: dict[str, str],
+) -> None:
+    import sqlalchemy as sa
+
+    from behavior_sync.statedb import rejections
+
+    internal, generic = "PROCESSING_ERROR_REASON_INTERNAL_ERROR", "WARNING_REASON_GENERIC"
+    diagnostics = {"errors": {internal: 4}, "warnings": {"PROCESSING_WARNING_REASON_INTERNAL_ERROR": 2}}
+    sandbox_control(run_env, "diagnostics", diagnostics | {"field_warnings": {generic: 3}})
+    try:
+        run = load_dag("behavior__quality_enthusiasts").test(
+            logical_date=DAY, run_conf={"destinations": ["google_ads"], "full_resync": True}
+        )
+    finally:
+        sandbox_control(run_env, "diagnostics")  # nothing left for other tests' requests
+    (record,) = [r for r in history(run_env, "quality_enthusiasts") if r.run_id == run.run_id]
+    processing = record.details["processing"]
+    db = StateDatabase(run_env["state"])
+    try:
+        query = sa.select(sa.func.count()).where(
+            (rejections.c.run_id == run.run_id) & (rejections.c.id_type == "google_counted")
+        )
+        with db.engine.connect() as conn:
+            counted = conn.execute(query).scalar()
+    finally:
+        db.close()
+    members, list_id = committed(run_env, "quality_enthusiasts")
+
+    assert record.status == "partial" and record.rejected == 4 and counted == 4
+    assert processing["by_status"] == {"PARTIAL_SUCCESS": 1, "SUCCESS": 1}  # the ingest, and the remove-all
+    assert processing["error_counts"] == {internal: 4} and processing["field_warnings"] == {generic: 3}
+    assert processing["warning_counts"] == {"PROCESSING_WARNING_REASON_INTERNAL_ERROR": 2}
+    assert {"code": internal, "count": 4} in record.errors and f"records not applied: {internal} 4" in record.message
+    assert len(held_identifiers(run_env, list_id)) == len(members) - 4  # Google names none: all stay committed
+
+
+def test_a_full_resync_google_fails_leaves_the_list_marked_emptied_until_another_full_resync(
+    run_env: dict[str, str],
+) -> None:
+    conf, resync = {"destinations": ["google_ads"]}, {"destinations": ["google_ads"], "full_resync": True}
+
+    def run(day: int, run_conf: dict[str, Any]) -> Any:
+        return without_retries("behavior__loyal_regulars").test(
+            logical_date=DAY + dt.timedelta(days=day), run_conf=run_conf
+        )
+
+    run(0, conf)
+    sandbox_control(run_env, "diagnostics", {"errors": {"PROCESSING_ERROR_REASON_INTERNAL_ERROR": 100_000}})
+    try:
+        failed = run(1, resync)
+    finally:
+        sandbox_control(run_env, "diagnostics")
+    refused = run(2, conf)
+    db = StateDatabase(run_env["state"])
+    try:
+        emptied = DestinationObjects(db).recall("loyal_regulars", "google_ads", "user_list_emptied")
+    finally:
+        db.close()
+    repaired = run(3, resync)
+
+    assert states(failed)["google_ads.wait"] == "success" and states(failed)["google_ads.commit"] == "skipped"
+    (failed_record,) = [r for r in history(run_env, "loyal_regulars") if r.run_id == failed.run_id]
+    assert "did not apply all of the re-ingest: only another full re-sync loads the list now" in failed_record.message
+    assert states(refused)["google_ads.load"] == "failed" and emptied is not None
+    assert states(repaired)["google_ads.record"] == "success"
+    members, list_id = committed(run_env, "loyal_regulars")
+    assert held_identifiers(run_env, list_id) == members
+    db = StateDatabase(run_env["state"])
+    try:
+        assert DestinationObjects(db).recall("loyal_regulars", "google_ads", "user_list_emptied") is None
+    finally:
+        db.close()

@@ -9,6 +9,7 @@ from __future__ import annotations
 import datetime as dt
 import json
 from collections.abc import Iterator
+from contextlib import contextmanager
 from pathlib import Path
 
 import pytest
@@ -29,9 +30,14 @@ def meta_connection(host: str | None, token: str = TOKEN) -> str:
     )
 
 
-@pytest.fixture()
-def meta_env(run_env: dict[str, str], tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> Iterator[MetaHarness]:
-    """A Meta sandbox as ``meta_default``, a fresh state DB and artifacts folder."""
+KNOWN_SHARE = 0.5  # the matching sandbox knows about half of all people (by digest)
+
+
+@contextmanager
+def meta_sandbox_env(
+    run_env: dict[str, str], tmp_path: Path, monkeypatch: pytest.MonkeyPatch, **overrides: object
+) -> Iterator[MetaHarness]:
+    """A Meta sandbox (``overrides``: its config) as ``meta_default``, a fresh state DB and artifacts folder."""
     monkeypatch.setenv(
         "AIRFLOW_CONN_SYNC_STATE_DEFAULT",
         json.dumps({"conn_type": "sync_state", "extra": {"url": f"sqlite:///{tmp_path}/state.db"}}),
@@ -39,8 +45,24 @@ def meta_env(run_env: dict[str, str], tmp_path: Path, monkeypatch: pytest.Monkey
     monkeypatch.setenv("AIRFLOW_VAR_BEHAVIOR_SYNC_ARTIFACTS_BASE", str(tmp_path / "artifacts"))
     run_env["state"], run_env["artifacts"] = f"sqlite:///{tmp_path}/state.db", str(tmp_path / "artifacts")
     with meta_starter() as start:
-        sandbox = start()
+        sandbox = start(**overrides)
         monkeypatch.setenv("AIRFLOW_CONN_META_DEFAULT", meta_connection(sandbox.base_url))
+        yield sandbox
+
+
+@pytest.fixture()
+def meta_env(run_env: dict[str, str], tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> Iterator[MetaHarness]:
+    """A Meta sandbox as ``meta_default``, a fresh state DB and artifacts folder."""
+    with meta_sandbox_env(run_env, tmp_path, monkeypatch) as sandbox:
+        yield sandbox
+
+
+@pytest.fixture()
+def matching_meta_env(
+    run_env: dict[str, str], tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> Iterator[MetaHarness]:
+    """Like ``meta_env``, with a sandbox that matches only the people it knows (``KNOWN_SHARE``)."""
+    with meta_sandbox_env(run_env, tmp_path, monkeypatch, known_share=KNOWN_SHARE) as sandbox:
         yield sandbox
 
 
@@ -112,3 +134,32 @@ def test_the_hook_reads_the_connection_and_tests_token_and_account(
         MetaAdsHook().credentials()
     monkeypatch.setenv("AIRFLOW_CONN_META_DEFAULT", meta_connection(None))
     assert MetaAdsHook().credentials().base_url is None  # Meta's own Graph URL
+
+
+@pytest.mark.slow
+def test_history_records_the_runs_meta_match_rate_like_googles_and_a_stuck_session_as_pending(
+    matching_meta_env: MetaHarness, run_env: dict[str, str]
+) -> None:
+    first = sync_meta("value_hunters", WEEK1)
+    db = StateDatabase(run_env["state"])
+    try:
+        stored = DestinationObjects(db).recall("value_hunters", "meta", "audience")
+    finally:
+        db.close()
+    assert stored is not None
+    (session,) = [dict(s.export_all_data()) for s in matching_meta_env.audience(stored.object_id).get_sessions()]
+    matching_meta_env.control(f"audiences/{stored.object_id}/sessions_stuck", {"stuck": True})
+    stuck = load_dag("behavior__value_hunters").test(
+        logical_date=WEEK1 + dt.timedelta(days=7), run_conf={"destinations": ["meta"], "full_resync": True}
+    )
+    records = {r.run_id: r for r in history(run_env, "value_hunters") if r.destination_id == "meta"}
+
+    matched, received = int(session["num_matched"]), int(session["num_received"])
+    first_record = records[first.run_id]
+    assert 0 < matched < received and first_record.match_rate == pytest.approx(matched / received)
+    assert first_record.details["processing"]["match_rate"] == first_record.match_rate  # where Google's is
+    assert f"Meta matched {matched} of {received} rows" in first_record.message
+    stuck_record = records[stuck.run_id]
+    assert states(stuck)["meta.record"] == "success" and stuck_record.match_rate is None  # pending, not 0
+    assert stuck_record.details["processing"]["pending_sessions"] == 1
+    assert "Meta's match rate is pending: 1 upload session(s) still uploading" in stuck_record.message
