@@ -1,18 +1,21 @@
-"""Queue earlier weekly runs of every behavior DAG on a fresh Airflow home, so the demo has weeks of history.
+"""Queue earlier runs of every behavior DAG on a fresh Airflow home, so the demo has weeks of history.
 
 ``python scripts/demo_history.py [--weeks N]`` (``scripts/run.sh`` runs it after ``airflow dags reserialize``
 and before the scheduler starts). Only when the metadata DB holds no DAG run at all (a fresh home: later
 starts, and behaviors added later, get nothing). For each scheduled behavior (a manual one never runs by
-itself, so it gets none) it queues N manual runs (default
-``$BEHAVIOR_SYNC_DEMO_HISTORY_WEEKS`` or 4; 0: none) whose logical date, ``run_after`` and data interval end are
-the behavior's latest schedule tick minus 1..N weeks (runs named ``demo_history__<date>``). The behavior SQL
-reads ``:data_interval_end`` and the demo warehouse holds 400 days of orders, so each run syncs the segment as
-it was on its date, through the real DAG, into the sandboxes.
+itself, so it gets none) it queues manual runs (named ``demo_history__<date>``) whose logical date,
+``run_after`` and data interval end are the behavior's latest schedule tick minus 1..N weeks (N:
+``--weeks``, default ``$BEHAVIOR_SYNC_DEMO_HISTORY_WEEKS`` or 4; 0: none), plus its previous tick when that is
+less than a week back (a daily behavior's yesterday). The behavior SQL reads ``:data_interval_end`` and the
+demo warehouse holds 400 days of orders, so each run syncs the segment as it was on its date, through the real
+DAG, into the sandboxes. These runs skip the guardrails (conf ``override_guardrails``): a week of a daily
+segment's change at once is the demo fast-forwarding, not an incident. The current run keeps them, and it
+follows the previous tick, so it sees one period's change, as it would in production.
 
 Order: a behavior DAG runs one run at a time (``max_active_runs=1``) and the scheduler starts queued runs
 oldest ``run_after`` first, so these runs go before the DAG's current scheduled run (whose ``run_after`` is the
-latest tick): committed state advances week by week to today. The scheduler works through them in the
-background after start-up; this script prints one line per behavior.
+latest tick): committed state advances to today. The scheduler works through them in the background after
+start-up; this script prints one line per behavior.
 """
 
 from __future__ import annotations
@@ -30,11 +33,13 @@ WEEK = dt.timedelta(weeks=1)
 
 def history_dates(schedule: str, now: dt.datetime, weeks: int) -> list[dt.datetime]:
     """The data dates of the earlier runs, oldest first: ``weeks`` weekly steps back from the latest tick of
-    ``schedule`` (cron or @daily/@weekly, UTC) at or before ``now``."""
-    latest: dt.datetime = croniter(schedule, now.astimezone(dt.UTC) + dt.timedelta(microseconds=1)).get_prev(
-        dt.datetime
-    )
-    return [latest - k * WEEK for k in range(weeks, 0, -1)]
+    ``schedule`` (cron or @daily/@weekly, UTC) at or before ``now``, and the tick before the latest when that is
+    less than a week back."""
+    ticks = croniter(schedule, now.astimezone(dt.UTC) + dt.timedelta(microseconds=1))
+    latest: dt.datetime = ticks.get_prev(dt.datetime)
+    previous: dt.datetime = ticks.get_prev(dt.datetime)
+    dates = [latest - k * WEEK for k in range(weeks, 0, -1)]
+    return [*dates, previous] if weeks and previous > latest - WEEK else dates
 
 
 def queue_history(weeks: int, now: dt.datetime) -> list[str]:
@@ -70,9 +75,9 @@ def queue_history(weeks: int, now: dt.datetime) -> list[str]:
                 run_after=date,
                 logical_date=date,
                 run_id=f"demo_history__{date.isoformat()}",
-                conf={},
+                conf={"override_guardrails": True},
             )
-        lines.append(f"demo history: {behavior.dag_id}: {len(dates)} earlier weekly runs queued")
+        lines.append(f"demo history: {behavior.dag_id}: {len(dates)} earlier runs queued")
     return lines
 
 

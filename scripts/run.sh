@@ -7,9 +7,10 @@
 #      metadata DB are encrypted with the home's Fernet key .airflow/fernet_key (made once by scripts/env.sh,
 #      owner-readable only; `make rotate-fernet-key` replaces it)
 #   3. the demo warehouse data/warehouse.duckdb if it is missing
-#   4. `airflow dags reserialize` so the DAGs show at once; on a fresh home, scripts/demo_history.py queues 4
-#      earlier weekly runs of each scheduled behavior (the scheduler runs them in the background, oldest first,
-#      before the current run: the page has weeks of history; BEHAVIOR_SYNC_DEMO_HISTORY_WEEKS=0 turns it off)
+#   4. `airflow dags reserialize` so the DAGs show at once; on a fresh home, scripts/demo_history.py queues
+#      earlier runs of each scheduled behavior, weekly over 4 weeks and its previous tick (the scheduler runs
+#      them in the background, oldest first, before the current run: the page has weeks of history;
+#      BEHAVIOR_SYNC_DEMO_HISTORY_WEEKS=0 turns it off)
 #   5. the Meta, HubSpot, CleverTap, Google Data Manager and Google Ads API sandboxes (python -m sandbox.meta /
 #      sandbox.hubspot / sandbox.clevertap / sandbox.google_data_manager / sandbox.google_ads, state in
 #      data/<name>-sandbox.json; the Google Ads API one's TLS certificate in data/google-ads-sandbox-tls/;
@@ -24,7 +25,7 @@
 # runs only prints the login; two runs started together do not start two copies.
 # Knobs: BEHAVIOR_SYNC_DETACH=1 (return after start-up; `make start`), BEHAVIOR_SYNC_PORT,
 # BEHAVIOR_SYNC_START_TIMEOUT (seconds, default 120), BEHAVIOR_SYNC_SERVE_LOGS=0 (no log servers),
-# BEHAVIOR_SYNC_DEMO_HISTORY_WEEKS (earlier weekly runs queued on a fresh home, default 4; 0: none),
+# BEHAVIOR_SYNC_DEMO_HISTORY_WEEKS (weeks of earlier runs queued on a fresh home, default 4; 0: none),
 # BEHAVIOR_SYNC_META_SANDBOX_PORT (default 8701), BEHAVIOR_SYNC_META_SANDBOX=0 (no Meta sandbox),
 # BEHAVIOR_SYNC_HUBSPOT_SANDBOX_PORT (default 8702), BEHAVIOR_SYNC_HUBSPOT_SANDBOX=0 (no HubSpot sandbox).
 # BEHAVIOR_SYNC_CLEVERTAP_SANDBOX_PORT (default 8703), BEHAVIOR_SYNC_CLEVERTAP_SANDBOX=0 (no CleverTap sandbox).
@@ -206,10 +207,10 @@ fi
 step "airflow dags reserialize"
 run_logged dags-reserialize airflow dags reserialize
 
-# A fresh home (no DAG run yet) gets earlier weekly runs of each scheduled behavior, queued before the scheduler
-# starts so that it runs them, oldest first, before the current one: weeks of history fill in the background.
+# A fresh home (no DAG run yet) gets earlier runs of each scheduled behavior, queued before the scheduler starts
+# so that it runs them, oldest first, before the current one: weeks of history fill in the background.
 if [[ "$DEMO_HISTORY_WEEKS" != 0 && ! -f "$DEMO_HISTORY_MARK" ]]; then
-    step "queueing $DEMO_HISTORY_WEEKS earlier weekly runs of each behavior (demo history, run in the background)"
+    step "queueing $DEMO_HISTORY_WEEKS weeks of earlier runs of each behavior (demo history, run in the background)"
     run_logged demo-history python "$SCRIPTS/demo_history.py" --weeks "$DEMO_HISTORY_WEEKS"
     grep '^demo history:' "$LOG_DIR/demo-history.out" | sed 's/^/    /' || true
     touch "$DEMO_HISTORY_MARK"

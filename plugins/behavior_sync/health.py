@@ -15,7 +15,8 @@ they ran:
   the audience was empty before).
 
 A window (default the last 30 days of ``as_of``, from midnight UTC) sums entries and exits and compares the
-size after its last run with the size before its first run (growth) and its exits with that starting size (churn).
+size after its last run with the size before its first run (growth) and its exits with that starting size (churn);
+an audience first synced inside the window starts from that first sync's result.
 
 Membership age comes from the current state's first-seen file: a member's age is the time from the data
 date of the run that put it in (and kept it in since) to the data date of the run of the current state.
@@ -310,10 +311,15 @@ SELECT * FROM (
 """
 
 
+# Per pair over the window: runs, last data date, start and end sizes, entries, exits. An audience whose first
+# sync is in the window starts from that sync's result (its initial load is neither growth nor entries).
 _WINDOWS_SQL = f"""
-SELECT behavior, destination_id, count(*), max(as_of), arg_min(before, seq), arg_max(size, seq), sum(entries),
-       sum(exits)
-FROM ({_POINTS_SQL}) WHERE as_of >= $since GROUP BY ALL
+SELECT behavior, destination_id, count(*), max(as_of), arg_min(CASE WHEN initial THEN size ELSE before END, seq),
+       arg_max(size, seq), COALESCE(sum(entries) FILTER (WHERE NOT initial), 0), COALESCE(sum(exits) FILTER (WHERE NOT initial), 0)
+FROM (
+    SELECT *, before = 0 AND seq = min(seq) OVER (PARTITION BY behavior, destination_id) AS initial
+    FROM ({_POINTS_SQL}) WHERE as_of >= $since
+) GROUP BY ALL
 """
 
 

@@ -52,16 +52,18 @@ def demo_history() -> ModuleType:
     return module
 
 
-def test_history_dates_step_back_weekly_from_the_latest_tick() -> None:
+def test_history_dates_step_back_weekly_from_the_latest_tick_then_take_the_previous_one() -> None:
     dates = demo_history().history_dates
     now = dt.datetime(2026, 12, 7, 23, 40, tzinfo=dt.UTC)  # a Monday
-    assert dates("@daily", now, 2) == [
-        dt.datetime(2026, 11, 23, tzinfo=dt.UTC),
-        dt.datetime(2026, 11, 30, tzinfo=dt.UTC),
-    ]
-    assert dates("0 6 * * *", now, 1) == [dt.datetime(2026, 11, 30, 6, tzinfo=dt.UTC)]
-    assert dates("@weekly", now, 1) == [dt.datetime(2026, 11, 29, tzinfo=dt.UTC)]  # the Sunday before last
-    assert dates("@daily", now.replace(hour=0, minute=0), 1) == [dt.datetime(2026, 11, 30, tzinfo=dt.UTC)]
+
+    def days(*values: int, hour: int = 0) -> list[dt.datetime]:
+        return [dt.datetime(2026, 11 if day > 7 else 12, day, hour, tzinfo=dt.UTC) for day in values]
+
+    assert dates("@daily", now, 2) == days(23, 30, 6)  # two weeks back, then yesterday
+    assert dates("0 6 * * *", now, 1) == days(30, 6, hour=6)
+    assert dates("@weekly", now, 2) == days(22, 29)  # Sundays; the previous tick is a week back already
+    assert dates("@daily", now.replace(hour=0, minute=0), 1) == days(30, 6)
+    assert dates("@daily", now, 0) == []
 
 
 @pytest.mark.slow
@@ -79,16 +81,21 @@ def test_a_fresh_home_queues_weekly_runs_the_scheduler_takes_before_the_current_
     in_env(env, "airflow", "dags", "reserialize")
 
     first = in_env(env, "python", str(SCRIPT), "--weeks", "3").stdout
-    assert "demo history: behavior__value_hunters: 3 earlier weekly runs queued" in first
-    assert "demo history: behavior__loyal_regulars: 3 earlier weekly runs queued" in first
+    assert "demo history: behavior__value_hunters: 4 earlier runs queued" in first  # 3 weeks back and yesterday
+    assert "demo history: behavior__loyal_regulars: 3 earlier runs queued" in first
     assert "demo history: behavior__trend_followers has a manual schedule: nothing queued" in first
     again = in_env(env, "python", str(SCRIPT), "--weeks", "3").stdout
     assert "the metadata DB has runs already: nothing queued" in again
 
     queue = json.loads(in_env(env, "python", "-c", QUEUE_ORDER).stdout.strip().splitlines()[-1])
-    for dag_id in ("behavior__value_hunters", "behavior__loyal_regulars"):
+    week, day = dt.timedelta(weeks=1), dt.timedelta(days=1)
+    for dag_id, steps in (
+        ("behavior__value_hunters", [week, week, week - day, day]),
+        ("behavior__loyal_regulars", [week] * 3),
+    ):
         runs = [(run_id, logical, end) for dag, run_id, logical, end in queue if dag == dag_id]
-        assert [r[0].split("__")[0] for r in runs] == ["demo_history"] * 3 + ["scheduled"]  # oldest first
+        kinds = [r[0].split("__")[0] for r in runs]
+        assert kinds == ["demo_history"] * (len(steps)) + ["scheduled"]  # oldest first, the current run last
         dates = [dt.datetime.fromisoformat(logical) for _, logical, _ in runs]
-        assert [later - earlier for earlier, later in itertools.pairwise(dates)] == [dt.timedelta(weeks=1)] * 3
+        assert [later - earlier for earlier, later in itertools.pairwise(dates)] == steps
         assert all(logical == end for _, logical, end in runs)  # the data window ends at the run's date

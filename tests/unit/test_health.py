@@ -99,7 +99,8 @@ def test_the_window_compares_the_size_before_its_first_run_with_the_size_after_i
     # window [W2, W4]: r2 and r4; before r2: 4 members, after r4: 4; exits 1 + 2, entries 2 + 1
     assert (meta.size, meta.runs, meta.last_as_of, meta.entries, meta.exits) == (4, 2, W4, 3, 3)
     assert (meta.growth_rate, meta.churn_rate) == (0.0, 3 / 4)
-    assert rows["value_hunters", "hubspot_list"].growth_rate is None  # from nothing
+    new = rows["value_hunters", "hubspot_list"]  # first synced in the window: it starts there, no change since
+    assert (new.size, new.runs, new.growth_rate, new.churn_rate, new.entries, new.exits) == (2, 1, 0.0, 0.0, 0, 0)
     quiet = rows["cart_abandoners", "meta"]
     assert (quiet.size, quiet.runs, quiet.growth_rate, quiet.entries) == (3, 0, None, None)
     only = health_summary(fixture.db, W4, behaviors=["cart_abandoners"], days=14)
@@ -163,4 +164,4 @@ def test_the_summary_follows_a_new_run_at_once(fixture: HealthFixture) -> None:
     assert health_summary(fixture.db, W4, days=30) == before  # kept while nothing changed
     fixture.sync("value_hunters", "meta", "r2", "abcef", W2)
     (after,) = health_summary(fixture.db, W4, days=30)
-    assert (after.size, after.runs, after.entries, after.exits) == (5, 2, 6, 1)
+    assert (after.size, after.runs, after.entries, after.exits, after.growth_rate) == (5, 2, 2, 1, 1 / 4)
