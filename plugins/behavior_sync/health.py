@@ -315,7 +315,8 @@ SELECT * FROM (
 # sync is in the window starts from that sync's result (its initial load is neither growth nor entries).
 _WINDOWS_SQL = f"""
 SELECT behavior, destination_id, count(*), max(as_of), arg_min(CASE WHEN initial THEN size ELSE before END, seq),
-       arg_max(size, seq), COALESCE(sum(entries) FILTER (WHERE NOT initial), 0), COALESCE(sum(exits) FILTER (WHERE NOT initial), 0)
+       arg_max(size, seq), COALESCE(sum(entries) FILTER (WHERE NOT initial), 0),
+       COALESCE(sum(exits) FILTER (WHERE NOT initial), 0)
 FROM (
     SELECT *, before = 0 AND seq = min(seq) OVER (PARTITION BY behavior, destination_id) AS initial
     FROM ({_POINTS_SQL}) WHERE as_of >= $since
