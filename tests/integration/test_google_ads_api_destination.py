@@ -13,7 +13,7 @@ import asyncio
 import json
 import logging
 from collections.abc import Iterator
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from pathlib import Path
 from typing import Any
 
@@ -35,6 +35,8 @@ from behavior_sync.destinations.google_dm_status import (
 )
 from behavior_sync.statedb import StateDatabase
 from behavior_sync.sync.execute import commit_plan, load_plan
+from behavior_sync.sync.plan import Capabilities
+from behavior_sync_airflow.destination_registry import capabilities_for
 from tests.integration.test_google_dm_destination import (
     FAST,
     LABEL,
@@ -56,6 +58,10 @@ from tests.support.google_ads_harness import (
     google_ads_starter,
 )
 
+ADS_API_SMALL_BATCHES = replace(
+    capabilities_for("google_ads", {"api": "google_ads_api"}), add_batch_members=40, remove_batch_members=15
+)  # no replace: a full re-sync re-sends everyone and removes the leavers
+
 
 @dataclass
 class GoogleAdsSync(GoogleSync):
@@ -63,6 +69,7 @@ class GoogleAdsSync(GoogleSync):
 
     developer_token: str = GADS_TOKEN
     identifiers_per_request: int = 100_000
+    capabilities: Capabilities = ADS_API_SMALL_BATCHES
 
     def client(self, account: str = GADS_CUSTOMER, terms: bool = True) -> Any:  # type: ignore[override]
         endpoint = grpc_endpoint(self.sandbox.endpoint)

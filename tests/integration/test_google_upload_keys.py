@@ -136,7 +136,10 @@ def test_switching_upload_keys_needs_a_new_list_name_and_a_full_resync_and_never
     plan = google.sync("r4", crm_rows(range(30)), full_resync=True)
 
     removes = [(b.op, b.number) for b in plan.batches if b.op == "remove"]
-    assert [b.op for b in plan.batches] == ["remove", "remove", "add"]  # the state's contact rows leave, CRM ids join
+    if isinstance(google, GoogleAdsSync):  # the state's contact rows leave, CRM ids join
+        assert [b.op for b in plan.batches] == ["remove", "remove", "add"]
+    else:  # Data Manager: the new list is emptied (RemoveAllAudienceMembers) and the CRM ids are ingested
+        assert plan.replace and [b.op for b in plan.batches] == ["replace"]
     assert google.list_id() != contact_list and google.held() == as_stored(crm_rows(range(30)))
     assert google.requests("r4").read(removes) == []  # nothing sent for keys the new list cannot hold
     assert google.committed() == set(crm_rows(range(30)))
