@@ -18,8 +18,8 @@ def circles(svg: str) -> list[tuple[float, float]]:
 
 def test_a_one_point_line_chart_shows_the_point_and_its_value() -> None:
     svg = line_chart("Audience size", [Series("audience size", "#2563eb", [(T, 1_290.0)])])
-    assert circles(svg) == [(360.0, 40.0)]  # in the middle of the time axis, at the top of 0..1,290
-    assert '<text class="value" x="365.0" y="34.0" fill="#2563eb" text-anchor="start">1.3k</text>' in svg
+    assert circles(svg) == [(372.0, 40.0)]  # in the middle of the time axis, at the top of 0..1,290
+    assert '<text class="value" x="377.0" y="34.0" fill="#2563eb" text-anchor="start">1.3k</text>' in svg
     assert "2026-11-23" in svg and "no data" not in svg
 
 
@@ -34,6 +34,14 @@ def test_negative_values_sit_below_the_zero_line() -> None:
     svg = line_chart("Growth", [Series("growth", "#16a34a", [(T, -5.0), (T + dt.timedelta(days=1), 5.0)])])
     (_, below), (_, above) = circles(svg)
     assert below > above and ">-5</text>" in svg
+
+
+def test_an_audience_size_that_varies_little_gets_an_axis_that_shows_its_shape() -> None:
+    points = [(T, 9_700.0), (T + dt.timedelta(days=7), 9_500.0)]
+    flat = circles(line_chart("Size", [Series("size", "#2563eb", points)]))
+    shaped = circles(line_chart("Size", [Series("size", "#2563eb", points)], from_zero=False))
+    assert abs(flat[0][1] - flat[1][1]) < 4 and abs(shaped[0][1] - shaped[1][1]) > 80
+    assert ">9.5k</text>" in line_chart("Size", [Series("size", "#2563eb", points)], from_zero=False)  # axis start
 
 
 def test_a_one_bar_chart_shows_the_bar_and_its_value() -> None:

@@ -120,7 +120,7 @@ def charts(runs: Sequence[SyncRecord]) -> list[Markup]:
         return [(t, getattr(r, attribute)) for t, r in synced]
 
     return [
-        line_chart("Audience size", [Series("audience size", PALETTE[0], points("audience_size"))]),
+        line_chart("Audience size", [Series("audience size", PALETTE[0], points("audience_size"))], from_zero=False),
         line_chart(
             "Adds and removes",
             [Series("adds", PALETTE[1], points("adds")), Series("removes", PALETTE[2], points("removes"))],
@@ -138,7 +138,9 @@ def health_charts(points: Sequence[HealthPoint], age: MembershipAge | None) -> l
     """A pair's health charts: committed size, entries and exits per run, growth and churn rates, membership age."""
     dates = [f"{p.as_of:%Y-%m-%d}" for p in points]
     charts = [
-        line_chart("Committed audience size", [Series("committed members", PALETTE[0], size_points(points))]),
+        line_chart(
+            "Committed audience size", [Series("committed members", PALETTE[0], size_points(points))], from_zero=False
+        ),
         bar_chart(
             "Entries and exits per run",
             dates,
@@ -195,7 +197,7 @@ def size_points(points: Sequence[HealthPoint]) -> list[tuple[dt.datetime, float 
 def sizes_chart(series: Sequence[tuple[str, Sequence[HealthPoint]]]) -> Markup:
     """Committed size over time of several behavior x destination pairs (one line each, named)."""
     lines = [Series(name, PALETTE[i % len(PALETTE)], size_points(points)) for i, (name, points) in enumerate(series)]
-    return line_chart("Committed audience size, largest audiences", lines)
+    return line_chart("Committed audience size, largest audiences", lines, from_zero=False)
 
 
 def _pct(rate: float | None) -> float | None:
