@@ -14,15 +14,14 @@ from __future__ import annotations
 import argparse
 import datetime as dt
 import json
-import os
 from collections.abc import Callable, Sequence
 from typing import Any
 
+from behavior_sync.cli_args import add_state_url
 from behavior_sync.config import load_behaviors
 from behavior_sync.health import DEFAULT_WINDOW_DAYS, health_summary, pair_health
 from behavior_sync.health_json import overlap_json, pair_json, summary_json
 from behavior_sync.health_overlap import OVERLAP_LIMIT, SCOPE_BEHAVIOR, SCOPES, overlap, scope_destinations
-from behavior_sync.paths import default_data_dir
 from behavior_sync.statedb import StateDatabase
 
 Text = tuple[Sequence[str], list[list[str]]]  # a table: header, rows
@@ -46,11 +45,7 @@ def register(subparsers: Any) -> None:
 def _view(views: Any, name: str, help_text: str) -> argparse.ArgumentParser:
     parser: argparse.ArgumentParser = views.add_parser(name, help=help_text)
     parser.add_argument("--json", action="store_true", help="print the page API's JSON")
-    parser.add_argument(
-        "--state-url",
-        default=os.environ.get("BEHAVIOR_SYNC_STATE_URL") or f"sqlite:///{default_data_dir() / 'state.db'}",
-        help="SQLAlchemy URL of the state database (default: $BEHAVIOR_SYNC_STATE_URL or data/state.db)",
-    )
+    add_state_url(parser)
     parser.set_defaults(handler=run_health, view=name)
     return parser
 
