@@ -24,6 +24,8 @@ ROUTES = (
     "/behavior-sync/api/health",
     "/behavior-sync/api/health/pair?behavior=value_hunters&destination=hubspot_list",
     "/behavior-sync/api/health/overlap",
+    "/behavior-sync/performance",
+    "/behavior-sync/api/performance",
 )
 
 

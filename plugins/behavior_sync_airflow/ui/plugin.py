@@ -1,7 +1,8 @@
 """Registers the Behavior Sync page with Airflow (entry point ``airflow.plugins`` in pyproject.toml).
 
 The api-server mounts the app at ``/behavior-sync``; the nav entry "Behavior Sync" (under Browse) shows
-it inside the Airflow UI at ``/plugin/behavior-sync``.
+it inside the Airflow UI at ``/plugin/behavior-sync``. The campaign-performance routes (``ui_performance``:
+``/performance``, ``/api/performance``, ``/api/performance.csv``) are part of the same app.
 """
 
 from __future__ import annotations
@@ -9,6 +10,9 @@ from __future__ import annotations
 from airflow.plugins_manager import AirflowPlugin
 
 from behavior_sync_airflow.ui.app import app
+from behavior_sync_airflow.ui_performance import router as performance
+
+app.include_router(performance)
 
 URL_PREFIX = "/behavior-sync"
 
