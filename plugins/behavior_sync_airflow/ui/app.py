@@ -13,9 +13,9 @@ a DAG Airflow has not parsed yet is nobody's. Any other behavior is absent from 
 and asking for its history or detail answers 403. Broken behavior files are listed only to a user who may
 read every DAG Airflow knows (a broken file's placeholder DAG may belong to anyone).
 
-    GET /                                  overview page (HTML)
-    GET /detail?behavior=&destination=     one behavior x destination (HTML)
-    GET /api/overview                      overview as JSON
+    GET /                                  overview page (HTML): status, last sync, drift
+    GET /detail?behavior=&destination=     one behavior x destination (HTML): charts, health, drift checks, runs
+    GET /api/overview                      overview as JSON (with each destination's newest drift check)
     GET /api/history?behavior=&destination=[&limit=]   runs (oldest first) and rejections as JSON
     GET /health[?scope=&days=]             audience health: growth, churn, size over time, overlap (HTML)
     GET /api/health[?days=]                growth, churn, entries, exits per behavior x destination as JSON
@@ -54,11 +54,13 @@ from behavior_sync.health_json import overlap_json, pair_json, summary_json
 from behavior_sync.health_overlap import SCOPE_BEHAVIOR, SCOPES, Overlap, overlap, scope_destinations
 from behavior_sync.paths import behaviors_dir
 from behavior_sync.statedb import StateDatabase
+from behavior_sync.sync.reconcile import drift_history, latest_drift
 from behavior_sync_airflow.ui import views
 
 authenticated = requires_authenticated()
 HISTORY_LIMIT = 400  # a year of daily runs and then some
 SIZE_LINES = 6  # audiences on the health page's size chart (the largest)
+DRIFT_LIMIT = 20  # drift checks on a destination's detail page (newest)
 
 
 def state_url() -> str:
@@ -173,15 +175,19 @@ app = FastAPI(
 
 def visible(
     db: StateDatabase, loaded: LoadedBehaviors, moment: dt.datetime, readable: ReadableDags
-) -> tuple[list[PairSummary], list[InvalidFile]]:
-    """The overview rows of the DAGs the user may read, and the broken files when they may read every DAG."""
+) -> tuple[list[PairSummary], list[InvalidFile], views.Drift]:
+    """The overview rows of the DAGs the user may read, the broken files when they may read every DAG, and the
+    newest drift check of each of those rows."""
     pairs = [p for p in overview(db, loaded.behaviors, moment) if p.dag_id in readable.ids]
-    return pairs, invalid_files(loaded.errors) if readable.every else []
+    shown = {(p.behavior, p.destination_id) for p in pairs}
+    drift = {key: r for r in latest_drift(db) if (key := (r.behavior, r.destination_id)) in shown}
+    return pairs, invalid_files(loaded.errors) if readable.every else [], drift
 
 
 @app.get("/api/overview")
 def api_overview(db: Db, loaded: Behaviors, moment: Now, readable: Readable) -> dict[str, Any]:
-    """Every readable behavior x destination with its latest run and latest sync, and the invalid behavior files."""
+    """Every readable behavior x destination with its latest run, latest sync and newest drift check, and the
+    invalid behavior files."""
     return views.overview_json(*visible(db, loaded, moment, readable))
 
 
@@ -199,15 +205,15 @@ def api_history(
 @app.get("/", response_class=HTMLResponse)
 def overview_page(request: Request, db: Db, loaded: Behaviors, moment: Now, readable: Readable) -> str:
     """The overview page."""
-    pairs, invalid = visible(db, loaded, moment, readable)
-    return views.render(
-        "overview.html", base=request.scope.get("root_path", ""), pairs=pairs, invalid=invalid, now=moment
-    )
+    pairs, invalid, drift = visible(db, loaded, moment, readable)
+    base = request.scope.get("root_path", "")
+    return views.render("overview.html", base=base, pairs=pairs, invalid=invalid, drift=drift, now=moment)
 
 
 @app.get("/detail", response_class=HTMLResponse)
 def detail_page(request: Request, db: Db, behavior: Behavior, destination: Destination, readable: Readable) -> str:
-    """One behavior x destination: charts, rejections by code and the run history table (newest first)."""
+    """One behavior x destination: charts, audience health, drift checks, rejections by code and the run history
+    table (newest first)."""
     readable.check(behavior)
     runs = pair_history(db, behavior, destination, HISTORY_LIMIT)
     health = pair_health(db, behavior, destination)
@@ -222,6 +228,7 @@ def detail_page(request: Request, db: Db, behavior: Behavior, destination: Desti
         rejections=rejection_counts(db, behavior, destination),
         health=health,
         health_charts=views.health_charts(health.points, health.age),
+        drift_checks=drift_history(db, behavior, destination, DRIFT_LIMIT),
     )
 
 

@@ -16,11 +16,26 @@ from urllib.parse import quote
 import jinja2
 from markupsafe import Markup
 
-from behavior_sync.dashboard import InvalidFile, PairSummary, RejectionCount, run_as_of, run_seconds, status_view
+from behavior_sync.dashboard import (
+    InvalidFile,
+    PairSummary,
+    RejectionCount,
+    StatusView,
+    run_as_of,
+    run_seconds,
+    status_view,
+)
 from behavior_sync.health import HealthPoint, MembershipAge, WindowHealth
 from behavior_sync.history import SyncRecord
+from behavior_sync.sync.reconcile import DriftRecord
 from behavior_sync_airflow.ui.charts import Bars, Series, bar_chart, line_chart
 
+DRIFT_VIEWS = {
+    "in_sync": StatusView("In sync", "ok"),
+    "drift": StatusView("Drift", "error"),
+    "unknown": StatusView("Unknown", "info"),
+}
+Drift = dict[tuple[str, str], DriftRecord]  # the newest drift check of each behavior x destination
 PALETTE = ("#2563eb", "#16a34a", "#dc2626", "#9333ea", "#ea580c", "#0891b2", "#4d7c0f", "#be185d")
 
 _TEMPLATES = jinja2.Environment(
@@ -65,8 +80,8 @@ def record_json(record: SyncRecord) -> dict[str, Any]:
     return values
 
 
-def pair_json(pair: PairSummary) -> dict[str, Any]:
-    """One overview row as JSON (``last_run``/``last_sync`` null when there is no such row)."""
+def pair_json(pair: PairSummary, drift: DriftRecord | None = None) -> dict[str, Any]:
+    """One overview row as JSON (``last_run``/``last_sync``/``drift`` null when there is no such row)."""
     return {
         "behavior": pair.behavior,
         "behavior_name": pair.behavior_name,
@@ -79,13 +94,25 @@ def pair_json(pair: PairSummary) -> dict[str, Any]:
         "next_run": iso(pair.next_run),
         "last_run": record_json(pair.last_run) if pair.last_run else None,
         "last_sync": record_json(pair.last_sync) if pair.last_sync else None,
+        "drift": drift_json(drift) if drift else None,
     }
 
 
-def overview_json(pairs: Sequence[PairSummary], invalid: Sequence[InvalidFile]) -> dict[str, Any]:
-    """The overview API's body: ``destinations`` (one per behavior x destination) and ``invalid_files``."""
+def drift_json(record: DriftRecord) -> dict[str, Any]:
+    """A drift check as JSON (``DriftRecord.as_dict``, the CLI's form) with UTC time and the status as shown."""
+    return record.as_dict() | {"checked_at": iso(record.checked_at), "status_label": drift_view(record.status).label}
+
+
+def drift_view(status: str) -> StatusView:
+    """How a drift status is shown (label, tone)."""
+    return DRIFT_VIEWS.get(status, StatusView(status, "info"))
+
+
+def overview_json(pairs: Sequence[PairSummary], invalid: Sequence[InvalidFile], drift: Drift) -> dict[str, Any]:
+    """The overview API's body: ``destinations`` (one per behavior x destination, with its newest drift check)
+    and ``invalid_files``."""
     return {
-        "destinations": [pair_json(p) for p in pairs],
+        "destinations": [pair_json(p, drift.get((p.behavior, p.destination_id))) for p in pairs],
         "invalid_files": [
             {"file": f.file, "problems": [{"field": a, "message": b} for a, b in f.problems]} for f in invalid
         ],
@@ -108,6 +135,7 @@ def render(template: str, **values: Any) -> str:
         "run_seconds": run_seconds,
         "run_as_of": run_as_of,
         "percent": percent,
+        "drift_view": drift_view,
     }
     return _TEMPLATES.get_template(template).render(**helpers, **values)
 
