@@ -117,7 +117,7 @@ def test_logged_in_user_sees_audience_health(api_server: ApiServer, browser: Any
     wait.until(ec.element_to_be_clickable((By.ID, "health-link"))).click()
     rows = wait.until(ec.presence_of_all_elements_located((By.CSS_SELECTOR, "tr.health")))
     assert {row.get_attribute("data-behavior") for row in rows} >= {"value_hunters", "trend_followers"}
-    assert len(browser.find_elements(By.CSS_SELECTOR, "#health-charts svg.chart polyline")) == 4
+    assert len(browser.find_elements(By.CSS_SELECTOR, "#health-charts svg.chart polyline")) == 3
     assert browser.find_elements(By.CSS_SELECTOR, "#overlap td.overlap")
     browser.switch_to.default_content()
     assert screenshot(browser, "health").stat().st_size > 0

@@ -70,7 +70,7 @@ def test_health_page_shows_growth_churn_sizes_and_overlap(seeded_state_url: str)
     page = client_for(seeded_state_url).get("/health", params={"days": 21}).text
     assert page.count('class="health"') == 4
     assert 'title="declining">-3.8 %' in page  # trend_followers: 79 -> 76
-    assert page.count("<polyline") == 4 and "<circle" in page  # the four audiences over time, their points marked
+    assert page.count("<polyline") == 3 and "<circle" in page  # one line a behavior (its largest), points marked
     assert page.count('class="num overlap"') == 9 and 'data-shared="76"' in page
     meta = client_for(seeded_state_url).get("/health", params={"scope": "meta"}).text
     assert meta.count('class="num overlap"') == 4 and "<strong>meta</strong>" in meta

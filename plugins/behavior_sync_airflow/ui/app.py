@@ -59,7 +59,7 @@ from behavior_sync_airflow.ui import views
 
 authenticated = requires_authenticated()
 HISTORY_LIMIT = 400  # a year of daily runs and then some
-SIZE_LINES = 6  # audiences on the health page's size chart (the largest)
+SIZE_LINES = 6  # audiences on the health page's size chart (the largest destination of the largest behaviors)
 DRIFT_LIMIT = 20  # drift checks on a destination's detail page (newest)
 
 
@@ -271,7 +271,7 @@ def health_page(
     with ThreadPoolExecutor(max_workers=1) as pool:
         shared = pool.submit(readable_overlap, db, loaded, readable, scope, None)
         summary = readable_summary(db, moment, readable, days)
-        largest = sorted(summary, key=lambda r: (-r.size, r.behavior, r.destination_id))[:SIZE_LINES]
+        largest = views.largest_audiences(summary, SIZE_LINES)
         series = sizes_over_time(db, {(r.behavior, r.destination_id): r.size for r in largest})
         lines = [
             (f"{r.behavior} → {r.destination_id}", series.get((r.behavior, r.destination_id), ())) for r in largest

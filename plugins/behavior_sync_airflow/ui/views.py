@@ -217,6 +217,15 @@ def health_rows(summary: Sequence[WindowHealth]) -> list[dict[str, str]]:
     ]
 
 
+def largest_audiences(summary: Sequence[WindowHealth], count: int) -> list[WindowHealth]:
+    """The largest destination of each behavior, of the ``count`` behaviors whose largest is largest (one line
+    per behavior: a behavior's destinations often hold nearly the same members)."""
+    largest: dict[str, WindowHealth] = {}
+    for row in sorted(summary, key=lambda r: (-r.size, r.behavior, r.destination_id)):
+        largest.setdefault(row.behavior, row)
+    return list(largest.values())[:count]
+
+
 def size_points(points: Sequence[HealthPoint]) -> list[tuple[dt.datetime, float | None]]:
     """(data date, committed members) of each synced run."""
     return [(p.as_of, p.size) for p in points]
