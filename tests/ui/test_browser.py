@@ -75,29 +75,41 @@ def log_in(session: Any, server: ApiServer) -> None:
     wait.until(lambda s: any(c["name"] == "_token" for c in s.get_cookies()))
 
 
-def test_logged_in_user_sees_the_behaviors_and_a_chart(api_server: ApiServer, browser: Any) -> None:
+def open_behavior_sync(session: Any, server: ApiServer) -> Any:
+    """Logs in and opens the nav entry (the page inside Airflow's shell), switched into the page's frame; returns
+    a wait."""
     from selenium.webdriver.common.by import By
     from selenium.webdriver.support import expected_conditions as ec
     from selenium.webdriver.support.ui import WebDriverWait
 
-    wait = WebDriverWait(browser, WAIT)
-    log_in(browser, api_server)
-    browser.get(f"{api_server.url}/plugin/behavior-sync")  # the nav entry: the page inside Airflow's shell
+    wait = WebDriverWait(session, WAIT)
+    log_in(session, server)
+    session.get(f"{server.url}/plugin/behavior-sync")
     wait.until(ec.frame_to_be_available_and_switch_to_it((By.TAG_NAME, "iframe")))
+    return wait
+
+
+def screenshot_then_follow(session: Any, name: str, link: str) -> None:
+    """Screenshots Airflow's UI showing the page, then follows the link ``link`` (CSS) inside the page's frame."""
+    from selenium.webdriver.common.by import By
+
+    session.switch_to.default_content()
+    assert screenshot(session, name).stat().st_size > 0
+    session.switch_to.frame(session.find_element(By.TAG_NAME, "iframe"))
+    session.find_element(By.CSS_SELECTOR, link).click()
+
+
+def test_logged_in_user_sees_the_behaviors_and_a_chart(api_server: ApiServer, browser: Any) -> None:
+    from selenium.webdriver.common.by import By
+    from selenium.webdriver.support import expected_conditions as ec
+
+    wait = open_behavior_sync(browser, api_server)
     rows = wait.until(ec.presence_of_all_elements_located((By.CSS_SELECTOR, "tr.pair")))
     behaviors = {row.get_attribute("data-behavior") for row in rows}
     assert {"value_hunters", "cart_abandoners", "loyal_regulars"} <= behaviors
-    assert (
-        "Error"
-        in browser.find_element(By.CSS_SELECTOR, "tr.pair[data-behavior=value_hunters][data-destination=meta]").text
-    )
-    browser.switch_to.default_content()
-    assert screenshot(browser, "overview").stat().st_size > 0
-
-    browser.switch_to.frame(browser.find_element(By.TAG_NAME, "iframe"))
-    browser.find_element(
-        By.CSS_SELECTOR, "tr.pair[data-behavior=value_hunters][data-destination=meta] td:nth-child(2) a"
-    ).click()
+    meta = "tr.pair[data-behavior=value_hunters][data-destination=meta]"
+    assert "Error" in browser.find_element(By.CSS_SELECTOR, meta).text
+    screenshot_then_follow(browser, "overview", f"{meta} td:nth-child(2) a")
     chart = wait.until(ec.visibility_of_element_located((By.CSS_SELECTOR, "svg.chart polyline")))
     assert len(chart.get_attribute("points").split()) >= 30
     assert "invalid_email" in browser.find_element(By.ID, "rejections").text
@@ -108,24 +120,15 @@ def test_logged_in_user_sees_the_behaviors_and_a_chart(api_server: ApiServer, br
 def test_logged_in_user_sees_audience_health(api_server: ApiServer, browser: Any) -> None:
     from selenium.webdriver.common.by import By
     from selenium.webdriver.support import expected_conditions as ec
-    from selenium.webdriver.support.ui import WebDriverWait
 
-    wait = WebDriverWait(browser, WAIT)
-    log_in(browser, api_server)
-    browser.get(f"{api_server.url}/plugin/behavior-sync")
-    wait.until(ec.frame_to_be_available_and_switch_to_it((By.TAG_NAME, "iframe")))
+    wait = open_behavior_sync(browser, api_server)
     wait.until(ec.element_to_be_clickable((By.ID, "health-link"))).click()
     rows = wait.until(ec.presence_of_all_elements_located((By.CSS_SELECTOR, "tr.health")))
     assert {row.get_attribute("data-behavior") for row in rows} >= {"value_hunters", "trend_followers"}
     assert len(browser.find_elements(By.CSS_SELECTOR, "#health-charts svg.chart polyline")) == 3
     assert browser.find_elements(By.CSS_SELECTOR, "#overlap td.overlap")
-    browser.switch_to.default_content()
-    assert screenshot(browser, "health").stat().st_size > 0
-
-    browser.switch_to.frame(browser.find_element(By.TAG_NAME, "iframe"))
-    browser.find_element(
-        By.CSS_SELECTOR, "tr.health[data-behavior=value_hunters][data-destination=hubspot_list] td:nth-child(2) a"
-    ).click()
+    pair = "tr.health[data-behavior=value_hunters][data-destination=hubspot_list]"
+    screenshot_then_follow(browser, "health", f"{pair} td:nth-child(2) a")
     charts = wait.until(ec.presence_of_all_elements_located((By.CSS_SELECTOR, "#health-charts svg.chart")))
     assert [c.get_attribute("aria-label") for c in charts][-1] == "Membership age"
     browser.execute_script("document.getElementById('health-charts').scrollIntoView()")
