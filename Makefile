@@ -47,7 +47,7 @@ demo-data: bootstrap ## regenerate data/warehouse.duckdb (AS_OF=YYYY-MM-DD, defa
 	$(PYTHON_BIN) -m behavior_sync demo-warehouse --path "$(CURDIR)/data/warehouse.duckdb" \
 	    --seed $(SEED) --as-of $(AS_OF) --customers $(CUSTOMERS)
 
-bench: bootstrap ## benchmarks (identity 100k/1M members, sync engine 1M and 10M; ~10 min): bench-reports/*.md
+bench: bootstrap ## benchmarks (identity 100k/1M members, sync engine 1M and 10M, the page at 500 behaviors; ~13 min): bench-reports/*.md
 	$(PYTHON_BIN) -m tests.bench --out bench-reports
 
 browser: ## install Debian's chromium + chromium-driver for the browser test when missing (apt, root)
