@@ -144,11 +144,11 @@ class LoadDestinationOperator(_DestinationOperator):
 
 
 def _meta_sessions(destination: Any) -> dict[str, Any] | None:
-    """What Meta reports about this run's upload sessions (``MetaDestination.session_report``)."""
+    """What Meta reports about this run's upload sessions (``MetaDestination.session_report``); None for a
+    loader of another class registered for the type."""
     from behavior_sync.destinations.meta import MetaDestination
 
-    assert isinstance(destination, MetaDestination)  # the meta factory builds one
-    return destination.session_report()
+    return destination.session_report() if isinstance(destination, MetaDestination) else None
 
 
 class CommitDestinationOperator(_DestinationOperator):
